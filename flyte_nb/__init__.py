@@ -1,0 +1,31 @@
+"""flyte_nb: Flyte 2's task configuration, native in Jupyter. `import flyte_nb as flyte`.
+
+Only the configuration API is imported here; docker, widgets and IPython load when used,
+so `%load_ext flyte_nb` and `import flyte_nb` stay fast.
+"""
+
+from __future__ import annotations
+
+from .config.cache import Cache
+from .config.errors import ConfigError
+from .config.image import Image
+from .config.links import Link
+from .config.pod_template import PodTemplate
+from .config.resources import GPU, TPU, Device, Resources
+from .config.retries import RetryStrategy, Timeout
+from .config.reuse import ReusePolicy
+from .config.secrets import Secret
+from .config.triggers import Cron, FixedRate, Trigger
+from .environment import TaskEnvironment
+from .errors import TaskError, TaskOOMError, TaskTimeoutError
+from .registry import registry
+from .runtime import init, run
+from .task import TaskTemplate
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GPU", "TPU", "Cache", "ConfigError", "Cron", "Device", "FixedRate", "Image", "Link", "PodTemplate",
+    "Resources", "RetryStrategy", "ReusePolicy", "Secret", "TaskEnvironment", "TaskError", "TaskOOMError",
+    "TaskTemplate", "TaskTimeoutError", "Timeout", "Trigger", "init", "registry", "run",
+]

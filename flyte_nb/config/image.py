@@ -1,0 +1,276 @@
+"""Image: the immutable recipe of a task's container image, named by a hash of its content.
+
+Every builder method returns a new Image, so an environment's image can be shared and
+never changes under it. The tag `flyte-nb/<name>:<hash>` is a hash of the base, the Python
+version and every layer (file layers by their content, not their path), so an unchanged
+recipe maps to an image that is already built. Building is the runner's job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+import pydantic
+
+from .model import Setting
+
+_NAME = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PKG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-\[\],<>=!~;\"' @:/+]*$")
+
+
+def _sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _sha256_tree(root: Path) -> str:
+    digest = hashlib.sha256()
+    for item in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(item.relative_to(root)).encode() + b"\0" + item.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+class PipPackages(Setting):
+    kind: Literal["pip"] = "pip"
+    packages: tuple[str, ...]
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    pre: bool = False
+    extra_args: str | None = None
+
+    @pydantic.field_validator("packages")
+    @classmethod
+    def _packages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("with_pip_packages needs at least one package")
+        for package in value:
+            if not package.strip() or not _PKG.match(package):
+                raise ValueError(f"not a pip requirement: {package!r}")
+        return value
+
+
+class AptPackages(Setting):
+    kind: Literal["apt"] = "apt"
+    packages: tuple[str, ...]
+
+    @pydantic.field_validator("packages")
+    @classmethod
+    def _packages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("with_apt_packages needs at least one package")
+        for package in value:
+            if not re.match(r"^[a-z0-9][a-z0-9+.\-]*(=[A-Za-z0-9.+:~\-]+)?$", package):
+                raise ValueError(f"not a Debian package name: {package!r}")
+        return value
+
+
+class Requirements(Setting):
+    kind: Literal["requirements"] = "requirements"
+    path: str
+    sha256: str
+
+
+class EnvVars(Setting):
+    kind: Literal["env"] = "env"
+    env_vars: tuple[tuple[str, str], ...]
+
+
+class Commands(Setting):
+    kind: Literal["commands"] = "commands"
+    commands: tuple[str, ...] = pydantic.Field(min_length=1)
+
+
+class Workdir(Setting):
+    kind: Literal["workdir"] = "workdir"
+    path: str = pydantic.Field(pattern=r"^/")
+
+
+class SourceFile(Setting):
+    kind: Literal["source_file"] = "source_file"
+    src: str
+    dst: str
+    sha256: str
+
+
+class SourceFolder(Setting):
+    kind: Literal["source_folder"] = "source_folder"
+    src: str
+    dst: str
+    sha256: str
+
+
+Layer = Annotated[
+    Union[PipPackages, AptPackages, Requirements, EnvVars, Commands, Workdir, SourceFile, SourceFolder],
+    pydantic.Field(discriminator="kind"),
+]
+
+
+def _current_python() -> tuple[int, int]:
+    return (sys.version_info.major, sys.version_info.minor)
+
+
+class Image(Setting):
+    """flyte.Image: a base plus ordered layers; `tag` is content-addressed."""
+
+    parameter: ClassVar[str | None] = "image"
+
+    name: str = "default"
+    base: str = "debian"  # "debian": the project's offline bookworm base; else an image reference
+    python_version: tuple[int, int] = pydantic.Field(default_factory=_current_python)
+    dockerfile: str | None = None  # content of a Dockerfile (from_dockerfile)
+    layers: tuple[Layer, ...] = ()
+
+    @pydantic.field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(f"name must be lowercase letters, digits and '.', '_', '-' separators, got {value!r}")
+        return value
+
+    @pydantic.field_validator("python_version", mode="before")
+    @classmethod
+    def _python(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = value.split(".")
+            if len(parts) < 2 or not all(p.isdigit() for p in parts[:2]):
+                raise ValueError(f"python_version must look like '3.11', got {value!r}")
+            value = (int(parts[0]), int(parts[1]))
+        if isinstance(value, (tuple, list)) and len(value) >= 2:
+            value = tuple(value[:2])
+            if value[0] != 3 or value[1] < 9:
+                raise ValueError(f"python_version must be 3.9 or newer, got {value!r}")
+        return value
+
+    # ---- constructors ------------------------------------------------------------------
+    @classmethod
+    def from_debian_base(
+        cls, python_version: tuple[int, int] | str | None = None, name: str | None = None, **_: Any
+    ) -> "Image":
+        """The offline Debian bookworm base (`python -m flyte_nb.images bootstrap` makes it)."""
+        return cls(name=name or "default", base="debian", python_version=python_version or _current_python())
+
+    @classmethod
+    def from_base(cls, image_uri: str, name: str | None = None) -> "Image":
+        """Any local image reference as the base (it is never pulled)."""
+        if not isinstance(image_uri, str) or not image_uri.strip() or image_uri == "debian":
+            raise ValueError(f"from_base needs an image reference like 'python:3.11-slim', got {image_uri!r}")
+        return cls(name=name or _name_of(image_uri), base=image_uri)
+
+    @classmethod
+    def from_dockerfile(cls, file: str | Path, name: str, registry: str | None = None) -> "Image":
+        """An image built from a Dockerfile; its content is part of the hash."""
+        path = Path(file)
+        if not path.is_file():
+            raise ValueError(f"from_dockerfile: no file {str(path)!r}")
+        return cls(name=name, base="dockerfile", dockerfile=path.read_text())
+
+    @classmethod
+    def from_uv_script(cls, script: str | Path, name: str | None = None, **_: Any) -> "Image":
+        """The Debian base plus the dependencies of a PEP 723 script block."""
+        path = Path(script)
+        if not path.is_file():
+            raise ValueError(f"from_uv_script: no file {str(path)!r}")
+        deps = _pep723_dependencies(path.read_text())
+        image = cls.from_debian_base(name=name or _name_of(path.stem))
+        return image.with_pip_packages(*deps) if deps else image
+
+    # ---- layers ------------------------------------------------------------------------
+    def _with(self, layer: Any) -> "Image":
+        return Image(
+            name=self.name, base=self.base, python_version=self.python_version,
+            dockerfile=self.dockerfile, layers=(*self.layers, layer),
+        )
+
+    def clone(self, name: str | None = None, **_: Any) -> "Image":
+        return self.model_copy(update={"name": name}) if name else self
+
+    def with_pip_packages(
+        self, *packages: str, index_url: str | None = None, extra_index_urls: Any = (), pre: bool = False,
+        extra_args: str | None = None,
+    ) -> "Image":
+        urls = (extra_index_urls,) if isinstance(extra_index_urls, str) else tuple(extra_index_urls or ())
+        return self._with(PipPackages(packages=packages, index_url=index_url, extra_index_urls=urls, pre=pre,
+                                      extra_args=extra_args))
+
+    def with_apt_packages(self, *packages: str) -> "Image":
+        return self._with(AptPackages(packages=packages))
+
+    def with_requirements(self, file: str | Path) -> "Image":
+        path = Path(file)
+        if not path.is_file():
+            raise ValueError(f"with_requirements: no file {str(path)!r}")
+        return self._with(Requirements(path=str(path.resolve()), sha256=_sha256_file(path)))
+
+    def with_env_vars(self, env_vars: dict[str, str]) -> "Image":
+        for key, value in env_vars.items():
+            if not _ENV_NAME.match(key) or not isinstance(value, str):
+                raise ValueError(f"with_env_vars needs NAME: str pairs, got {key!r}: {value!r}")
+        return self._with(EnvVars(env_vars=tuple(sorted(env_vars.items()))))
+
+    def with_commands(self, commands: list[str] | tuple[str, ...]) -> "Image":
+        if isinstance(commands, str):
+            commands = [commands]
+        return self._with(Commands(commands=tuple(commands)))
+
+    def with_workdir(self, workdir: str) -> "Image":
+        return self._with(Workdir(path=workdir))
+
+    def with_source_file(self, src: str | Path, dst: str = ".") -> "Image":
+        path = Path(src)
+        if not path.is_file():
+            raise ValueError(f"with_source_file: no file {str(path)!r}")
+        return self._with(SourceFile(src=str(path.resolve()), dst=dst, sha256=_sha256_file(path)))
+
+    def with_source_folder(self, src: str | Path, dst: str = ".") -> "Image":
+        path = Path(src)
+        if not path.is_dir():
+            raise ValueError(f"with_source_folder: no folder {str(path)!r}")
+        return self._with(SourceFolder(src=str(path.resolve()), dst=dst, sha256=_sha256_tree(path)))
+
+    # ---- identity ----------------------------------------------------------------------
+    @property
+    def digest(self) -> str:
+        """sha256 of the recipe: base, python version and every layer's content."""
+        recipe = self.model_dump(mode="json", exclude={"name"})
+        return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
+
+    @property
+    def tag(self) -> str:
+        return f"flyte-nb/{self.name}:{self.digest[:16]}"
+
+    @property
+    def uri(self) -> str:
+        return self.tag
+
+    def __hash__(self) -> int:
+        return hash(self.digest)
+
+
+def _name_of(text: str) -> str:
+    cleaned = re.sub(r"[^a-z0-9]+", "-", text.rsplit("/", 1)[-1].split(":")[0].lower()).strip("-")
+    return cleaned or "image"
+
+
+def _pep723_dependencies(text: str) -> list[str]:
+    block = re.search(r"^# /// script\s*$(.*?)^# ///\s*$", text, re.S | re.M)
+    if not block:
+        return []
+    body = "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in block.group(1).splitlines())
+    match = re.search(r"dependencies\s*=\s*\[(.*?)\]", body, re.S)
+    return re.findall(r"[\"']([^\"']+)[\"']", match.group(1)) if match else []
+
+
+def normalize_image(value: Any) -> Image:
+    """"auto" -> the default Debian base; a str -> Image.from_base(str); an Image as is."""
+    if isinstance(value, Image):
+        return value
+    if value == "auto":
+        return Image.from_debian_base()
+    if isinstance(value, str) and value.strip():
+        return Image.from_base(value)
+    raise ValueError(f"image must be a flyte.Image, an image reference or 'auto', not {value!r}")

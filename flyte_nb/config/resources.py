@@ -1,0 +1,175 @@
+"""Resources: cpu, memory, gpu, disk and shm of a task's container.
+
+Quantities follow Kubernetes notation ("500m" cpu, "2Gi" memory) because that is what a
+Flyte cluster receives; the parse helpers turn them into numbers the Docker runner uses.
+A (request, limit) tuple keeps its meaning: request is what the scheduler reserves, limit
+is what the container may use.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar, Literal, Union
+
+import pydantic
+
+from .model import Setting
+
+_CPU = re.compile(r"^(\d+(\.\d+)?|\.\d+)(m?)$")
+_MEMORY = re.compile(r"^(\d+(\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E)?$")
+_MEMORY_FACTOR = {
+    None: 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
+    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+}
+#: Accelerators a "NAME:COUNT" gpu string may name (the flyte SDK's GPU literal names).
+ACCELERATORS: tuple[str, ...] = (
+    "A10", "A10G", "A100", "A100 80G", "B200", "GB200", "H100", "H200", "L4", "L40s", "T4", "V100",
+    "RTX PRO 6000",
+)
+DEVICE_CLASSES = ("GPU", "TPU", "NEURON", "AMD_GPU", "HABANA_GAUDI")
+
+
+def parse_cpu(value: Any) -> float:
+    """Cores as a float: 2 -> 2.0, "500m" -> 0.5, "1.5" -> 1.5. Raises ValueError."""
+    if isinstance(value, bool):
+        raise ValueError(f"cpu must be a number of cores or a string like '500m', not {value!r}")
+    if isinstance(value, (int, float)):
+        cores = float(value)
+    elif isinstance(value, str) and (match := _CPU.match(value.strip())):
+        cores = float(match.group(1)) / (1000 if match.group(3) else 1)
+    else:
+        raise ValueError(f"cpu must be a number of cores or a string like '500m' or '2', not {value!r}")
+    if not cores > 0:
+        raise ValueError(f"cpu must be > 0, got {value!r}")
+    return cores
+
+
+def parse_memory(value: Any, what: str = "memory") -> int:
+    """Bytes as an int: "512Mi" -> 536870912. Raises ValueError naming `what`."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError(f"{what} must be a string like '512Mi' or '2Gi', not {value!r}")
+    match = _MEMORY.match(str(value).strip())
+    if not match:
+        raise ValueError(f"{what} must be a quantity like '512Mi', '2Gi' or '1G', not {value!r}")
+    size = int(float(match.group(1)) * _MEMORY_FACTOR[match.group(3)])
+    if size <= 0:
+        raise ValueError(f"{what} must be > 0, got {value!r}")
+    return size
+
+
+def _request_limit(value: Any, parse: Any, what: str) -> Any:
+    """Validate a quantity or a (request, limit) pair with request <= limit."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{what} as a tuple must be (request, limit), got {value!r}")
+        request, limit = (parse(v) for v in value)
+        if request > limit:
+            raise ValueError(f"{what} request {value[0]!r} is larger than its limit {value[1]!r}")
+        return tuple(value)
+    parse(value)
+    return value
+
+
+class Device(Setting):
+    """An accelerator request: quantity of a device class, optionally a model and partition."""
+
+    positional: ClassVar[tuple[str, ...]] = ("quantity", "device_class", "device", "partition")
+    parameter: ClassVar[str | None] = "resources"
+
+    quantity: int = pydantic.Field(ge=1)
+    device_class: Literal["GPU", "TPU", "NEURON", "AMD_GPU", "HABANA_GAUDI"] = "GPU"
+    device: str | None = None
+    partition: str | None = None
+
+
+def GPU(device: str, quantity: int = 1, partition: str | None = None) -> Device:  # noqa: N802 (SDK name)
+    """flyte.GPU("A100", 2): a GPU device request."""
+    if device not in ACCELERATORS:
+        raise ValueError(f"GPU device must be one of {', '.join(ACCELERATORS)}, not {device!r}")
+    return Device(quantity=quantity, device_class="GPU", device=device, partition=partition)
+
+
+def TPU(device: str, partition: str | None = None, quantity: int = 1) -> Device:  # noqa: N802 (SDK name)
+    """flyte.TPU("V5P"): a TPU device request."""
+    return Device(quantity=quantity, device_class="TPU", device=device, partition=partition)
+
+
+def parse_gpu(value: Any) -> tuple[int, str | None]:
+    """(count, model) of a gpu setting: 2 -> (2, None), "A100:1" -> (1, "A100")."""
+    if isinstance(value, Device):
+        return value.quantity, value.device
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError(f"gpu count must be >= 0, got {value!r}")
+        return value, None
+    if isinstance(value, str) and ":" in value:
+        name, _, count = value.rpartition(":")
+        if name not in ACCELERATORS:
+            raise ValueError(f"gpu {value!r} names an unknown accelerator {name!r}; known: {', '.join(ACCELERATORS)}")
+        if not count.isdigit() or int(count) < 1:
+            raise ValueError(f"gpu {value!r} must end in a count >= 1, like 'A100:1'")
+        return int(count), name
+    raise ValueError(f"gpu must be an int, a string like 'A100:1' or a flyte.Device, not {value!r}")
+
+
+Quantity = Union[int, float, str]
+
+
+class Resources(Setting):
+    """Compute resources of a task's container (cpu, memory, gpu, disk, shm)."""
+
+    positional: ClassVar[tuple[str, ...]] = ("cpu", "memory", "gpu", "disk", "shm")
+    parameter: ClassVar[str | None] = "resources"
+
+    cpu: Union[Quantity, tuple[Quantity, Quantity], None] = None
+    memory: Union[str, tuple[str, str], None] = None
+    gpu: Union[str, int, Device, None] = None
+    disk: str | None = None
+    shm: str | None = None
+
+    @pydantic.field_validator("cpu", mode="before")
+    @classmethod
+    def _cpu(cls, value: Any) -> Any:
+        return None if value is None else _request_limit(value, parse_cpu, "cpu")
+
+    @pydantic.field_validator("memory", mode="before")
+    @classmethod
+    def _memory(cls, value: Any) -> Any:
+        return None if value is None else _request_limit(value, parse_memory, "memory")
+
+    @pydantic.field_validator("gpu", mode="before")
+    @classmethod
+    def _gpu(cls, value: Any) -> Any:
+        if value is not None:
+            parse_gpu(value)
+        return value
+
+    @pydantic.field_validator("disk", mode="before")
+    @classmethod
+    def _disk(cls, value: Any) -> Any:
+        if value is not None:
+            parse_memory(value, "disk")
+        return value
+
+    @pydantic.field_validator("shm", mode="before")
+    @classmethod
+    def _shm(cls, value: Any) -> Any:
+        if value is not None and value != "auto":
+            parse_memory(value, "shm")
+        return value
+
+    # Numbers the runners use: (request, limit) in cores / bytes; None where unset.
+    def cpu_request_limit(self) -> tuple[float | None, float | None]:
+        return _pair(self.cpu, parse_cpu)
+
+    def memory_request_limit(self) -> tuple[int | None, int | None]:
+        return _pair(self.memory, parse_memory)
+
+
+def _pair(value: Any, parse: Any) -> tuple[Any, Any]:
+    if value is None:
+        return None, None
+    if isinstance(value, tuple):
+        return parse(value[0]), parse(value[1])
+    amount = parse(value)
+    return amount, amount

@@ -1,0 +1,27 @@
+"""Errors of running a task, each naming the task, the attempt and (in containers) the container."""
+
+from __future__ import annotations
+
+
+class TaskError(RuntimeError):
+    """A task call failed; the message carries the remote traceback where there is one."""
+
+    def __init__(self, message: str, *, task: str, attempt: int | None = None, container: str | None = None,
+                 remote_traceback: str | None = None) -> None:
+        super().__init__(message)
+        self.task = task
+        self.attempt = attempt
+        self.container = container
+        self.remote_traceback = remote_traceback
+
+
+class TaskTimeoutError(TaskError, TimeoutError):
+    """An attempt ran past `timeout` (max_runtime) or waited past max_queued_time."""
+
+
+class TaskOOMError(TaskError, MemoryError):
+    """The container was killed for going over its memory limit."""
+
+
+class RunnerUnavailableError(RuntimeError):
+    """The requested runner cannot work here (e.g. no Docker engine answers)."""

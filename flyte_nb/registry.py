@@ -1,0 +1,134 @@
+"""The kernel-side registry: the one owner of environments, tasks and runs.
+
+The widget panel, the JupyterLab sidebar and the magics are views of it: they read it and
+ask it for edits, and it tells subscribers what changed. Re-running a notebook cell that
+redefines an environment or a task replaces the entry of the same name.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from .config.errors import ConfigError
+from .runs import RunRecord
+
+if TYPE_CHECKING:
+    from .environment import TaskEnvironment
+    from .task import TaskTemplate
+
+Listener = Callable[[str, str], None]  # (kind: "environment" | "task" | "run", name or id)
+
+
+class Registry:
+    """Environments by name, tasks by '<env>.<function>', runs by id."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._environments: dict[str, TaskEnvironment] = {}
+        self._tasks: dict[str, TaskTemplate] = {}
+        self._runs: dict[str, RunRecord] = {}
+        self._listeners: list[Listener] = []
+
+    # ---- environments and tasks -------------------------------------------------------------
+    def add_environment(self, env: "TaskEnvironment") -> None:
+        with self._lock:
+            self._environments[env.name] = env
+        self.notify("environment", env.name)
+
+    def add_task(self, task: "TaskTemplate") -> None:
+        with self._lock:
+            self._tasks[task.name] = task
+        self.notify("task", task.name)
+
+    def environment(self, name: str) -> "TaskEnvironment":
+        try:
+            return self._environments[name]
+        except KeyError:
+            raise KeyError(f"no environment named {name!r}; known: {', '.join(self._environments) or 'none'}") from None
+
+    def task(self, name: str) -> "TaskTemplate":
+        try:
+            return self._tasks[name]
+        except KeyError:
+            raise KeyError(f"no task named {name!r}; known: {', '.join(self._tasks) or 'none'}") from None
+
+    @property
+    def environments(self) -> dict[str, "TaskEnvironment"]:
+        return dict(self._environments)
+
+    @property
+    def tasks(self) -> dict[str, "TaskTemplate"]:
+        return dict(self._tasks)
+
+    def tasks_of(self, env: "TaskEnvironment") -> dict[str, "TaskTemplate"]:
+        return {t.func.__name__: t for t in self._tasks.values() if t.env is env}
+
+    # ---- edits (the panel and sidebar) -----------------------------------------------------------
+    def edit_environment(self, name: str, changes: Mapping[str, Any]) -> None:
+        """Set (value) or clear (None) environment-level settings; all or nothing."""
+        env = self.environment(name)
+        env.replace_settings(_apply(env.settings, changes))
+        self.notify("environment", name)
+
+    def edit_task(self, name: str, changes: Mapping[str, Any]) -> None:
+        """Set (value) or clear (None) decorator-level settings; all or nothing."""
+        task = self.task(name)
+        task.replace_decorator_settings(_apply(task.decorator_settings, changes))
+        self.notify("task", name)
+
+    # ---- runs -----------------------------------------------------------------------------------
+    def add_run(self, run: RunRecord) -> None:
+        with self._lock:
+            self._runs[run.id] = run
+        self.notify("run", run.id)
+
+    def run(self, run_id: str) -> RunRecord:
+        try:
+            return self._runs[run_id]
+        except KeyError:
+            raise KeyError(f"no run {run_id!r}; latest: {', '.join(list(self._runs)[-5:]) or 'none'}") from None
+
+    @property
+    def runs(self) -> list[RunRecord]:
+        return list(self._runs.values())
+
+    # ---- change notification -----------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def notify(self, kind: str, name: str) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(kind, name)
+            except Exception:  # a broken view must not break the kernel's state
+                pass
+
+    def clear(self) -> None:
+        """Forget everything (tests, %reset)."""
+        with self._lock:
+            self._environments.clear()
+            self._tasks.clear()
+            self._runs.clear()
+
+
+def _apply(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    if "name" in changes:
+        raise ConfigError("name cannot be edited; create a new TaskEnvironment (or clone_with)", parameter="name",
+                          value=changes["name"], level="environment")
+    merged = dict(current)
+    for key, value in changes.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+_REGISTRY = Registry()
+
+
+def registry() -> Registry:
+    """The kernel's registry."""
+    return _REGISTRY

@@ -1,0 +1,43 @@
+"""The runner interface: one method, run one attempt of a call.
+
+Retries, timeouts, records and events are the runtime's (runtime.py), the same for every
+runner, so a runner only has to start the attempt, stream its logs and stop it when it is
+cancelled (a timeout or a kernel interrupt arrives as cancellation).
+"""
+
+from __future__ import annotations
+
+import abc
+import inspect
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
+
+from ..config.resolve import Resolution
+from ..runs import RunRecord
+
+if TYPE_CHECKING:
+    from ..task import TaskTemplate
+
+
+@dataclass
+class Call:
+    """One task call as a runner sees it: what to run and with which settings."""
+
+    task: "TaskTemplate"
+    arguments: inspect.BoundArguments
+    settings: Resolution
+    run: RunRecord
+    emit: Callable[[str], None]  # log line sink (stdout/stderr of the attempt)
+
+
+class Runner(abc.ABC):
+    """Runs attempts; chosen by flyte.init(runner=...) or FLYTE_NB_RUNNER."""
+
+    name: ClassVar[str]
+
+    @abc.abstractmethod
+    async def attempt(self, call: Call, number: int) -> Any:
+        """Run attempt `number` of `call` and return the task's output, or raise."""
+
+    async def close(self) -> None:
+        """Release what the runner holds (containers, workers) at kernel shutdown."""

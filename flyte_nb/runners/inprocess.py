@@ -1,0 +1,27 @@
+"""The in-process runner: the function runs in the kernel (Flyte's "local mode"), for debugging.
+
+Honors retries and timeouts (through the runtime) and env_vars are *not* applied: the kernel's
+process is shared, and changing os.environ under other cells would be worse than the gap.
+Synchronous functions run in a worker thread, so a timeout stops waiting but cannot stop
+the thread; the container and local runners do not have that limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from typing import Any
+
+from .base import Call, Runner
+
+
+class InProcessRunner(Runner):
+    name = "inprocess"
+
+    async def attempt(self, call: Call, number: int) -> Any:
+        func = call.task.func
+        args, kwargs = call.arguments.args, call.arguments.kwargs
+        if call.task.is_async:
+            return await func(*args, **kwargs)
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(None, lambda: context.run(func, *args, **kwargs))

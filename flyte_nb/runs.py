@@ -1,0 +1,78 @@
+"""Run records: one per task call, kept by the registry for %flyte_runs, the panel and the sidebar."""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+_ids = itertools.count(1)
+
+
+class Status(str, enum.Enum):
+    QUEUED = "queued"
+    BUILDING = "building"
+    STARTING = "starting"
+    RUNNING = "running"
+    RETRYING = "retrying"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    OOM = "oom"
+    CANCELLED = "cancelled"
+    CACHED = "cached"
+
+    @property
+    def done(self) -> bool:
+        return self in _DONE
+
+
+_DONE = {Status.SUCCEEDED, Status.FAILED, Status.TIMED_OUT, Status.OOM, Status.CANCELLED, Status.CACHED}
+
+
+@dataclass
+class Attempt:
+    number: int
+    started: float
+    ended: float | None = None
+    status: Status = Status.RUNNING
+    container: str | None = None
+    error: str | None = None
+    logs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunRecord:
+    """What happened in one call: settings it ran with, attempts, logs, outcome."""
+
+    task: str
+    settings: dict[str, Any]  # Resolution.to_json() at call time
+    runner: str
+    parent: str | None = None
+    id: str = field(default_factory=lambda: f"r{next(_ids)}")
+    status: Status = Status.QUEUED
+    created: float = field(default_factory=time.time)
+    ended: float | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+    error: str | None = None
+    output: str | None = None  # a short repr of the result
+    report_path: str | None = None
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.ended is None else self.ended - self.created
+
+    @property
+    def logs(self) -> str:
+        return "".join(line for attempt in self.attempts for line in attempt.logs)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "task": self.task, "runner": self.runner, "parent": self.parent,
+            "status": self.status.value, "created": self.created, "ended": self.ended, "duration": self.duration,
+            "attempts": [{"number": a.number, "status": a.status.value, "container": a.container,
+                          "started": a.started, "ended": a.ended, "error": a.error} for a in self.attempts],
+            "error": self.error, "output": self.output, "settings": self.settings, "report": self.report_path,
+        }

@@ -1,0 +1,125 @@
+"""Tasks: a function bound to an environment, its decorator settings and its overrides.
+
+`override()` returns a new task object that shares the function and earlier levels and adds
+its own validated settings on top; the original is never changed. Calling a task hands it to
+the runtime, which runs it through the configured runner with the resolved settings.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from .config.errors import ConfigError
+from .config.parameters import Level
+from .config.resolve import Resolution, resolve
+from .config.validate import validate_settings
+
+if TYPE_CHECKING:
+    from .environment import TaskEnvironment
+
+
+class TaskTemplate:
+    """A task: `env.name + "." + function name`, with decorator settings and overrides."""
+
+    def __init__(
+        self,
+        env: "TaskEnvironment",
+        func: Callable[..., Any],
+        decorator: Mapping[str, Any],
+        overrides: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.env = env
+        self.func = func
+        self._decorator: Mapping[str, Any] = MappingProxyType(dict(decorator))
+        self._overrides: Mapping[str, Any] = MappingProxyType(dict(overrides or {}))
+        functools.update_wrapper(self, func)  # keeps __name__, __doc__, __wrapped__ (signature, hints)
+
+    # ---- identity -------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return f"{self.env.name}.{self.func.__name__}"
+
+    @property
+    def short_name(self) -> str:
+        return self.resolve().value("short_name")
+
+    @property
+    def is_async(self) -> bool:
+        return inspect.iscoroutinefunction(self.func)
+
+    @property
+    def decorator_settings(self) -> Mapping[str, Any]:
+        return self._decorator
+
+    @property
+    def override_settings(self) -> Mapping[str, Any]:
+        return self._overrides
+
+    @property
+    def is_override(self) -> bool:
+        return bool(self._overrides)
+
+    # ---- configuration -----------------------------------------------------------------------
+    def resolve(self) -> Resolution:
+        """Every parameter's effective value for a call of this task, and its level."""
+        return resolve(self.env.settings, self._decorator, self._overrides, self.func)
+
+    def override(self, **settings: Any) -> "TaskTemplate":
+        """Level 3: a new task with these settings on top; this one is unchanged. Chains."""
+        before = self.resolve().value("reusable")
+        checked = validate_settings(Level.OVERRIDE, settings, reusable_before=before)
+        return type(self)(self.env, self.func, self._decorator, {**self._overrides, **checked})
+
+    def replace_decorator_settings(self, settings: Mapping[str, Any]) -> None:
+        """Swap in new decorator-level settings (the panel's edits); validated first."""
+        self._decorator = MappingProxyType(validate_settings(Level.DECORATOR, settings))
+
+    # ---- calling -------------------------------------------------------------------------
+    def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> inspect.BoundArguments:
+        """Check the call against the function's signature before anything starts."""
+        try:
+            bound = inspect.signature(self.func).bind(*args, **kwargs)
+        except TypeError as error:
+            raise TypeError(f"task {self.name}: {error}") from None
+        bound.apply_defaults()
+        return bound
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from .runtime import runtime
+
+        bound = self.bind(args, kwargs)
+        if self.is_async:
+            return runtime().call(self, bound)
+        return runtime().call_blocking(self, bound)
+
+    def aio(self, *args: Any, **kwargs: Any) -> Any:
+        """Awaitable call of any task (sync ones included), as in the flyte SDK."""
+        from .runtime import runtime
+
+        return runtime().call(self, self.bind(args, kwargs))
+
+    def __repr__(self) -> str:
+        extra = f", override={dict(self._overrides)!r}" if self._overrides else ""
+        return f"<task {self.name}{extra}>"
+
+
+def make_task(env: "TaskEnvironment", func: Callable[..., Any], decorator: Mapping[str, Any]) -> TaskTemplate:
+    """Build and register the task for `func` (replacing a same-named one: cells are re-run)."""
+    if isinstance(func, TaskTemplate):
+        raise ConfigError(f"{func.name} is already a task; decorate the plain function",
+                          level=Level.DECORATOR.value)
+    if not inspect.isfunction(func):
+        raise ConfigError(f"@env.task needs a def or async def function, got {func!r}", level=Level.DECORATOR.value)
+    if func.__name__ == "<lambda>":
+        raise ConfigError("@env.task needs a named function (def), not a lambda", level=Level.DECORATOR.value)
+    if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
+        raise ConfigError(f"@env.task cannot make a task of generator {func.__name__!r}: return a value instead",
+                          level=Level.DECORATOR.value)
+    task = TaskTemplate(env, func, decorator)
+    from .registry import registry
+
+    registry().add_task(task)
+    return task
