@@ -21,7 +21,6 @@ from .model import Setting
 
 _NAME = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_PKG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-\[\],<>=!~;\"' @:/+]*$")
 
 
 def _sha256_file(path: Path) -> str:
@@ -48,9 +47,13 @@ class PipPackages(Setting):
     def _packages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if not value:
             raise ValueError("with_pip_packages needs at least one package")
+        from packaging.requirements import InvalidRequirement, Requirement
+
         for package in value:
-            if not package.strip() or not _PKG.match(package):
-                raise ValueError(f"not a pip requirement: {package!r}")
+            try:
+                Requirement(package)
+            except InvalidRequirement:
+                raise ValueError(f"not a pip requirement: {package!r}") from None
         return value
 
 

@@ -73,6 +73,9 @@ def validate_settings(
             raise _unknown(name, value, level)
         if not BY_NAME[name].rule(level).allowed:
             raise _forbidden(name, value, level)
+        if value is None and BY_NAME[name].rule(level) is Rule.REQUIRED:
+            raise ConfigError(f"{name}=None at the {level.title} level: {name!r} is required there",
+                              parameter=name, value=value, level=level.value)
         if value is None and not (level is Level.OVERRIDE and BY_NAME[name].nullable_override):
             continue  # None means "not set at this level", as in the flyte SDK's signatures
         checked[name] = validate_value(name, value, level)
