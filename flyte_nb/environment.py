@@ -71,6 +71,14 @@ class TaskEnvironment:
 
         registry().add_environment(self)
 
+    # Environments travel into containers with their tasks (pickled by value): a mappingproxy
+    # does not pickle, so the settings go as a dict and come back read-only.
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_settings": dict(self._settings)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._settings = MappingProxyType(state["_settings"])
+
     # ---- settings ------------------------------------------------------------------------
     @property
     def name(self) -> str:

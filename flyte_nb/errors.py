@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class TaskError(RuntimeError):
     """A task call failed; the message carries the remote traceback where there is one."""
 
-    def __init__(self, message: str, *, task: str, attempt: int | None = None, container: str | None = None,
+    def __init__(self, message: str, task: str = "", attempt: int | None = None, container: str | None = None,
                  remote_traceback: str | None = None) -> None:
         super().__init__(message)
         self.task = task
         self.attempt = attempt
         self.container = container
         self.remote_traceback = remote_traceback
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Crosses the container boundary (a child's timeout reaches its parent task): keep every field.
+        return (type(self), (str(self), self.task, self.attempt, self.container, self.remote_traceback))
 
 
 class TaskTimeoutError(TaskError, TimeoutError):
@@ -21,6 +27,10 @@ class TaskTimeoutError(TaskError, TimeoutError):
 
 class TaskOOMError(TaskError, MemoryError):
     """The container was killed for going over its memory limit."""
+
+
+class TaskCrashedError(TaskError):
+    """The task's process died without a result (signal, os._exit, segfault)."""
 
 
 class RunnerUnavailableError(RuntimeError):

@@ -1,10 +1,13 @@
-"""The runtime: where task calls go. One per kernel.
+"""The runtime: where task calls go. One per kernel (and one inside each task's container).
 
-It owns a private event loop on a background thread. Every call, from a notebook cell,
-a script or another task, becomes a coroutine on that loop, so calls from a cell keep
-working while the kernel's own loop is busy, `asyncio.gather` of many calls runs them
-concurrently, and a kernel interrupt can cancel a call (which stops its container). Retries,
-timeouts and run records live here, the same for every runner.
+It owns a private event loop on a background thread. Every call, from a notebook cell, a
+script or another task, becomes a coroutine on that loop, so calls from a cell work while the
+kernel's own loop is busy, `asyncio.gather` of many calls runs them concurrently, and a
+kernel interrupt cancels the call, which stops its container. Scheduling, retries, timeouts,
+type checks at the boundary and run records live here, the same for every runner.
+
+Inside a container the shim attaches the runtime to the kernel's controller instead: a task
+calling another task sends the call back to the kernel, which runs it in its own container.
 """
 
 from __future__ import annotations
@@ -14,17 +17,20 @@ import concurrent.futures
 import contextvars
 import inspect
 import os
+import signal
 import sys
 import threading
 import time
 import traceback
 import warnings
-from typing import TYPE_CHECKING, Any, Awaitable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-from .errors import TaskTimeoutError
+from .errors import RunnerUnavailableError, TaskOOMError, TaskTimeoutError
 from .registry import registry
 from .runners.base import Call, Runner
 from .runs import Attempt, RunRecord, Status
+from .scheduler import Scheduler
+from .typecheck import check_inputs, check_output
 
 if TYPE_CHECKING:
     from .task import TaskTemplate
@@ -32,149 +38,299 @@ if TYPE_CHECKING:
 RUNNERS = ("auto", "docker", "local", "inprocess")
 #: The call being executed in this context (nested calls record it as their parent).
 CURRENT_CALL: contextvars.ContextVar[Call | None] = contextvars.ContextVar("flyte_nb_call", default=None)
+LogListener = Callable[[RunRecord, str], None]
 
 
-def _make_runner(name: str) -> Runner:
+def make_runner(name: str) -> Runner:
+    if name == "docker":
+        from .runners.docker import DockerRunner
+
+        return DockerRunner()
+    if name == "local":
+        from .runners.local import LocalRunner
+
+        return LocalRunner()
     if name == "inprocess":
         from .runners.inprocess import InProcessRunner
 
         return InProcessRunner()
-    raise ValueError(f"runner={name!r} is not available yet; choose one of: inprocess")
+    raise ValueError(f"runner={name!r}: choose one of {', '.join(RUNNERS)}")
 
 
-def pick_auto() -> tuple[str, str]:
-    """(runner, why) for runner='auto'."""
-    return "inprocess", "the container runner is not installed in this build"
+def pick_auto() -> tuple[Runner, str]:
+    """runner='auto': containers when an engine answers, else local subprocesses; and why."""
+    try:
+        return make_runner("docker"), "a Docker engine answers"
+    except RunnerUnavailableError as error:
+        return make_runner("local"), f"no Docker engine: {error}"
+
+
+def _status_of(error: BaseException) -> Status:
+    if isinstance(error, TaskOOMError):
+        return Status.OOM
+    if isinstance(error, TaskTimeoutError):
+        return Status.TIMED_OUT
+    return Status.FAILED
 
 
 class Runtime:
-    """Owns the background loop, the chosen runner and the execution policy."""
+    """Owns the background loop, the chosen runner, the scheduler and the execution policy."""
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
         self._runner: Runner | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.runner_name = os.environ.get("FLYTE_NB_RUNNER", "auto")
         self.quiet = False
+        self.queue_limits: dict[str, int] = {}
+        self.scheduler: Scheduler | None = None
+        self.log_listeners: list[LogListener] = []
+        self._controller: tuple[str, str] | None = None
+        self._inflight: set[concurrent.futures.Future[Any]] = set()
+        self._sigint_installed = False
 
     # ---- configuration --------------------------------------------------------------------
-    def init(self, runner: str | None = None, *, quiet: bool = False, **sdk_options: Any) -> None:
-        """flyte.init(runner="auto"|"docker"|"local"|"inprocess"). SDK cluster options are accepted and unused."""
+    def init(self, runner: str | None = None, *, quiet: bool = False, queues: dict[str, int] | None = None,
+             cpus: float | None = None, memory: str | int | None = None, **sdk_options: Any) -> None:
+        """flyte.init(runner=..., queues={"gpu": 1}, cpus=..., memory=...). SDK cluster options are ignored."""
+        from .config.resources import parse_memory
+
         runner = runner or os.environ.get("FLYTE_NB_RUNNER", "auto")
         if runner not in RUNNERS:
             raise ValueError(f"flyte.init(runner={runner!r}): runner must be one of {', '.join(RUNNERS)}")
+        for queue, limit in (queues or {}).items():
+            if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+                raise ValueError(f"flyte.init(queues={{{queue!r}: {limit!r}}}): a queue limit must be an int >= 1")
         if sdk_options:
             warnings.warn(f"flyte_nb runs tasks on this machine; ignoring cluster options {sorted(sdk_options)}",
                           stacklevel=3)
-        self.quiet = quiet
         with self._lock:
+            self.quiet = quiet
             self.runner_name = runner
             self._runner = None
-        self.runner()  # pick now, so 'auto' says what it picked
+            self.queue_limits = dict(queues or {})
+            self.scheduler = Scheduler(cpus=cpus, memory=parse_memory(memory) if memory else None,
+                                       queue_limits=self.queue_limits)
+        self.runner()  # pick now, so 'auto' says what it picked and a missing engine fails here
 
     def runner(self) -> Runner:
         with self._lock:
             if self._runner is None:
-                name = self.runner_name
-                if name == "auto":
-                    name, why = pick_auto()
+                if self.runner_name == "auto":
+                    self._runner, why = pick_auto()
                     if not self.quiet:
-                        print(f"flyte_nb: runner=auto picked {name!r} ({why})", file=sys.stderr)
-                self._runner = _make_runner(name)
+                        print(f"flyte_nb: runner=auto picked {self._runner.name!r} ({why})", file=sys.stderr)
+                else:
+                    self._runner = make_runner(self.runner_name)
             return self._runner
+
+    def _scheduler(self) -> Scheduler:
+        with self._lock:
+            if self.scheduler is None:
+                self.scheduler = Scheduler(queue_limits=self.queue_limits)
+            return self.scheduler
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
             if self._loop is None:
                 self._loop = asyncio.new_event_loop()
-                self._thread = threading.Thread(target=self._loop.run_forever, name="flyte-nb-runtime", daemon=True)
-                self._thread.start()
+                thread = threading.Thread(target=self._loop.run_forever, name="flyte-nb-runtime", daemon=True)
+                thread.start()
             return self._loop
+
+    def attach_controller(self, path: str, token: str) -> None:
+        """Inside a task: send task calls to the kernel's controller (used by the shim)."""
+        self._controller = (path, token)
 
     # ---- entry points -----------------------------------------------------------------------
     async def call(self, task: "TaskTemplate", bound: inspect.BoundArguments) -> Any:
         """Awaitable call from any loop: direct on the runtime loop, bridged from others."""
-        coro = self.execute(task, bound)
+        if self._controller is not None:
+            return await asyncio.to_thread(self._remote, task, bound)
         if _running_loop() is self.loop:
-            return await coro
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+            return await self.execute(task, bound)
+        future = self.submit(self.execute(task, bound))
+        try:
+            return await asyncio.wrap_future(future)
+        except BaseException:
+            self.cancel(future)
+            raise
 
     def call_blocking(self, task: "TaskTemplate", bound: inspect.BoundArguments) -> Any:
         """A synchronous call: blocks this thread; a KeyboardInterrupt cancels the call and waits for cleanup."""
+        if self._controller is not None:
+            return self._remote(task, bound)
         if _running_loop() is self.loop:
             raise RuntimeError(
                 f"task {task.name} is synchronous and was called from inside an async task; "
                 f"use `await {task.func.__name__}.aio(...)` there"
             )
-        return self.wait(asyncio.run_coroutine_threadsafe(self.execute(task, bound), self.loop))
+        return self.wait(self.submit(self.execute(task, bound)))
+
+    def call_blocking_any(self, task: "TaskTemplate", bound: inspect.BoundArguments) -> Any:
+        """flyte.run: block until a task of either kind finishes."""
+        if self._controller is not None:
+            return self._remote(task, bound)
+        return self.wait(self.submit(self.execute(task, bound)))
+
+    def submit(self, coro: Awaitable[Any]) -> concurrent.futures.Future[Any]:
+        """Run on the runtime loop; tracked so a kernel interrupt can cancel it."""
+        self._install_sigint()
+        finished = threading.Event()
+
+        async def tracked() -> Any:
+            try:
+                return await coro
+            finally:
+                finished.set()  # after the runner's cleanup (containers removed)
+
+        future = asyncio.run_coroutine_threadsafe(tracked(), self.loop)
+        future.finished = finished  # type: ignore[attr-defined]
+        self._inflight.add(future)
+        future.add_done_callback(self._inflight.discard)
+        return future
 
     @staticmethod
-    def wait(future: concurrent.futures.Future[Any]) -> Any:
+    def cancel(future: concurrent.futures.Future[Any], timeout: float = 30.0) -> None:
+        """Cancel a call and wait (bounded) until its runner has cleaned up (container removed)."""
+        future.cancel()
+        finished = getattr(future, "finished", None)
+        if finished is not None:
+            finished.wait(timeout)
+
+    def wait(self, future: concurrent.futures.Future[Any]) -> Any:
         try:
             return future.result()
         except KeyboardInterrupt:
-            future.cancel()
-            try:
-                future.result(timeout=30)  # let the runner stop its container
-            except BaseException:
-                pass
+            self.cancel(future)
             raise
+
+    def _install_sigint(self) -> None:
+        """A kernel interrupt (SIGINT) cancels in-flight calls, then does what it did before."""
+        if self._sigint_installed or threading.current_thread() is not threading.main_thread():
+            return
+        previous = signal.getsignal(signal.SIGINT)
+
+        def on_sigint(signum: int, frame: Any) -> None:
+            for future in list(self._inflight):
+                future.cancel()
+            if callable(previous):
+                previous(signum, frame)
+            else:
+                raise KeyboardInterrupt
+
+        try:
+            signal.signal(signal.SIGINT, on_sigint)
+            self._sigint_installed = True
+        except ValueError:
+            pass
+
+    def _remote(self, task: "TaskTemplate", bound: inspect.BoundArguments) -> Any:
+        from . import protocol
+        from .remote import unpack_error
+
+        assert self._controller is not None
+        path, token = self._controller
+        reply = protocol.request(path, {"op": "call", "token": token, "task": task,
+                                        "args": bound.args, "kwargs": bound.kwargs})
+        if reply["ok"]:
+            return reply["value"]
+        raise unpack_error(reply["error"], f"nested call of task {task.name}")
 
     # ---- execution policy ---------------------------------------------------------------------
     async def execute(self, task: "TaskTemplate", bound: inspect.BoundArguments) -> Any:
-        """Run a call with its resolved retries and timeout, recording every attempt."""
+        """Run a call with its resolved settings: schedule, attempt, retry, time out, record."""
         settings = task.resolve()
         runner = self.runner()
         parent = CURRENT_CALL.get()
         run = RunRecord(task=task.name, settings=settings.to_json(), runner=runner.name,
                         parent=parent.run.id if parent else None)
         registry().add_run(run)
-        call = Call(task=task, arguments=bound, settings=settings, run=run, emit=lambda line: None)
-        retries = settings.value("retries")
-        timeout = settings.value("timeout")
-        max_runtime = timeout.max_runtime.total_seconds() if timeout and timeout.max_runtime else None
+        call = Call(task=task, arguments=bound, settings=settings, run=run, emit=lambda line: None,
+                    status=lambda phase: self._set(run, Status(phase)))
         token = CURRENT_CALL.set(call)
         try:
-            for number in range(1, retries.count + 2):
-                attempt = Attempt(number=number, started=time.time())
-                run.attempts.append(attempt)
-                call.emit = attempt.logs.append
-                self._set(run, Status.RUNNING if number == 1 else Status.RETRYING)
-                try:
-                    coro = runner.attempt(call, number)
-                    result = await (asyncio.wait_for(coro, max_runtime) if max_runtime else coro)
-                except asyncio.TimeoutError:
-                    self._end_attempt(attempt, Status.TIMED_OUT, f"ran past timeout={max_runtime:g}s")
-                    self._set(run, Status.TIMED_OUT, error=attempt.error)
-                    raise TaskTimeoutError(
-                        f"task {task.name} attempt {number}/{retries.count + 1} timed out after "
-                        f"timeout={max_runtime:g}s (max_runtime)", task=task.name, attempt=number,
-                    ) from None
-                except asyncio.CancelledError:
-                    self._end_attempt(attempt, Status.CANCELLED, "cancelled")
-                    self._set(run, Status.CANCELLED, error="cancelled")
-                    raise
-                except Exception as error:  # noqa: BLE001 - a task may raise anything; we retry or re-raise it
-                    status = getattr(error, "status", Status.FAILED)
-                    self._end_attempt(attempt, status, "".join(traceback.format_exception_only(error)).strip())
-                    if number > retries.count:
-                        self._set(run, status, error=attempt.error)
-                        _note(error, f"task {task.name}, attempt {number}/{retries.count + 1}, runner {runner.name}")
-                        raise
-                    await asyncio.sleep(_backoff(retries, number))
-                    continue
-                self._end_attempt(attempt, Status.SUCCEEDED)
-                run.output = _short(result)
-                self._set(run, Status.SUCCEEDED)
-                return result
+            if runner.name != "inprocess":
+                check_inputs(task.name, task.func, bound)
+            scheduler = self._scheduler()
+            async with scheduler.lend(parent.reservation if parent else None):
+                result = await self._attempts(call, runner, scheduler)
+            if runner.name != "inprocess":
+                check_output(task.name, task.func, result)
+            return result
+        except BaseException as error:
+            if not run.status.done:
+                self._set(run, Status.CANCELLED if isinstance(error, asyncio.CancelledError) else _status_of(error),
+                          error="".join(traceback.format_exception_only(error)).strip())
+            raise
         finally:
             CURRENT_CALL.reset(token)
+
+    async def _attempts(self, call: Call, runner: Runner, scheduler: Scheduler) -> Any:
+        task, run, settings = call.task, call.run, call.settings
+        retries, timeout = settings.value("retries"), settings.value("timeout")
+        max_runtime = timeout.max_runtime.total_seconds() if timeout and timeout.max_runtime else None
+        max_queued = timeout.max_queued_time.total_seconds() if timeout and timeout.max_queued_time else None
+        cpu, memory = self._requests(call, scheduler)
+        total = retries.count + 1
+        for number in range(1, total + 1):
+            self._set(run, Status.QUEUED)
+            call.reservation = await scheduler.acquire(cpu, memory, settings.value("queue"), task=task.name,
+                                                       max_queued=max_queued)
+            attempt = Attempt(number=number, started=time.time())
+            run.attempts.append(attempt)
+            call.emit = self._sink(run, attempt)
+            self._set(run, Status.RUNNING if number == 1 else Status.RETRYING)
+            try:
+                coro = runner.attempt(call, number)
+                result = await (asyncio.wait_for(coro, max_runtime) if max_runtime else coro)
+            except asyncio.TimeoutError:
+                self._end(attempt, Status.TIMED_OUT, f"ran past timeout={max_runtime:g}s")
+                raise TaskTimeoutError(
+                    f"task {task.name} attempt {number}/{total} timed out after timeout={max_runtime:g}s "
+                    f"(max_runtime); its {'container' if runner.name == 'docker' else 'process'} was stopped",
+                    task.name, number, attempt.container,
+                ) from None
+            except asyncio.CancelledError:
+                self._end(attempt, Status.CANCELLED, "cancelled")
+                raise
+            except Exception as error:  # noqa: BLE001 - a task may raise anything; retried or re-raised
+                self._end(attempt, _status_of(error), "".join(traceback.format_exception_only(error)).strip())
+                if number == total or not _retryable(error):
+                    _note(error, f"task {task.name}, attempt {number}/{total}, runner {runner.name}")
+                    raise
+                await asyncio.sleep(_backoff(retries, number))
+                continue
+            finally:
+                await scheduler.release(call.reservation)
+            self._end(attempt, Status.SUCCEEDED)
+            run.output = _short(result)
+            self._set(run, Status.SUCCEEDED)
+            return result
         raise AssertionError("unreachable")
 
+    def _requests(self, call: Call, scheduler: Scheduler) -> tuple[float, int]:
+        """What the scheduler reserves: the requests (else the limits) of cpu and memory; none if unset."""
+        resources = call.settings.value("resources")
+        if resources is None or call.settings.reusable:
+            return 0.0, 0
+        cpu_request, _ = resources.cpu_request_limit()
+        memory_request, _ = resources.memory_request_limit()
+        return scheduler.fit(cpu_request or 0.0, memory_request or 0, f"task {call.task.name}")
+
+    def _sink(self, run: RunRecord, attempt: Attempt) -> Callable[[str], None]:
+        def emit(line: str) -> None:
+            attempt.logs.append(line)
+            for listener in list(self.log_listeners):
+                listener(run, line)
+            if not self.log_listeners and not self.quiet:
+                sys.stdout.write(line)
+
+        return emit
+
     @staticmethod
-    def _end_attempt(attempt: Attempt, status: Status, error: str | None = None) -> None:
+    def _end(attempt: Attempt, status: Status, error: str | None = None) -> None:
         attempt.ended = time.time()
         attempt.status = status
         attempt.error = error
@@ -189,15 +345,23 @@ class Runtime:
         registry().notify("run", run.id)
 
 
+def _retryable(error: BaseException) -> bool:
+    """Task failures, crashes and OOMs are retried; configuration and setup errors are not."""
+    from .config.errors import ConfigError
+    from .secrets import SecretNotFoundError
+
+    return not isinstance(error, (ConfigError, SecretNotFoundError, RunnerUnavailableError))
+
+
 def _backoff(retries: Any, number: int) -> float:
     """Seconds before attempt number+1: the strategy's backoff, else exponential from 0.2 s, capped at 10 s."""
     if retries.backoff is not None:
-        return retries.backoff.total_seconds()
+        return float(retries.backoff.total_seconds())
     return min(0.2 * 2 ** (number - 1), 10.0)
 
 
 def _note(error: BaseException, text: str) -> None:
-    if hasattr(error, "add_note") and text not in getattr(error, "__notes__", ()):
+    if hasattr(error, "add_note") and not any(text in n for n in getattr(error, "__notes__", ())):
         error.add_note(text)
 
 
@@ -225,8 +389,7 @@ class _Run:
 
     def __call__(self, task: "TaskTemplate", *args: Any, **kwargs: Any) -> Any:
         _check_task(task)
-        rt = runtime()
-        return rt.wait(asyncio.run_coroutine_threadsafe(rt.execute(task, task.bind(args, kwargs)), rt.loop))
+        return runtime().call_blocking_any(task, task.bind(args, kwargs))
 
     def aio(self, task: "TaskTemplate", *args: Any, **kwargs: Any) -> Awaitable[Any]:
         _check_task(task)
@@ -244,5 +407,5 @@ run = _Run()
 
 
 def init(runner: str | None = None, **options: Any) -> None:
-    """flyte.init(runner="auto"|"docker"|"local"|"inprocess", ...)."""
+    """flyte.init(runner="auto"|"docker"|"local"|"inprocess", queues={...}, ...)."""
     runtime().init(runner, **options)

@@ -37,6 +37,16 @@ class TaskTemplate:
         self._overrides: Mapping[str, Any] = MappingProxyType(dict(overrides or {}))
         functools.update_wrapper(self, func)  # keeps __name__, __doc__, __wrapped__ (signature, hints)
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_decorator"], state["_overrides"] = dict(self._decorator), dict(self._overrides)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state["_decorator"] = MappingProxyType(state["_decorator"])
+        state["_overrides"] = MappingProxyType(state["_overrides"])
+        self.__dict__.update(state)
+
     # ---- identity -------------------------------------------------------------------------
     @property
     def name(self) -> str:

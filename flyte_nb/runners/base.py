@@ -28,6 +28,8 @@ class Call:
     settings: Resolution
     run: RunRecord
     emit: Callable[[str], None]  # log line sink (stdout/stderr of the attempt)
+    reservation: Any = None  # the scheduler's reservation; lent to nested calls while they run
+    status: Callable[[str], None] = lambda _: None  # phase updates: "building", "starting", "running"
 
 
 class Runner(abc.ABC):

@@ -1,0 +1,77 @@
+"""The kernel side of a call: a unix-socket server per attempt, mounted into its container.
+
+It hands the secrets to the shim (hello), runs the task calls the task makes (nested calls
+run as their own calls, in their own containers, with their own settings) and receives
+report flushes. One connection per request keeps concurrent nested calls independent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets as _secrets
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from . import protocol
+from .remote import pack_error
+
+if TYPE_CHECKING:
+    from .config.secrets import Secret
+    from .runners.base import Call
+
+
+class Controller:
+    def __init__(self, path: Path, call: "Call", secrets: dict["Secret", str],
+                 on_message: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.path = path
+        self.call = call
+        self.secrets = secrets
+        self.token = _secrets.token_hex(16)
+        self.on_message = on_message
+        self._server: asyncio.AbstractServer | None = None
+
+    async def __aenter__(self) -> "Controller":
+        self._server = await asyncio.start_unix_server(self._handle, path=str(self.path))
+        os.chmod(self.path, 0o666)  # the task runs as an unprivileged user
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        self.path.unlink(missing_ok=True)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            message = await protocol.read_message(reader)
+            if not isinstance(message, dict) or message.get("token") != self.token:
+                return
+            reply = await self._dispatch(message)
+            await protocol.write_message(writer, reply)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def _dispatch(self, message: dict[str, Any]) -> Any:
+        op = message.get("op")
+        if op == "hello":
+            return {"version": protocol.VERSION, "secrets": list(self.secrets.items())}
+        if op == "call":
+            return await self._nested_call(message)
+        if self.on_message is not None:
+            self.on_message(message)
+        return {"ok": True}
+
+    async def _nested_call(self, message: dict[str, Any]) -> dict[str, Any]:
+        from .runtime import CURRENT_CALL, runtime
+
+        CURRENT_CALL.set(self.call)  # this handler's own context: the child records its parent
+        try:
+            task = message["task"]
+            bound = task.bind(tuple(message["args"]), dict(message["kwargs"]))
+            value = await runtime().execute(task, bound)
+        except Exception as error:  # noqa: BLE001 - the child's failure goes to the parent task
+            return {"ok": False, "error": pack_error(error)}
+        return {"ok": True, "value": value}

@@ -1,0 +1,79 @@
+"""What the container and local runners share: the call folder, the payload, the outcome.
+
+A call folder holds call.pkl (the task, by value, and its inputs), the controller's socket and,
+when the task finishes, result.pkl. Reading the outcome turns "no result" into OOM or crash
+errors that name the task, attempt, limit and container.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+import cloudpickle
+
+from ..errors import TaskCrashedError, TaskOOMError
+from ..remote import unpack_error
+from ..secrets import redact
+from .base import Call
+
+#: The uid:gid tasks run as (never root); the kernel's own ids when it is not root.
+TASK_UID = os.getuid() if os.getuid() != 0 else 1000
+TASK_GID = os.getgid() if os.getuid() != 0 else 1000
+
+
+def calls_root() -> Path:
+    root = Path(os.environ.get("FLYTE_NB_RUN_DIR") or Path(tempfile.gettempdir()) / f"flyte-nb-{os.getuid()}")
+    root.mkdir(parents=True, exist_ok=True, mode=0o711)
+    return root
+
+
+@contextlib.contextmanager
+def call_folder(call: Call, number: int) -> Iterator[Path]:
+    """A private folder for one attempt, writable by the task's user, removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix=f"{call.run.id}-{number}-", dir=calls_root()))
+    try:
+        if os.getuid() == 0:
+            os.chown(folder, TASK_UID, TASK_GID)
+        folder.chmod(0o700)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def write_payload(folder: Path, call: Call) -> None:
+    payload = {"task": call.task, "args": call.arguments.args, "kwargs": call.arguments.kwargs}
+    (folder / "call.pkl").write_bytes(cloudpickle.dumps(payload))
+    if os.getuid() == 0:
+        os.chown(folder / "call.pkl", TASK_UID, TASK_GID)
+
+
+def describe(call: Call, number: int, where: str | None) -> str:
+    total = call.settings.value("retries").count + 1
+    return f"task {call.task.name}, attempt {number}/{total}" + (f", {where}" if where else "")
+
+
+def outcome(folder: Path, call: Call, number: int, *, exit_code: int, oom: bool, where: str | None,
+            secrets: list[str], log_tail: str, memory_limit: str | None) -> Any:
+    """The task's output, or the right exception: its own, OOM, or a crash."""
+    note = describe(call, number, where)
+    result_file = folder / "result.pkl"
+    if result_file.exists() and not oom:
+        result = cloudpickle.loads(result_file.read_bytes())
+        if result["ok"]:
+            return result["value"]
+        if result["error"].get("oom") and memory_limit:
+            raise TaskOOMError(f"{note}: out of memory (MemoryError) at its limit memory={memory_limit}",
+                               call.task.name, number, where)
+        raise unpack_error(result["error"], note, clean=lambda text: redact(text, secrets))
+    tail = redact(log_tail, secrets).strip()
+    tail = f"\nlast output:\n{tail}" if tail else ""
+    if oom:
+        raise TaskOOMError(f"{note}: killed for running out of memory (OOM) at its limit "
+                           f"memory={memory_limit or 'host memory'}{tail}", call.task.name, number, where)
+    raise TaskCrashedError(f"{note}: the task process exited with code {exit_code} without a result{tail}",
+                           call.task.name, number, where)

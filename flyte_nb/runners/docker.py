@@ -1,0 +1,332 @@
+"""The container runner: every attempt runs in its own Docker container (docker-py).
+
+The container gets the environment's image, its resolved resources as cgroup limits, its env
+vars, network "none", an unprivileged user with all capabilities dropped, and two mounts:
+the call folder (payload, result, controller socket) and flyte_nb's runtime (this package
+and the few libraries the shim needs, read-only, straight from the kernel's site-packages, so
+a code change needs no image rebuild). Secrets arrive over the socket, never in its config.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import importlib.util
+import os
+import socket
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from .. import secrets as secret_store
+from ..config.resources import Resources, parse_gpu, parse_memory
+from ..controller import Controller
+from ..errors import RunnerUnavailableError
+from .base import Call, Runner
+from .calls import TASK_GID, TASK_UID, call_folder, outcome, write_payload
+
+#: Libraries the shim imports inside the container, mounted from the kernel (same Python minor).
+RUNTIME_MODULES = ("flyte_nb", "cloudpickle", "pydantic", "pydantic_core", "typing_extensions",
+                   "annotated_types", "typing_inspection", "packaging")
+RUNTIME_DIR = "/flyte/runtime"
+CALL_DIR = "/flyte/call"
+LABEL = "flyte-nb"
+PIDS_LIMIT = 1024
+#: Storage drivers where `--storage-opt size=` limits a container's writable layer.
+SIZED_DRIVERS = ("devicemapper", "btrfs", "zfs", "windowsfilter")
+
+
+def _process_start() -> str:
+    try:
+        return Path(f"/proc/{os.getpid()}/stat").read_text().split()[21]
+    except OSError:
+        return "0"
+
+
+#: Labels every container of this kernel carries; `python -m flyte_nb gc` finds orphans by them.
+KERNEL_LABELS = {
+    f"{LABEL}.host": socket.gethostname(),
+    f"{LABEL}.pid": str(os.getpid()),
+    f"{LABEL}.pid-start": _process_start(),
+}
+KERNEL_ID = "-".join(KERNEL_LABELS.values())
+
+
+def connect(timeout: float = 5.0) -> Any:
+    """A docker-py client that answers, or RunnerUnavailableError naming where it looked."""
+    import docker
+
+    where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    try:
+        client = docker.from_env(timeout=600)
+        client.api.timeout = timeout
+        client.ping()
+        client.api.timeout = 600
+        return client
+    except Exception as error:  # noqa: BLE001 - any failure means "no engine here"
+        raise RunnerUnavailableError(
+            f"no Docker engine answers at {where} ({type(error).__name__}); start dockerd, set DOCKER_HOST, "
+            f"or use flyte.init(runner='local')"
+        ) from None
+
+
+def runtime_mounts() -> list[Any]:
+    """Read-only bind mounts of the shim's libraries at /flyte/runtime/<name>."""
+    from docker.types import Mount
+
+    mounts = []
+    for name in RUNTIME_MODULES:
+        spec = importlib.util.find_spec(name)
+        if spec is None:
+            continue
+        if spec.submodule_search_locations:
+            source, target = list(spec.submodule_search_locations)[0], f"{RUNTIME_DIR}/{name}"
+        else:
+            source, target = str(spec.origin), f"{RUNTIME_DIR}/{Path(str(spec.origin)).name}"
+        mounts.append(Mount(target=target, source=str(Path(source).resolve()), type="bind", read_only=True))
+    return mounts
+
+
+def resource_options(resources: Resources | None, engine: dict[str, Any], task: str) -> dict[str, Any]:
+    """docker-py container options for cpu, memory, shm, disk and gpu."""
+    options: dict[str, Any] = {}
+    if resources is None:
+        return options
+    cpu_request, cpu_limit = resources.cpu_request_limit()
+    if cpu_limit is not None:  # quota/period, not nano_cpus: a limit above the host's cores stays a limit
+        options["cpu_period"] = 100_000
+        options["cpu_quota"] = int(cpu_limit * 100_000)
+    if cpu_request is not None:
+        options["cpu_shares"] = max(2, int(cpu_request * 1024))
+    memory_request, memory_limit = resources.memory_request_limit()
+    if memory_limit is not None:
+        options["mem_limit"] = memory_limit
+        options["memswap_limit"] = memory_limit  # swap off: the limit is the limit
+        if memory_request is not None and memory_request < memory_limit:
+            options["mem_reservation"] = memory_request
+    if resources.shm is not None:
+        options["shm_size"] = (memory_limit // 2 if memory_limit else 2**30) if resources.shm == "auto" \
+            else parse_memory(resources.shm, "shm")
+    if resources.disk is not None:
+        driver = engine.get("Driver", "")
+        if driver in SIZED_DRIVERS:
+            options["storage_opt"] = {"size": resources.disk}
+        else:
+            warnings.warn(f"task {task}: disk={resources.disk} is not enforced: the Docker storage driver "
+                          f"{driver!r} cannot limit a container's disk", stacklevel=2)
+    if resources.gpu is not None:
+        count, model = parse_gpu(resources.gpu)
+        if count:
+            if "nvidia" not in engine.get("Runtimes", {}):
+                raise RunnerUnavailableError(
+                    f"task {task}: gpu={resources.gpu!r} requested, but this Docker engine has no GPU runtime "
+                    f"(nvidia); run it where GPUs are, or override(resources=...) without gpu")
+            from docker.types import DeviceRequest
+
+            options["device_requests"] = [DeviceRequest(count=count, capabilities=[["gpu"]])]
+    return options
+
+
+def pod_template_options(template: Any, task: str) -> dict[str, Any]:
+    """What of a PodTemplate maps onto one container: labels, primary env, runAsUser; warn about the rest."""
+    from ..config.pod_template import PodTemplate
+
+    if not isinstance(template, PodTemplate):
+        if template is not None:
+            warnings.warn(f"task {task}: pod_template={template!r} names a cluster template; not applied locally",
+                          stacklevel=2)
+        return {}
+    options: dict[str, Any] = {"labels": {f"pod.{k}": v for k, v in (template.labels or {}).items()}}
+    options["labels"].update({f"pod-annotation.{k}": v for k, v in (template.annotations or {}).items()})
+    spec = dict(template.pod_spec or {})
+    ignored = sorted(k for k in spec if k not in ("containers", "securityContext", "security_context"))
+    for container in spec.get("containers", []):
+        if container.get("name") != template.primary_container_name:
+            ignored.append(f"container {container.get('name')!r}")
+            continue
+        options["environment"] = {e["name"]: str(e.get("value", "")) for e in container.get("env", [])}
+        user = (container.get("securityContext") or container.get("security_context") or {}).get("runAsUser")
+        if user is not None:
+            options["user"] = str(user)
+    pod_user = (spec.get("securityContext") or spec.get("security_context") or {}).get("runAsUser")
+    if pod_user is not None and "user" not in options:
+        options["user"] = str(pod_user)
+    if ignored:
+        warnings.warn(f"task {task}: pod_template fields not honored by the docker runner: {', '.join(ignored)}",
+                      stacklevel=2)
+    return options
+
+
+class DockerRunner(Runner):
+    name = "docker"
+
+    def __init__(self) -> None:
+        self.client = connect()
+        self.engine = self.client.info()
+        self._mounts = runtime_mounts()
+        atexit.register(self.remove_all)
+
+    def remove_all(self) -> int:
+        """Remove every container this kernel started (kernel shutdown)."""
+        removed = 0
+        try:
+            for container in self.client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}):
+                container.remove(force=True)
+                removed += 1
+        except Exception:  # noqa: BLE001 - the engine may be gone at shutdown
+            pass
+        return removed
+
+    async def prepare(self, call: Call) -> str:
+        """Build (or find) the image and check its Python matches the kernel's."""
+        from ..images.builder import ensure_image, image_python_version
+
+        image = call.settings.value("image")
+        ref = await asyncio.to_thread(ensure_image, image, log=call.emit)
+        version = await asyncio.to_thread(image_python_version, ref)
+        if tuple(version) != tuple(sys.version_info[:2]):
+            raise RunnerUnavailableError(
+                f"task {call.task.name}: image {ref} has Python {version[0]}.{version[1]} but this kernel runs "
+                f"{sys.version_info[0]}.{sys.version_info[1]}; tasks travel pickled, so both must match "
+                f"(use Image.from_debian_base(python_version=...) with a kernel of that version)")
+        return ref
+
+    def spec(self, call: Call, number: int, ref: str, folder: Path, token: str) -> dict[str, Any]:
+        from docker.types import Mount
+
+        settings = call.settings
+        env = {
+            **dict(settings.value("env_vars")),
+            "PYTHONPATH": RUNTIME_DIR, "PYTHONUNBUFFERED": "1", "HOME": "/tmp",
+            "FLYTE_NB_CALL_DIR": CALL_DIR, "FLYTE_NB_CONTROLLER": f"{CALL_DIR}/ctl.sock", "FLYTE_NB_TOKEN": token,
+            "FLYTE_NB_TASK": call.task.name, "FLYTE_NB_RUN": call.run.id, "FLYTE_NB_ATTEMPT": str(number),
+        }
+        labels = {
+            **KERNEL_LABELS, f"{LABEL}.kernel": KERNEL_ID, f"{LABEL}.run": call.run.id,
+            f"{LABEL}.attempt": str(number), f"{LABEL}.task": call.task.name,
+            f"{LABEL}.interruptible": str(settings.value("interruptible")).lower(),
+            f"{LABEL}.queue": settings.value("queue") or "default",
+        }
+        pod = pod_template_options(settings.value("pod_template"), call.task.name)
+        env = {**pod.pop("environment", {}), **env}
+        labels.update(pod.pop("labels", {}))
+        secret_dirs = sorted({str(s.mount) for s in settings.value("secrets") if s.mount is not None})
+        return {
+            "image": ref,
+            "command": ["python3", "-m", "flyte_nb.shim"],
+            "environment": env,
+            "labels": labels,
+            "name": f"flyte-nb-{os.getpid()}-{call.run.id}-{number}-{token[:6]}",
+            "network_mode": "none",
+            "user": pod.pop("user", f"{TASK_UID}:{TASK_GID}"),
+            "cap_drop": ["ALL"],
+            "security_opt": ["no-new-privileges"],
+            "pids_limit": PIDS_LIMIT,
+            "mounts": [Mount(target=CALL_DIR, source=str(folder), type="bind"), *self._mounts],
+            "tmpfs": {d: f"size=1m,mode=0700,uid={TASK_UID},gid={TASK_GID}" for d in secret_dirs},
+            "detach": True,
+            **resource_options(settings.value("resources"), self.engine, call.task.name),
+        }
+
+    async def attempt(self, call: Call, number: int) -> Any:
+        secrets = secret_store.resolve(call.settings.value("secrets"))  # a missing one fails before anything
+        call.status("building")
+        ref = await self.prepare(call)
+        with call_folder(call, number) as folder:
+            write_payload(folder, call)
+            async with Controller(folder / "ctl.sock", call, secrets) as controller:
+                spec = self.spec(call, number, ref, folder, controller.token)
+                call.status("starting")
+                container = await asyncio.to_thread(self.client.containers.create, **spec)
+                call.run.attempts[-1].container = container.short_id
+                try:
+                    exit_code, oom, tail = await self._run(container, call, list(secrets.values()))
+                finally:
+                    await asyncio.shield(asyncio.to_thread(self._remove, container))
+            resources = call.settings.value("resources")
+            limit = None
+            if resources is not None and resources.memory is not None:
+                limit = resources.memory[1] if isinstance(resources.memory, tuple) else resources.memory
+            return outcome(folder, call, number, exit_code=exit_code, oom=oom, where=f"container {container.short_id}",
+                           secrets=list(secrets.values()), log_tail=tail, memory_limit=limit)
+
+    async def _run(self, container: Any, call: Call, secrets: list[str]) -> tuple[int, bool, str]:
+        await asyncio.to_thread(container.start)
+        call.status("running")
+        tail: list[str] = []
+        streamer = threading.Thread(target=self._stream, args=(container, call, secrets, tail,
+                                                               asyncio.get_running_loop()), daemon=True)
+        streamer.start()
+        status = await asyncio.to_thread(self._wait, container)
+        await asyncio.to_thread(streamer.join, 10)
+        await asyncio.to_thread(container.reload)
+        state = container.attrs.get("State", {})
+        return int(status.get("StatusCode", state.get("ExitCode", -1))), bool(state.get("OOMKilled")), \
+            "".join(tail[-20:])
+
+    @staticmethod
+    def _wait(container: Any) -> dict[str, Any]:
+        """container.wait() without the HTTP read timeout cutting a long task short."""
+        import requests
+
+        while True:
+            try:
+                return container.wait(timeout=300)
+            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError) as error:
+                if "timed out" not in str(error).lower():
+                    raise
+
+    @staticmethod
+    def _stream(container: Any, call: Call, secrets: list[str], tail: list[str],
+                loop: asyncio.AbstractEventLoop) -> None:
+        """Container output, line by line and redacted, to the call's log sink as it arrives."""
+        pending = b""
+        try:
+            for chunk in container.logs(stream=True, follow=True, stdout=True, stderr=True):
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for raw in lines:
+                    line = secret_store.redact(raw.decode("utf-8", "replace") + "\n", secrets)
+                    tail.append(line)
+                    loop.call_soon_threadsafe(call.emit, line)
+        except Exception:  # noqa: BLE001 - the container may vanish mid-stream (timeout, interrupt)
+            pass
+        if pending:
+            line = secret_store.redact(pending.decode("utf-8", "replace"), secrets)
+            tail.append(line)
+            loop.call_soon_threadsafe(call.emit, line)
+
+    def _remove(self, container: Any) -> None:
+        for _ in range(3):
+            try:
+                container.remove(force=True)
+                return
+            except Exception as error:  # noqa: BLE001
+                if "No such container" in str(error) or "is already in progress" in str(error):
+                    return
+                time.sleep(0.2)
+
+
+def gc(client: Any | None = None) -> list[str]:
+    """Remove containers of kernels that are gone (`python -m flyte_nb gc`)."""
+    client = client or connect()
+    removed = []
+    here = socket.gethostname()
+    for container in client.containers.list(all=True, filters={"label": f"{LABEL}.kernel"}):
+        labels = container.labels
+        pid = int(labels.get(f"{LABEL}.pid", "0") or 0)
+        alive = labels.get(f"{LABEL}.host") == here and _pid_alive(pid, labels.get(f"{LABEL}.pid-start", ""))
+        if labels.get(f"{LABEL}.host") == here and not alive:
+            container.remove(force=True)
+            removed.append(container.name)
+    return removed
+
+
+def _pid_alive(pid: int, start: str) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[21] == start
+    except (OSError, IndexError):
+        return False

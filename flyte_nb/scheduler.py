@@ -1,0 +1,152 @@
+"""Packing calls onto this machine: CPU and memory requests, queues, max_queued_time.
+
+A call starts only when its requests fit in what is free (no overcommit), FIFO within its
+queue; queues may have a concurrency limit (flyte.init(queues={"gpu": 1})). A parent task
+waiting on a child lends its reservation back meanwhile, or nested calls would deadlock on a
+small machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import warnings
+from dataclasses import dataclass, field
+from typing import AsyncIterator
+
+from .errors import TaskTimeoutError
+
+DEFAULT_QUEUE = "default"
+
+
+def host_cpus() -> float:
+    try:
+        return float(len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return float(os.cpu_count() or 1)
+
+
+def host_memory() -> int:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 8 * 2**30
+
+
+@dataclass
+class Reservation:
+    cpu: float
+    memory: int
+    queue: str
+    held: bool = True
+    lent: int = 0  # nested calls currently borrowing this reservation
+    id: int = field(default_factory=itertools.count().__next__)
+
+
+class Scheduler:
+    """FIFO-per-queue admission against the host's CPUs and memory."""
+
+    def __init__(self, cpus: float | None = None, memory: int | None = None,
+                 queue_limits: dict[str, int] | None = None) -> None:
+        self.cpus = cpus if cpus is not None else host_cpus()
+        self.memory = memory if memory is not None else host_memory()
+        self.queue_limits = dict(queue_limits or {})
+        self._free_cpu = self.cpus
+        self._free_memory = self.memory
+        self._running: dict[str, int] = {}
+        self._waiting: dict[str, list[int]] = {}
+        self._changed: asyncio.Condition | None = None
+        self._tickets = itertools.count()
+
+    def _condition(self) -> asyncio.Condition:
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        return self._changed
+
+    def fit(self, cpu: float, memory: int, what: str) -> tuple[float, int]:
+        """Clamp a CPU request larger than the machine (it runs alone); refuse memory that can never fit."""
+        if memory > self.memory:
+            raise ValueError(f"{what} requests {memory / 2**30:.1f} GiB of memory but this machine has "
+                             f"{self.memory / 2**30:.1f} GiB")
+        if cpu > self.cpus:
+            warnings.warn(f"{what} requests {cpu:g} CPUs; this machine has {self.cpus:g}: it runs alone, "
+                          f"with its limit as given", stacklevel=2)
+            cpu = self.cpus
+        return cpu, memory
+
+    def _admissible(self, ticket: int, cpu: float, memory: int, queue: str) -> bool:
+        limit = self.queue_limits.get(queue)
+        return (
+            self._waiting[queue][0] == ticket
+            and (limit is None or self._running.get(queue, 0) < limit)
+            and cpu <= self._free_cpu + 1e-9
+            and memory <= self._free_memory
+        )
+
+    async def acquire(self, cpu: float, memory: int, queue: str | None, *, task: str,
+                      max_queued: float | None = None) -> Reservation:
+        queue = queue or DEFAULT_QUEUE
+        ticket = next(self._tickets)
+        condition = self._condition()
+        async with condition:
+            self._waiting.setdefault(queue, []).append(ticket)
+            try:
+                waiter = condition.wait_for(lambda: self._admissible(ticket, cpu, memory, queue))
+                if max_queued is None:
+                    await waiter
+                else:
+                    try:
+                        await asyncio.wait_for(waiter, max_queued)
+                    except asyncio.TimeoutError:
+                        raise TaskTimeoutError(
+                            f"task {task} waited longer than max_queued_time={max_queued:g}s for capacity "
+                            f"(queue {queue!r}, {cpu:g} CPU, {memory / 2**20:.0f} MiB requested)", task=task,
+                        ) from None
+            finally:
+                self._waiting[queue].remove(ticket)
+                condition.notify_all()
+            self._take(cpu, memory, queue)
+        return Reservation(cpu, memory, queue)
+
+    def _take(self, cpu: float, memory: int, queue: str) -> None:
+        self._free_cpu -= cpu
+        self._free_memory -= memory
+        self._running[queue] = self._running.get(queue, 0) + 1
+
+    async def release(self, reservation: Reservation) -> None:
+        if not reservation.held:
+            return
+        reservation.held = False
+        condition = self._condition()
+        async with condition:
+            self._free_cpu += reservation.cpu
+            self._free_memory += reservation.memory
+            self._running[reservation.queue] -= 1
+            condition.notify_all()
+
+    @contextlib.asynccontextmanager
+    async def lend(self, reservation: Reservation | None) -> AsyncIterator[None]:
+        """Give a waiting parent's capacity to its children; take it back (FIFO) after the last one."""
+        if reservation is None:
+            yield
+            return
+        reservation.lent += 1
+        if reservation.lent == 1 and reservation.held:
+            await self.release(reservation)
+        try:
+            yield
+        finally:
+            reservation.lent -= 1
+            if reservation.lent == 0 and not reservation.held:
+                await self.acquire(reservation.cpu, reservation.memory, reservation.queue, task="(parent)")
+                reservation.held = True
+
+    @property
+    def free(self) -> tuple[float, int]:
+        return self._free_cpu, self._free_memory

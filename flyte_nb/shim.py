@@ -1,0 +1,75 @@
+"""The task side of a call: `python -m flyte_nb.shim`, inside the container (or a local subprocess).
+
+It says hello to the kernel's controller over the mounted unix socket and receives the
+secrets (so they never appear in the container's config, `docker inspect` or on disk
+outside a tmpfs), loads the call, runs the function, and writes the result atomically.
+Nested task calls made by the function go back to the controller over the same socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+
+from . import protocol
+from .remote import pack_error
+
+def install_secrets(secrets: list[tuple[Any, str]]) -> None:
+    """mount -> a file <mount>/<key> (on the tmpfs the runner mounted); otherwise an env var."""
+    root = os.environ.get("FLYTE_NB_SECRETS_ROOT")  # the local runner: a private folder stands in for "/"
+    for secret, value in secrets:
+        if secret.mount is not None:
+            folder = Path(root, str(secret.mount).lstrip("/")) if root else Path(secret.mount)
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / secret.key
+            path.write_text(value, encoding="utf-8")
+            path.chmod(0o400)
+        if secret.as_env_var or secret.mount is None:
+            os.environ[secret.env_var] = value
+
+
+def run_call(call_dir: Path) -> dict[str, Any]:
+    payload = cloudpickle.loads((call_dir / "call.pkl").read_bytes())
+    task, args, kwargs = payload["task"], payload["args"], payload["kwargs"]
+    try:
+        if task.is_async:
+            value = asyncio.run(task.func(*args, **kwargs))
+        else:
+            value = task.func(*args, **kwargs)
+    except BaseException as error:  # noqa: BLE001 - everything the task raises goes back to the kernel
+        return {"ok": False, "error": pack_error(error)}
+    return {"ok": True, "value": value}
+
+
+def write_result(call_dir: Path, result: dict[str, Any]) -> None:
+    try:
+        blob = cloudpickle.dumps(result)
+    except Exception as error:  # noqa: BLE001 - an output that cannot travel
+        blob = cloudpickle.dumps({"ok": False, "error": pack_error(TypeError(
+            f"the task's output of type {type(result.get('value')).__name__} cannot be sent back: {error}"))})
+    tmp = call_dir / "result.pkl.tmp"
+    tmp.write_bytes(blob)
+    os.replace(tmp, call_dir / "result.pkl")
+
+
+def main() -> int:
+    call_dir = Path(os.environ["FLYTE_NB_CALL_DIR"])
+    controller, token = os.environ["FLYTE_NB_CONTROLLER"], os.environ["FLYTE_NB_TOKEN"]
+    hello = protocol.request(controller, {"op": "hello", "token": token, "python": tuple(sys.version_info[:2])})
+    install_secrets(hello["secrets"])
+    from .runtime import runtime
+
+    runtime().attach_controller(controller, token)
+    write_result(call_dir, run_call(call_dir))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
