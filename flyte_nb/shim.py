@@ -34,7 +34,12 @@ def install_secrets(secrets: list[tuple[Any, str]]) -> None:
 
 
 def run_call(call_dir: Path) -> dict[str, Any]:
-    payload = cloudpickle.loads((call_dir / "call.pkl").read_bytes())
+    try:
+        payload = cloudpickle.loads((call_dir / "call.pkl").read_bytes())
+    except Exception as error:  # noqa: BLE001 - e.g. a module the task uses is not in the image
+        return {"ok": False, "error": pack_error(ImportError(
+            f"the task could not be loaded in its container: {type(error).__name__}: {error} "
+            f"(is the package installed in the environment's image? Image.with_pip_packages(...))"))}
     task, args, kwargs = payload["task"], payload["args"], payload["kwargs"]
     try:
         if task.is_async:

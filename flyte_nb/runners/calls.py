@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sys
+import sysconfig
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -45,7 +47,23 @@ def call_folder(call: Call, number: int) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _ship_by_value(func: Any) -> None:
+    """Code from the user's own modules (not installed packages) travels by value, like notebook code.
+
+    cloudpickle pickles __main__ functions by value but importable ones by reference; a module
+    of the user's project (a script, a tests/ module) is not importable inside the image.
+    """
+    module = sys.modules.get(getattr(func, "__module__", "") or "")
+    origin = getattr(module, "__file__", None)
+    if module is None or module.__name__ == "__main__" or origin is None:
+        return
+    installed = ("site-packages", "dist-packages", sysconfig.get_paths()["stdlib"])
+    if not any(marker in origin for marker in installed) and not module.__name__.startswith("flyte_nb"):
+        cloudpickle.register_pickle_by_value(module)
+
+
 def write_payload(folder: Path, call: Call) -> None:
+    _ship_by_value(call.task.func)
     payload = {"task": call.task, "args": call.arguments.args, "kwargs": call.arguments.kwargs}
     (folder / "call.pkl").write_bytes(cloudpickle.dumps(payload))
     if os.getuid() == 0:
