@@ -16,6 +16,7 @@ from .config.retries import RetryStrategy, Timeout
 from .config.reuse import ReusePolicy
 from .config.secrets import Secret
 from .config.triggers import Cron, FixedRate, Trigger
+from . import errors, secrets
 from .environment import TaskEnvironment
 from .errors import TaskError, TaskOOMError, TaskTimeoutError
 from .registry import registry
@@ -27,5 +28,5 @@ __version__ = "0.1.0"
 __all__ = [
     "GPU", "TPU", "Cache", "ConfigError", "Cron", "Device", "FixedRate", "Image", "Link", "PodTemplate",
     "Resources", "RetryStrategy", "ReusePolicy", "Secret", "TaskEnvironment", "TaskError", "TaskOOMError",
-    "TaskTemplate", "TaskTimeoutError", "Timeout", "Trigger", "init", "registry", "run",
+    "TaskTemplate", "TaskTimeoutError", "Timeout", "Trigger", "errors", "init", "registry", "run", "secrets",
 ]
