@@ -11,7 +11,7 @@ import asyncio
 import os
 import secrets as _secrets
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from . import protocol
 from .remote import pack_error
@@ -22,13 +22,11 @@ if TYPE_CHECKING:
 
 
 class Controller:
-    def __init__(self, path: Path, call: "Call", secrets: dict["Secret", str],
-                 on_message: Callable[[dict[str, Any]], None] | None = None) -> None:
+    def __init__(self, path: Path, call: "Call", secrets: dict["Secret", str]) -> None:
         self.path = path
         self.call = call
         self.secrets = secrets
         self.token = _secrets.token_hex(16)
-        self.on_message = on_message
         self._server: asyncio.AbstractServer | None = None
 
     async def __aenter__(self) -> "Controller":
@@ -60,9 +58,10 @@ class Controller:
             return {"version": protocol.VERSION, "secrets": list(self.secrets.items())}
         if op == "call":
             return await self._nested_call(message)
-        if self.on_message is not None:
-            self.on_message(message)
-        return {"ok": True}
+        if op == "report":
+            self.call.report(dict(message["tabs"]))
+            return {"ok": True}
+        return {"ok": False, "error": f"unknown op {op!r}"}
 
     async def _nested_call(self, message: dict[str, Any]) -> dict[str, Any]:
         from .runtime import CURRENT_CALL, runtime

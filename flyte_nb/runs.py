@@ -59,6 +59,7 @@ class RunRecord:
     error: str | None = None
     output: str | None = None  # a short repr of the result
     report_path: str | None = None
+    report: dict[str, str] | None = None  # tab name -> HTML, as of the last flush
 
     @property
     def duration(self) -> float | None:
@@ -75,4 +76,5 @@ class RunRecord:
             "attempts": [{"number": a.number, "status": a.status.value, "container": a.container,
                           "started": a.started, "ended": a.ended, "error": a.error} for a in self.attempts],
             "error": self.error, "output": self.output, "settings": self.settings, "report": self.report_path,
+            "report_tabs": list(self.report or {}),
         }

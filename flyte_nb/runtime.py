@@ -39,6 +39,8 @@ RUNNERS = ("auto", "docker", "local", "inprocess")
 #: The call being executed in this context (nested calls record it as their parent).
 CURRENT_CALL: contextvars.ContextVar[Call | None] = contextvars.ContextVar("flyte_nb_call", default=None)
 LogListener = Callable[[RunRecord, str], None]
+#: Distinguishes this kernel's run ids (r1, r2, ...) in file names shared with other kernels.
+RUN_PREFIX = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
 
 
 def make_runner(name: str) -> Runner:
@@ -249,6 +251,7 @@ class Runtime:
         registry().add_run(run)
         call = Call(task=task, arguments=bound, settings=settings, run=run, emit=lambda line: None,
                     status=lambda phase: self._set(run, Status(phase)))
+        call.report = lambda tabs: self._on_report(call, tabs)
         token = CURRENT_CALL.set(call)
         try:
             if runner.name != "inprocess":
@@ -318,6 +321,22 @@ class Runtime:
         cpu_request, _ = resources.cpu_request_limit()
         memory_request, _ = resources.memory_request_limit()
         return scheduler.fit(cpu_request or 0.0, memory_request or 0, f"task {call.task.name}")
+
+    @staticmethod
+    def _on_report(call: Call, tabs: dict[str, str]) -> None:
+        """A report flush: redact, keep on the run, save as one standalone HTML file, tell the views."""
+        from .paths import data_dir
+        from .report import standalone_html
+        from .secrets import redact
+
+        run = call.run
+        run.report = {name: redact(html, call.secret_values) for name, html in tabs.items()}
+        folder = data_dir() / "reports"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{RUN_PREFIX}-{run.id}.html"
+        path.write_text(standalone_html(f"{run.task} ({run.id})", run.report), encoding="utf-8")
+        run.report_path = str(path)
+        registry().notify("report", run.id)
 
     def _sink(self, run: RunRecord, attempt: Attempt) -> Callable[[str], None]:
         def emit(line: str) -> None:

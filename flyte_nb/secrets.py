@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .config.secrets import Secret
+from .paths import data_dir
 
 REDACTED = "[redacted]"
 
@@ -28,9 +29,7 @@ class SecretNotFoundError(KeyError):
 
 
 def store_path() -> Path:
-    base = os.environ.get("FLYTE_NB_DATA_DIR") or os.path.join(
-        os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "flyte_nb")
-    return Path(base) / "secrets.json"
+    return data_dir() / "secrets.json"
 
 
 def _ref(key: str, group: str | None) -> str:

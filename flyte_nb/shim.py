@@ -41,6 +41,10 @@ def run_call(call_dir: Path) -> dict[str, Any]:
             f"the task could not be loaded in its container: {type(error).__name__}: {error} "
             f"(is the package installed in the environment's image? Image.with_pip_packages(...))"))}
     task, args, kwargs = payload["task"], payload["args"], payload["kwargs"]
+    if payload.get("report"):
+        from . import report
+
+        report.activate(send_report)
     try:
         if task.is_async:
             value = asyncio.run(task.func(*args, **kwargs))
@@ -48,7 +52,17 @@ def run_call(call_dir: Path) -> dict[str, Any]:
             value = task.func(*args, **kwargs)
     except BaseException as error:  # noqa: BLE001 - everything the task raises goes back to the kernel
         return {"ok": False, "error": pack_error(error)}
+    finally:
+        if payload.get("report"):
+            from . import report
+
+            report.flush()  # the final state of the report reaches the kernel before the result
     return {"ok": True, "value": value}
+
+
+def send_report(tabs: dict[str, str]) -> None:
+    protocol.request(os.environ["FLYTE_NB_CONTROLLER"],
+                     {"op": "report", "token": os.environ["FLYTE_NB_TOKEN"], "tabs": tabs})
 
 
 def write_result(call_dir: Path, result: dict[str, Any]) -> None:

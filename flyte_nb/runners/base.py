@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from ..config.resolve import Resolution
@@ -30,6 +30,8 @@ class Call:
     emit: Callable[[str], None]  # log line sink (stdout/stderr of the attempt)
     reservation: Any = None  # the scheduler's reservation; lent to nested calls while they run
     status: Callable[[str], None] = lambda _: None  # phase updates: "building", "starting", "running"
+    report: Callable[[dict[str, str]], None] = lambda _: None  # report flushes (tab name -> HTML)
+    secret_values: list[str] = field(default_factory=list)  # redacted from logs, errors and reports
 
 
 class Runner(abc.ABC):

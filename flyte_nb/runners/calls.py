@@ -64,7 +64,8 @@ def _ship_by_value(func: Any) -> None:
 
 def write_payload(folder: Path, call: Call) -> None:
     _ship_by_value(call.task.func)
-    payload = {"task": call.task, "args": call.arguments.args, "kwargs": call.arguments.kwargs}
+    payload = {"task": call.task, "args": call.arguments.args, "kwargs": call.arguments.kwargs,
+               "report": bool(call.settings.value("report"))}
     (folder / "call.pkl").write_bytes(cloudpickle.dumps(payload))
     if os.getuid() == 0:
         os.chown(folder / "call.pkl", TASK_UID, TASK_GID)

@@ -233,6 +233,7 @@ class DockerRunner(Runner):
 
     async def attempt(self, call: Call, number: int) -> Any:
         secrets = secret_store.resolve(call.settings.value("secrets"))  # a missing one fails before anything
+        call.secret_values = list(secrets.values())
         call.status("building")
         ref = await self.prepare(call)
         with call_folder(call, number) as folder:

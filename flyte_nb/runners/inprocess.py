@@ -12,6 +12,7 @@ import asyncio
 import contextvars
 from typing import Any
 
+from .. import report
 from .base import Call, Runner
 
 
@@ -21,7 +22,13 @@ class InProcessRunner(Runner):
     async def attempt(self, call: Call, number: int) -> Any:
         func = call.task.func
         args, kwargs = call.arguments.args, call.arguments.kwargs
-        if call.task.is_async:
-            return await func(*args, **kwargs)
-        context = contextvars.copy_context()
-        return await asyncio.get_running_loop().run_in_executor(None, lambda: context.run(func, *args, **kwargs))
+        if call.settings.value("report"):
+            report.activate(call.report)  # this attempt's context only
+        try:
+            if call.task.is_async:
+                return await func(*args, **kwargs)
+            context = contextvars.copy_context()
+            return await asyncio.get_running_loop().run_in_executor(None, lambda: context.run(func, *args, **kwargs))
+        finally:
+            if call.settings.value("report"):
+                report.flush()

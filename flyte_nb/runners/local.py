@@ -39,6 +39,7 @@ class LocalRunner(Runner):
     async def attempt(self, call: Call, number: int) -> Any:
         settings = call.settings
         secrets = secret_store.resolve(settings.value("secrets"))
+        call.secret_values = list(secrets.values())
         resources = settings.value("resources")
         memory_limit = resources.memory_request_limit()[1] if resources is not None else None
         shown_limit = None
