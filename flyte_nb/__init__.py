@@ -30,3 +30,10 @@ __all__ = [
     "Resources", "RetryStrategy", "ReusePolicy", "Secret", "TaskEnvironment", "TaskError", "TaskOOMError",
     "TaskTemplate", "TaskTimeoutError", "Timeout", "Trigger", "errors", "init", "registry", "run", "secrets",
 ]
+
+
+def load_ipython_extension(shell: object) -> None:
+    """`%load_ext flyte_nb`: register the magics (IPython is imported only now)."""
+    from .magics import load_ipython_extension as load
+
+    load(shell)

@@ -90,6 +90,7 @@ class Runtime:
         self._controller: tuple[str, str] | None = None
         self._inflight: set[concurrent.futures.Future[Any]] = set()
         self._sigint_installed = False
+        self.views: bool | None = None  # live notebook views: None = whenever running in a Jupyter kernel
 
     # ---- configuration --------------------------------------------------------------------
     def init(self, runner: str | None = None, *, quiet: bool = False, queues: dict[str, int] | None = None,
@@ -146,20 +147,32 @@ class Runtime:
         self._controller = (path, token)
 
     # ---- entry points -----------------------------------------------------------------------
-    async def call(self, task: "TaskTemplate", bound: inspect.BoundArguments) -> Any:
+    def view(self) -> Any:
+        """A live view under the calling cell, for a top-level call from a notebook cell with views on."""
+        if self.views is False or self._controller is not None or CURRENT_CALL.get() is not None:
+            return None
+        if self._loop is not None and _running_loop() is self._loop:
+            return None
+        from .display import CallView, in_kernel
+
+        if not in_kernel():
+            return None
+        return CallView()
+
+    async def call(self, task: "TaskTemplate", bound: inspect.BoundArguments, view: Any = None) -> Any:
         """Awaitable call from any loop: direct on the runtime loop, bridged from others."""
         if self._controller is not None:
             return await asyncio.to_thread(self._remote, task, bound)
         if _running_loop() is self.loop:
             return await self.execute(task, bound)
-        future = self.submit(self.execute(task, bound))
+        future = self.submit(self.execute(task, bound, view=view))
         try:
             return await asyncio.wrap_future(future)
         except BaseException:
             self.cancel(future)
             raise
 
-    def call_blocking(self, task: "TaskTemplate", bound: inspect.BoundArguments) -> Any:
+    def call_blocking(self, task: "TaskTemplate", bound: inspect.BoundArguments, view: Any = None) -> Any:
         """A synchronous call: blocks this thread; a KeyboardInterrupt cancels the call and waits for cleanup."""
         if self._controller is not None:
             return self._remote(task, bound)
@@ -168,13 +181,13 @@ class Runtime:
                 f"task {task.name} is synchronous and was called from inside an async task; "
                 f"use `await {task.func.__name__}.aio(...)` there"
             )
-        return self.wait(self.submit(self.execute(task, bound)))
+        return self.wait(self.submit(self.execute(task, bound, view=view)))
 
     def call_blocking_any(self, task: "TaskTemplate", bound: inspect.BoundArguments) -> Any:
         """flyte.run: block until a task of either kind finishes."""
         if self._controller is not None:
             return self._remote(task, bound)
-        return self.wait(self.submit(self.execute(task, bound)))
+        return self.wait(self.submit(self.execute(task, bound, view=self.view())))
 
     def submit(self, coro: Awaitable[Any]) -> concurrent.futures.Future[Any]:
         """Run on the runtime loop; tracked so a kernel interrupt can cancel it."""
@@ -241,7 +254,7 @@ class Runtime:
         raise unpack_error(reply["error"], f"nested call of task {task.name}")
 
     # ---- execution policy ---------------------------------------------------------------------
-    async def execute(self, task: "TaskTemplate", bound: inspect.BoundArguments) -> Any:
+    async def execute(self, task: "TaskTemplate", bound: inspect.BoundArguments, view: Any = None) -> Any:
         """Run a call with its resolved settings: schedule, attempt, retry, time out, record."""
         settings = task.resolve()
         runner = self.runner()
@@ -253,6 +266,8 @@ class Runtime:
                     status=lambda phase: self._set(run, Status(phase)))
         call.report = lambda tabs: self._on_report(call, tabs)
         token = CURRENT_CALL.set(call)
+        if view is not None:
+            self._watch(view, run)
         try:
             if runner.name != "inprocess":
                 check_inputs(task.name, task.func, bound)
@@ -269,6 +284,20 @@ class Runtime:
             raise
         finally:
             CURRENT_CALL.reset(token)
+            if view is not None:
+                self.log_listeners.remove(view.on_log)
+                view.close()
+
+    def _watch(self, view: Any, run: RunRecord) -> None:
+        """Feed a view this run's logs and tick its elapsed time every second until done."""
+        view.attach(run)
+        self.log_listeners.append(view.on_log)
+
+        def tick() -> None:
+            if view.tick():
+                self.loop.call_later(1.0, tick)
+
+        self.loop.call_later(1.0, tick)
 
     async def _attempts(self, call: Call, runner: Runner, scheduler: Scheduler) -> Any:
         task, run, settings = call.task, call.run, call.settings
@@ -412,7 +441,7 @@ class _Run:
 
     def aio(self, task: "TaskTemplate", *args: Any, **kwargs: Any) -> Awaitable[Any]:
         _check_task(task)
-        return runtime().call(task, task.bind(args, kwargs))
+        return runtime().call(task, task.bind(args, kwargs), view=runtime().view())
 
 
 def _check_task(task: Any) -> None:

@@ -101,15 +101,16 @@ class TaskTemplate:
         from .runtime import runtime
 
         bound = self.bind(args, kwargs)
+        view = runtime().view()  # made here, in the calling cell's context, even if awaited elsewhere
         if self.is_async:
-            return runtime().call(self, bound)
-        return runtime().call_blocking(self, bound)
+            return runtime().call(self, bound, view=view)
+        return runtime().call_blocking(self, bound, view=view)
 
     def aio(self, *args: Any, **kwargs: Any) -> Any:
         """Awaitable call of any task (sync ones included), as in the flyte SDK."""
         from .runtime import runtime
 
-        return runtime().call(self, self.bind(args, kwargs))
+        return runtime().call(self, self.bind(args, kwargs), view=runtime().view())
 
     def __repr__(self) -> str:
         extra = f", override={dict(self._overrides)!r}" if self._overrides else ""

@@ -1,0 +1,177 @@
+"""Live call views in a notebook: a status line per run that updates in place, the logs in a
+collapsible block, and the report in a sandboxed frame with tabs, all under the calling cell.
+
+The view is created in the thread that made the call (so it belongs to that cell: ipykernel
+keeps the cell's identity in a context variable) and is updated from the runtime's thread
+inside a copy of that context. Plain-text fallbacks keep terminals and saved notebooks readable.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import html
+import threading
+import time
+from typing import Any
+
+from .registry import registry
+from .runs import RunRecord, Status
+
+ICONS = {
+    Status.QUEUED: "⏳", Status.BUILDING: "🔨", Status.STARTING: "🚀", Status.RUNNING: "▶", Status.RETRYING: "🔁",
+    Status.SUCCEEDED: "✅", Status.FAILED: "❌", Status.TIMED_OUT: "⏱", Status.OOM: "💥", Status.CANCELLED: "⏹",
+    Status.CACHED: "💾",
+}
+MAX_LOG_LINES = 400
+MIN_INTERVAL = 0.25
+
+
+def _elapsed(run: RunRecord) -> float:
+    return (run.ended or time.time()) - run.created
+
+
+def status_text(run: RunRecord, depth: int = 0) -> str:
+    retries = run.settings.get("retries", {}).get("value", {}) or {}
+    total = int(retries.get("count", 0)) + 1
+    attempt = f" attempt {len(run.attempts)}/{total}" if total > 1 and run.attempts else ""
+    where = run.attempts[-1].container if run.attempts and run.attempts[-1].container else ""
+    where = f" [{where}]" if where else ""
+    error = f" — {run.error.splitlines()[0][:160]}" if run.error and run.status.done and run.status is not \
+        Status.SUCCEEDED else ""
+    return (f"{'  ' * depth}{ICONS.get(run.status, '')} {run.task} {run.id}: {run.status.value.replace('_', ' ')}"
+            f"{attempt} {_elapsed(run):.1f}s{where}{error}")
+
+
+def report_frame(run: RunRecord) -> str:
+    from .report import standalone_html
+
+    document = standalone_html(f"{run.task} ({run.id})", run.report or {})
+    return (f'<iframe sandbox="allow-scripts" style="width:100%;height:320px;border:1px solid #ccc" '
+            f'srcdoc="{html.escape(document, quote=True)}"></iframe>')
+
+
+class CallView:
+    """The display of one top-level call and the nested calls it makes."""
+
+    def __init__(self) -> None:
+        from IPython.display import display
+
+        self._context = contextvars.copy_context()  # the calling cell's identity (ipykernel's parent header)
+        self._lock = threading.Lock()
+        self.root: RunRecord | None = None
+        self.runs: list[RunRecord] = []
+        self.logs: list[str] = []
+        self._last = 0.0
+        self._pending = False
+        self._status = display({"text/plain": "⏳ starting"}, raw=True, display_id=True)
+        self._logs = None
+        self._report = None
+        self._unsubscribe = registry().subscribe(self._on_change)
+
+    # ---- wiring ------------------------------------------------------------------------------
+    def attach(self, run: RunRecord) -> None:
+        if self.root is None:
+            self.root = run
+        if run not in self.runs:
+            self.runs.append(run)
+        self.refresh()
+
+    def owns(self, run: RunRecord) -> bool:
+        return run in self.runs
+
+    def _on_change(self, kind: str, name: str) -> None:
+        if kind == "run" and self.root is not None:
+            run = _find(name)
+            if run is not None and run not in self.runs and any(r.id == run.parent for r in self.runs):
+                self.runs.append(run)
+            if run in self.runs:
+                self.refresh(force=run.status.done and run is self.root)
+        elif kind == "report" and any(r.id == name for r in self.runs):
+            self._in_cell(self._show_report, _find(name))
+
+    def on_log(self, run: RunRecord, line: str) -> None:
+        if run in self.runs:
+            prefix = f"[{run.id}] " if run is not self.root else ""
+            with self._lock:
+                self.logs.append(prefix + line)
+                del self.logs[:-MAX_LOG_LINES]
+            self.refresh()
+
+    def close(self) -> None:
+        self._unsubscribe()
+        self.refresh(force=True)
+
+    # ---- rendering ---------------------------------------------------------------------------
+    def refresh(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last < MIN_INTERVAL:
+            if not self._pending:
+                self._pending = True
+                threading.Timer(MIN_INTERVAL, self._flush_pending).start()
+            return
+        self._last = now
+        self._in_cell(self._render)
+
+    def _flush_pending(self) -> None:
+        self._pending = False
+        self.refresh(force=True)
+
+    def tick(self) -> bool:
+        """Elapsed-time refresh; False once the call is done."""
+        if self.root is None or not self.root.status.done:
+            self.refresh()
+            return True
+        return False
+
+    def _in_cell(self, func: Any, *args: Any) -> None:
+        with self._lock:
+            try:
+                self._context.copy().run(func, *args)
+            except Exception:  # noqa: BLE001 - a display glitch must never fail the call
+                pass
+
+    def _render(self) -> None:
+        lines = [status_text(r, 0 if r is self.root else 1) for r in self.runs]
+        text = "\n".join(lines) or "⏳ starting"
+        rows = "".join(f"<div style='font-family:var(--jp-code-font-family,monospace);white-space:pre'>"
+                       f"{html.escape(line)}</div>" for line in lines)
+        self._status.update({"text/plain": text, "text/html": rows}, raw=True)
+        if self.logs:
+            from IPython.display import display
+
+            body = "".join(self.logs)
+            bundle = {"text/plain": body,
+                      "text/html": f"<details><summary>logs ({len(self.logs)} lines)</summary>"
+                                   f"<pre style='max-height:300px;overflow:auto'>{html.escape(body)}</pre></details>"}
+            if self._logs is None:
+                self._logs = display(bundle, raw=True, display_id=True)
+            else:
+                self._logs.update(bundle, raw=True)
+
+    def _show_report(self, run: RunRecord | None) -> None:
+        from IPython.display import display
+
+        if run is None or not run.report:
+            return
+        bundle = {"text/plain": f"report of {run.task} {run.id}: {run.report_path}", "text/html": report_frame(run)}
+        if self._report is None:
+            self._report = display(bundle, raw=True, display_id=True)
+        else:
+            self._report.update(bundle, raw=True)
+
+
+def _find(run_id: str) -> RunRecord | None:
+    try:
+        return registry().run(run_id)
+    except KeyError:
+        return None
+
+
+def in_kernel() -> bool:
+    """True in a Jupyter kernel (where views render), False in scripts and terminals."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None

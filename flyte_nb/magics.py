@@ -1,0 +1,331 @@
+"""IPython magics: %%flyte_task registers a cell's functions as tasks; line magics inspect the registry.
+
+Loaded by `%load_ext flyte_nb`; only IPython is imported here. Settings on the %%flyte_task
+line are Python keyword arguments evaluated in the notebook's namespace and validated by the
+same table-driven model as `@env.task(...)`, so a refused setting gives the same error.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import textwrap
+import types
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from .config.errors import ConfigError
+from .config.jsonable import to_jsonable
+from .config.parameters import LEVELS, PARAMETERS, Level
+from .config.validate import validate_settings
+from .registry import registry
+from .table import Table
+
+
+# ---- the %%flyte_task line -------------------------------------------------------------------
+def split_line(line: str) -> list[str]:
+    """Split at top-level whitespace only: `resources=flyte.Resources(cpu=1, memory="1Gi")` is one token."""
+    tokens, current, depth, quote = [], "", 0, ""
+    for char in line:
+        if quote:
+            current += char
+            if char == quote and not current.endswith("\\" + quote):
+                quote = ""
+        elif char in "\"'":
+            quote, current = char, current + char
+        elif char in "([{":
+            depth, current = depth + 1, current + char
+        elif char in ")]}":
+            depth, current = depth - 1, current + char
+        elif char.isspace() and depth == 0:
+            if current:
+                tokens.append(current)
+            current = ""
+        else:
+            current += char
+    if quote or depth:
+        raise UsageError(f"%%flyte_task: unbalanced quotes or brackets in {line!r}")
+    return tokens + ([current] if current else [])
+
+
+def parse_line(line: str, namespace: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """(settings evaluated in the namespace, options --run/--cell)."""
+    settings: dict[str, Any] = {}
+    options: dict[str, str] = {}
+    tokens = split_line(line)
+    while tokens:
+        token = tokens.pop(0)
+        if token in ("--run", "--cell"):
+            if not tokens:
+                raise UsageError(f"%%flyte_task: {token} needs a value")
+            value = tokens.pop(0)
+            options[token[2:]] = ast.literal_eval(value) if value[:1] in "\"'" else value
+            continue
+        try:
+            call = ast.parse(f"f({token})", mode="eval").body
+            assert isinstance(call, ast.Call) and not call.args and len(call.keywords) == 1
+            keyword = call.keywords[0]
+            assert keyword.arg is not None
+        except (SyntaxError, AssertionError):
+            raise UsageError(f"%%flyte_task: {token!r} is not a setting; write name=value (Python syntax), "
+                             f"e.g. env=my_env retries=3 cache=\"auto\"") from None
+        expression = ast.Expression(keyword.value)
+        try:
+            settings[keyword.arg] = eval(compile(expression, "<%%flyte_task>", "eval"), namespace)  # noqa: S307
+        except Exception as error:  # noqa: BLE001 - report what went wrong evaluating the user's value
+            raise UsageError(f"%%flyte_task: could not evaluate {token!r}: {type(error).__name__}: {error}") from None
+    return settings, options
+
+
+def defined_functions(cell: str) -> list[str]:
+    """Names of the functions a cell defines at top level (def and async def)."""
+    try:
+        tree = ast.parse(cell)
+    except SyntaxError as error:
+        raise UsageError(f"%%flyte_task: the cell has a syntax error at line {error.lineno}: {error.msg}") from None
+    return [node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def cell_interface(cell: str, namespace: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(inputs, outputs) of a cell run as a task: free names it reads from the namespace, names it assigns."""
+    try:
+        tree = ast.parse(cell)
+    except SyntaxError as error:
+        raise UsageError(f"%%flyte_task: the cell has a syntax error at line {error.lineno}: {error.msg}") from None
+    assigned: list[str] = []
+    for node in tree.body:
+        targets: list[ast.AST] = []
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)):
+            targets = [node.target] if isinstance(node, (ast.For, ast.AsyncFor)) else \
+                [i.optional_vars for i in node.items if i.optional_vars is not None]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            assigned.append(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            assigned += [(a.asname or a.name).split(".")[0] for a in node.names]
+        for target in targets:
+            assigned += [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+    loaded = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    inputs = [n for n in dict.fromkeys(loaded) if n in namespace and not hasattr(builtins, n)
+              and not isinstance(namespace[n], types.ModuleType) and not n.startswith("_")]
+    outputs = [n for n in dict.fromkeys(assigned) if not n.startswith("_")]
+    return inputs, outputs
+
+
+def cell_function(name: str, cell: str, inputs: list[str], outputs: list[str], namespace: dict[str, Any]) -> Any:
+    """def name(<inputs>): <cell>; return {<outputs>}, with the notebook's modules as its globals."""
+    body = textwrap.indent(cell.rstrip() or "pass", "    ")
+    returns = ", ".join(f"{o!r}: {o}" for o in outputs)
+    source = f"def {name}({', '.join(inputs)}):\n{body}\n    return {{{returns}}}\n"
+    globals_ = {k: v for k, v in namespace.items() if isinstance(v, types.ModuleType)}
+    globals_["__name__"] = "__main__"
+    exec(compile(source, f"<%%flyte_task --cell {name}>", "exec"), globals_)  # noqa: S102
+    func = globals_[name]
+    func.__flyte_source__ = source
+    return func
+
+
+def help_text() -> str:
+    """%%flyte_task? : generated from the parameter table."""
+    rows = [f"  {p.name:<20} {p.type_hint:<42} default {p.default_note or repr(p.default)}"
+            for p in PARAMETERS if p.rule(Level.DECORATOR).allowed]
+    others = ", ".join(p.name for p in PARAMETERS if not p.rule(Level.DECORATOR).allowed)
+    return "\n".join([
+        "%%flyte_task env=ENV [setting=value ...] [--run EXPR] [--cell NAME]",
+        "",
+        "Registers every function the cell defines (def and async def) as a task of the TaskEnvironment",
+        "ENV (a variable of the notebook), with @env.task settings written as Python keyword arguments:",
+        "    %%flyte_task env=my_env retries=3 timeout=60 cache=\"auto\" report=True short_name=\"process\"",
+        "",
+        "Settings allowed here (the @env.task decorator level):",
+        *rows,
+        f"Not allowed here (set them on the TaskEnvironment or with task.override()): {others}.",
+        "",
+        "--run EXPR   run EXPR (e.g. \"my_task(3)\") right after registering.",
+        "--cell NAME  run the cell body itself as task NAME: its inputs are the notebook variables it",
+        "             reads, its outputs the names it assigns (written back to the notebook).",
+    ])
+
+
+@magics_class
+class FlyteMagics(Magics):
+    # ---- %%flyte_task ------------------------------------------------------------------------
+    @cell_magic
+    def flyte_task(self, line: str, cell: str) -> Any:
+        namespace = self.shell.user_ns
+        settings, options = parse_line(line, namespace)
+        env = self._environment(settings.pop("env", None))
+        try:
+            validate_settings(Level.DECORATOR, settings)
+        except ConfigError as error:
+            raise UsageError(f"%%flyte_task: {error}") from None
+        if "cell" in options:
+            return self._cell_task(env, options["cell"], cell, settings)
+        names = defined_functions(cell)
+        if not names:
+            raise UsageError("%%flyte_task: the cell defines no function (def or async def); nothing registered")
+        result = self.shell.run_cell(cell, store_history=False)
+        if not result.success:
+            return None  # the cell's own error was shown; nothing registered
+        functions = {name: namespace[name] for name in names}
+        for name, func in functions.items():
+            if not inspect.isfunction(func) or inspect.isgeneratorfunction(func):
+                raise UsageError(f"%%flyte_task: {name!r} is not a plain function; nothing registered")
+        for name, func in functions.items():
+            namespace[name] = env.task(**settings)(func)
+        if "run" in options:
+            return run_expression(options["run"], namespace)
+        return None
+
+    def _environment(self, value: Any) -> Any:
+        from .environment import TaskEnvironment
+
+        if value is None:
+            raise UsageError("%%flyte_task: env=... is required, e.g. %%flyte_task env=my_env")
+        if not isinstance(value, TaskEnvironment):
+            raise UsageError(f"%%flyte_task: env={value!r} is not a flyte.TaskEnvironment")
+        return value
+
+    def _cell_task(self, env: Any, name: str, cell: str, settings: dict[str, Any]) -> Any:
+        if not name.isidentifier():
+            raise UsageError(f"%%flyte_task: --cell {name!r} must be a Python identifier")
+        namespace = self.shell.user_ns
+        inputs, outputs = cell_interface(cell, namespace)
+        task = env.task(**settings)(cell_function(name, cell, inputs, outputs, namespace))
+        namespace[name] = task
+        namespace.update(task(**{i: namespace[i] for i in inputs}))
+        return None
+
+    # ---- inspection ----------------------------------------------------------------------------
+    @line_magic
+    def flyte_envs(self, line: str) -> Table:
+        """%flyte_envs: environments and their effective settings (non-default ones, with their level)."""
+        rows = []
+        for name, env in registry().environments.items():
+            resolution = env.resolve()
+            shown = [f"{k}={_short(to_jsonable(e.value))}" for k, e in resolution.items()
+                     if e.level is Level.ENVIRONMENT and k != "name"]
+            rows.append([name, "\n".join(shown), ", ".join(env.tasks)])
+        return Table(["environment", "settings", "tasks"], rows, title="flyte_nb environments")
+
+    @line_magic
+    def flyte_tasks(self, line: str) -> Table:
+        """%flyte_tasks: tasks with every non-default effective setting and the level it came from."""
+        rows = []
+        for name, task in registry().tasks.items():
+            resolution = task.resolve()
+            shown = [f"{k}={_short(to_jsonable(e.value))} [{e.level.value}]" for k, e in resolution.items()
+                     if e.level is not Level.DEFAULT and k != "name"]
+            rows.append([name, "async" if task.is_async else "sync", "\n".join(shown)])
+        return Table(["task", "kind", "effective settings [level]"], rows, title="flyte_nb tasks")
+
+    @line_magic
+    def flyte_runs(self, line: str) -> Table:
+        """%flyte_runs: run history (status, duration, attempts, cache, container, resources)."""
+        rows = []
+        for run in registry().runs:
+            resources = run.settings.get("resources", {}).get("value")
+            rows.append([run.id, run.task, run.status.value, f"{run.duration:.2f}s" if run.duration else "",
+                         len(run.attempts), "hit" if run.status.value == "cached" else "",
+                         run.attempts[-1].container if run.attempts else "", _short(resources), run.parent or ""])
+        return Table(["run", "task", "status", "duration", "attempts", "cache", "container", "resources", "parent"],
+                     rows, title="flyte_nb runs")
+
+    @magic_arguments()
+    @argument("run", help="run id, e.g. r3")
+    @line_magic
+    def flyte_logs(self, line: str) -> None:
+        """%flyte_logs RUN: the logs of every attempt of a run."""
+        args = parse_argstring(self.flyte_logs, line)
+        run = _run(args.run)
+        for attempt in run.attempts:
+            print(f"--- attempt {attempt.number} ({attempt.status.value}, {attempt.container or 'no container'})")
+            print("".join(attempt.logs), end="")
+
+    @magic_arguments()
+    @argument("run", help="run id, e.g. r3")
+    @line_magic
+    def flyte_report(self, line: str) -> Any:
+        """%flyte_report RUN: show a run's report (and where its standalone HTML file is)."""
+        from IPython.display import HTML
+
+        from .display import report_frame
+
+        run = _run(parse_argstring(self.flyte_report, line).run)
+        if not run.report:
+            raise UsageError(f"run {run.id} ({run.task}) has no report; its task needs report=True")
+        print(run.report_path)
+        return HTML(report_frame(run))
+
+    @magic_arguments()
+    @argument("key")
+    @argument("--group", default=None)
+    @argument("--from-env", default=None, help="read the value from this environment variable instead of a prompt")
+    @argument("--delete", action="store_true")
+    @line_magic
+    def flyte_secret(self, line: str) -> None:
+        """%flyte_secret KEY [--group G] [--from-env VAR] [--delete]: set a secret without showing it."""
+        import getpass
+        import os
+
+        from . import secrets
+
+        args = parse_argstring(self.flyte_secret, line)
+        if args.delete:
+            secrets.delete(args.key, args.group)
+            print(f"deleted secret {args.key!r}")
+            return
+        value = os.environ.get(args.from_env, "") if args.from_env else getpass.getpass(f"value of {args.key}: ")
+        if not value:
+            raise UsageError("%flyte_secret: empty value; nothing stored")
+        secrets.set(args.key, value, args.group)
+        print(f"stored secret {args.key!r}" + (f" (group {args.group!r})" if args.group else ""))
+
+    @line_magic
+    def flyte_panel(self, line: str) -> Any:
+        """%flyte_panel [ENV_OR_TASK]: the live settings panel of an environment or a task."""
+        from .panel import SettingsPanel
+
+        return SettingsPanel.for_name(line.strip() or None)
+
+
+FlyteMagics.flyte_task.__doc__ = help_text()
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value) if not isinstance(value, str) else value
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _run(run_id: str) -> Any:
+    try:
+        return registry().run(run_id)
+    except KeyError as error:
+        raise UsageError(str(error.args[0])) from None
+
+
+def run_expression(expression: str, namespace: dict[str, Any]) -> Any:
+    """--run EXPR: evaluate (a leading `await` is allowed) and wait for an awaitable result."""
+    from .runtime import runtime
+
+    source = expression.strip()
+    source = source[len("await "):] if source.startswith("await ") else source
+    try:
+        value = eval(compile(source, "<%%flyte_task --run>", "eval"), namespace)  # noqa: S307
+    except SyntaxError as error:
+        raise UsageError(f"%%flyte_task --run {expression!r}: {error.msg}") from None
+    if inspect.isawaitable(value):
+        value = runtime().wait(runtime().submit(value))
+    return value
+
+
+def load_ipython_extension(shell: Any) -> None:
+    from .runtime import runtime
+
+    shell.register_magics(FlyteMagics)
+    runtime().views = True
