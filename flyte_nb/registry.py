@@ -28,6 +28,7 @@ class Registry:
         self._environments: dict[str, TaskEnvironment] = {}
         self._tasks: dict[str, TaskTemplate] = {}
         self._runs: dict[str, RunRecord] = {}
+        self._overrides: dict[str, dict[str, Any]] = {}  # the panel's override column, per task
         self._listeners: list[Listener] = []
 
     # ---- environments and tasks -------------------------------------------------------------
@@ -77,6 +78,21 @@ class Registry:
         task.replace_decorator_settings(_apply(task.decorator_settings, changes))
         self.notify("task", name)
 
+    def set_override(self, name: str, changes: Mapping[str, Any]) -> None:
+        """The panel's override column: settings every notebook call of the task runs with.
+
+        Validated as task.override(...) would be (the reusable rules included); all or nothing.
+        """
+        task = self.task(name)
+        merged = {k: v for k, v in {**self._overrides.get(name, {}), **changes}.items() if v is not None}
+        checked = task.without_session_overrides().override(**merged).override_settings
+        with self._lock:
+            self._overrides[name] = dict(checked)
+        self.notify("task", name)
+
+    def session_overrides(self, name: str) -> Mapping[str, Any]:
+        return self._overrides.get(name, {})
+
     # ---- runs -----------------------------------------------------------------------------------
     def add_run(self, run: RunRecord) -> None:
         with self._lock:
@@ -111,6 +127,7 @@ class Registry:
             self._environments.clear()
             self._tasks.clear()
             self._runs.clear()
+            self._overrides.clear()
 
 
 def _apply(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:

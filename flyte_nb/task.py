@@ -35,6 +35,7 @@ class TaskTemplate:
         self.func = func
         self._decorator: Mapping[str, Any] = MappingProxyType(dict(decorator))
         self._overrides: Mapping[str, Any] = MappingProxyType(dict(overrides or {}))
+        self._plain = False
         functools.update_wrapper(self, func)  # keeps __name__, __doc__, __wrapped__ (signature, hints)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -74,14 +75,28 @@ class TaskTemplate:
 
     # ---- configuration -----------------------------------------------------------------------
     def resolve(self) -> Resolution:
-        """Every parameter's effective value for a call of this task, and its level."""
-        return resolve(self.env.settings, self._decorator, self._overrides, self.func)
+        """Every parameter's effective value for a call of this task, and its level.
+
+        The panel's override column (registry session overrides) applies under the call site's own.
+        """
+        from .registry import registry
+
+        session = registry().session_overrides(self.name) if not self._plain else {}
+        return resolve(self.env.settings, self._decorator, {**session, **self._overrides}, self.func)
+
+    def without_session_overrides(self) -> "TaskTemplate":
+        """This task as its code defines it, ignoring the panel's override column."""
+        plain = type(self)(self.env, self.func, self._decorator, self._overrides)
+        plain._plain = True
+        return plain
 
     def override(self, **settings: Any) -> "TaskTemplate":
         """Level 3: a new task with these settings on top; this one is unchanged. Chains."""
         before = self.resolve().value("reusable")
         checked = validate_settings(Level.OVERRIDE, settings, reusable_before=before)
-        return type(self)(self.env, self.func, self._decorator, {**self._overrides, **checked})
+        task = type(self)(self.env, self.func, self._decorator, {**self._overrides, **checked})
+        task._plain = self._plain
+        return task
 
     def replace_decorator_settings(self, settings: Mapping[str, Any]) -> None:
         """Swap in new decorator-level settings (the panel's edits); validated first."""

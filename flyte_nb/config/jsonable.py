@@ -30,8 +30,56 @@ def to_jsonable(value: Any) -> Any:
     return name if isinstance(name, str) else repr(value)
 
 
+def _shorthand(value: Any, prefix: str) -> str | None:
+    """The SDK's short forms: cache="auto", retries=3, timeout=60, images as builder chains."""
+    kind = type(value).__name__
+    if kind == "Cache" and value == type(value)(behavior=value.behavior):
+        return repr(value.behavior)
+    if kind == "RetryStrategy" and value.backoff is None:
+        return repr(value.count)
+    if kind == "Timeout" and value.max_queued_time is None and value.deadline is None and value.max_runtime:
+        seconds = value.max_runtime.total_seconds()
+        return repr(int(seconds)) if seconds == int(seconds) else f"datetime.timedelta(seconds={seconds:g})"
+    if kind == "Image":
+        return image_code(value, prefix)
+    return None
+
+
+def image_code(image: Any, prefix: str = "flyte.") -> str:
+    """flyte.Image.from_debian_base(...).with_pip_packages(...)...: the builder chain of an Image."""
+    name = f", name={image.name!r}" if image.name != "default" else ""
+    if image.base == "debian":
+        chain = f"{prefix}Image.from_debian_base(python_version={tuple(image.python_version)!r}{name})"
+    elif image.base == "dockerfile":
+        chain = f"{prefix}Image.from_dockerfile(<Dockerfile of {image.name}>, name={image.name!r})"
+    else:
+        chain = f"{prefix}Image.from_base({image.base!r}{name})"
+    for layer in image.layers:
+        if layer.kind == "pip":
+            extra = "".join(f", {k}={getattr(layer, k)!r}" for k in ("index_url", "extra_args")
+                            if getattr(layer, k)) + (f", extra_index_urls={list(layer.extra_index_urls)!r}"
+                                                     if layer.extra_index_urls else "") + (", pre=True" if layer.pre else "")
+            chain += f".with_pip_packages({', '.join(map(repr, layer.packages))}{extra})"
+        elif layer.kind == "apt":
+            chain += f".with_apt_packages({', '.join(map(repr, layer.packages))})"
+        elif layer.kind == "env":
+            chain += f".with_env_vars({dict(layer.env_vars)!r})"
+        elif layer.kind == "commands":
+            chain += f".with_commands({list(layer.commands)!r})"
+        elif layer.kind == "workdir":
+            chain += f".with_workdir({layer.path!r})"
+        elif layer.kind == "requirements":
+            chain += f".with_requirements({layer.path!r})"
+        elif layer.kind in ("source_file", "source_folder"):
+            chain += f".with_{layer.kind}({layer.src!r}, {layer.dst!r})"
+    return chain
+
+
 def to_code(value: Any, prefix: str = "flyte.") -> str:
     """Python source that rebuilds a setting value with the flyte API (models prefixed with `flyte.`)."""
+    short = _shorthand(value, prefix)
+    if short is not None:
+        return short
     if isinstance(value, pydantic.BaseModel):
         fields = type(value).model_fields
         args = []

@@ -1,0 +1,263 @@
+"""The live settings panel (ipywidgets): a view of the registry for one environment or task.
+
+Rows come from the parameter table, columns are the three levels plus the effective value
+and the level it came from. A cell's editor fits the parameter (a dropdown for booleans and
+cache, text holding Python for the rest: `flyte.Resources(cpu=2)`, `{"A": "1"}`, `30`).
+An edit is validated by the same model as code and applied to the registry at once; an
+invalid edit shows the error on its row and changes nothing. Forbidden cells are disabled
+with the reason. The panel re-renders when the registry changes from anywhere.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Callable
+
+import ipywidgets as widgets
+
+from .config.errors import ConfigError
+from .config.jsonable import to_code, to_jsonable
+from .config.parameters import LEVELS, PARAMETERS, Level, Parameter, Rule
+from .registry import registry
+
+UNSET = "(unset)"
+CHOICES: dict[str, list[str]] = {
+    "report": [UNSET, "True", "False"],
+    "interruptible": [UNSET, "True", "False"],
+    "cache": [UNSET, "auto", "override", "disable"],
+}
+
+
+def reason(parameter: Parameter, level: Level, reusable: bool) -> str | None:
+    """Why a cell cannot be edited, or None."""
+    rule = parameter.rule(level)
+    where = ", ".join(lv.title for lv in parameter.levels)
+    if rule is Rule.NO:
+        return f"{parameter.name} cannot be set at the {level.title} level; it can be set at: {where}"
+    if rule is Rule.REQUIRED:
+        return f"{parameter.name} is fixed when the environment is created"
+    if rule is Rule.IF_NOT_REUSABLE and reusable:
+        return (f"{parameter.name} can be overridden only if not reusable: set reusable to \"off\" "
+                f"in this column first")
+    return None
+
+
+def parse(parameter: Parameter, text: str, namespace: dict[str, Any]) -> Any:
+    """The value an editor holds: None for unset, else Python evaluated with `flyte` in scope."""
+    text = text.strip()
+    if text in ("", UNSET):
+        return None
+    if parameter.name in CHOICES and text in ("auto", "override", "disable"):
+        return text
+    import flyte_nb
+
+    scope = {"flyte": flyte_nb, **namespace}
+    try:
+        return eval(text, scope)  # noqa: S307 - the user's own notebook expression
+    except Exception as error:  # noqa: BLE001
+        raise ConfigError(f"{parameter.name}: could not evaluate {text!r}: {type(error).__name__}: {error}",
+                          parameter=parameter.name, value=text) from None
+
+
+def shown(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    short = to_code(value)
+    return short
+
+
+class SettingsPanel:
+    """Panel of an environment (env column editable) or a task (all three columns)."""
+
+    def __init__(self, env: Any = None, task: Any = None, namespace: dict[str, Any] | None = None) -> None:
+        self.task = task
+        self.env = env if env is not None else task.env
+        self.namespace = namespace if namespace is not None else _user_namespace()
+        self._updating = False
+        self.editors: dict[tuple[str, Level], widgets.Widget] = {}
+        self.effective: dict[str, widgets.HTML] = {}
+        self.errors: dict[str, widgets.HTML] = {}
+        self.code = widgets.Textarea(layout=widgets.Layout(width="100%", height="160px", display="none"))
+        self.message = widgets.HTML()
+        self.widget = self._build()
+        self._unsubscribe = registry().subscribe(self._on_registry)
+        self.refresh()
+
+    @classmethod
+    def for_name(cls, name: str | None) -> "SettingsPanel":
+        reg = registry()
+        if name is None:
+            if len(reg.environments) != 1:
+                raise ValueError(f"%flyte_panel needs an environment or task name; known: "
+                                 f"{', '.join([*reg.environments, *reg.tasks]) or 'none'}")
+            name = next(iter(reg.environments))
+        if name in reg.tasks:
+            return cls(task=reg.task(name))
+        matches = [t for t in reg.tasks.values() if t.func.__name__ == name]
+        if len(matches) == 1:
+            return cls(task=matches[0])
+        return cls(env=reg.environment(name))
+
+    # ---- layout ----------------------------------------------------------------------------------
+    def _build(self) -> widgets.Widget:
+        title = f"task {self.task.name}" if self.task is not None else f"environment {self.env.name}"
+        header = ["parameter", *(lv.title for lv in LEVELS), "effective [level]", ""]
+        cells: list[widgets.Widget] = [widgets.HTML(f"<b>{html.escape(h)}</b>") for h in header]
+        for parameter in PARAMETERS:
+            cells.append(widgets.HTML(f"<code title='{html.escape(parameter.doc)}'>{parameter.name}</code>"))
+            for level in LEVELS:
+                editor = self._editor(parameter, level)
+                self.editors[(parameter.name, level)] = editor
+                cells.append(editor)
+            self.effective[parameter.name] = widgets.HTML()
+            self.errors[parameter.name] = widgets.HTML()
+            cells += [self.effective[parameter.name], self.errors[parameter.name]]
+        grid = widgets.GridBox(cells, layout=widgets.Layout(
+            grid_template_columns="150px 1fr 1fr 1fr 1fr 1fr", grid_gap="2px 6px"))
+        show = widgets.Button(description="Show code", icon="code")
+        insert = widgets.Button(description="Insert code", icon="plus")
+        show.on_click(lambda _: self.show_code())
+        insert.on_click(lambda _: self.insert_code())
+        return widgets.VBox([widgets.HTML(f"<h4>flyte_nb settings: {html.escape(title)}</h4>"), grid,
+                             widgets.HBox([show, insert]), self.message, self.code])
+
+    def _editor(self, parameter: Parameter, level: Level) -> widgets.Widget:
+        layout = widgets.Layout(width="auto")
+        if parameter.name in CHOICES:
+            editor: widgets.Widget = widgets.Dropdown(options=CHOICES[parameter.name], value=UNSET, layout=layout)
+        else:
+            editor = widgets.Text(value="", continuous_update=False, placeholder="", layout=layout)
+        editor.observe(self._changed(parameter, level), names="value")
+        return editor
+
+    def _changed(self, parameter: Parameter, level: Level) -> Callable[[dict[str, Any]], None]:
+        def on_change(change: dict[str, Any]) -> None:
+            if not self._updating:
+                self.edit(parameter.name, level, change["new"])
+
+        return on_change
+
+    # ---- the model -----------------------------------------------------------------------------------
+    def level_settings(self, level: Level) -> dict[str, Any]:
+        if level is Level.ENVIRONMENT:
+            return dict(self.env.settings)
+        if self.task is None:
+            return {}
+        if level is Level.DECORATOR:
+            return dict(self.task.decorator_settings)
+        return dict(registry().session_overrides(self.task.name))
+
+    def resolution(self) -> Any:
+        return self.task.resolve() if self.task is not None else self.env.resolve()
+
+    def edit(self, name: str, level: Level, text: str) -> bool:
+        """Apply one edit through the registry; show the error on the row if it is refused."""
+        parameter = next(p for p in PARAMETERS if p.name == name)
+        try:
+            value = parse(parameter, str(text), self.namespace)
+            if level is Level.ENVIRONMENT:
+                registry().edit_environment(self.env.name, {name: value})
+            elif self.task is None:
+                raise ConfigError(f"{name}: open the panel of a task to edit the {level.title} level",
+                                  parameter=name, level=level.value)
+            elif level is Level.DECORATOR:
+                registry().edit_task(self.task.name, {name: value})
+            else:
+                registry().set_override(self.task.name, {name: value})
+        except (ConfigError, ValueError, TypeError) as error:
+            self.errors[name].value = f"<span style='color:var(--jp-error-color1,#c00)'>{html.escape(str(error))}</span>"
+            return False
+        self.errors[name].value = ""
+        self.refresh()
+        return True
+
+    def refresh(self) -> None:
+        """Re-read the registry into every editor and the effective column."""
+        self._updating = True
+        try:
+            resolution = self.resolution()
+            reusable = resolution.reusable
+            for parameter in PARAMETERS:
+                for level in LEVELS:
+                    editor = self.editors[(parameter.name, level)]
+                    settings = self.level_settings(level)
+                    why = reason(parameter, level, reusable and level is Level.OVERRIDE)
+                    if self.task is None and level is not Level.ENVIRONMENT and why is None:
+                        why = "open the panel of a task to edit this level"
+                    editor.disabled = why is not None
+                    editor.tooltip = why or parameter.doc
+                    value = settings.get(parameter.name)
+                    if isinstance(editor, widgets.Dropdown):
+                        text = UNSET if value is None else (value.behavior if parameter.name == "cache" else str(value))
+                        editor.value = text if text in editor.options else UNSET
+                    else:
+                        editor.value = shown(value) if parameter.name != "name" else str(value or "")
+                        editor.placeholder = "—" if why else "unset"
+                effective = resolution[parameter.name]
+                self.effective[parameter.name].value = (
+                    f"<code>{html.escape(_short(to_jsonable(effective.value)))}</code> "
+                    f"<small>[{effective.level.value}]</small>")
+        finally:
+            self._updating = False
+
+    def _on_registry(self, kind: str, name: str) -> None:
+        if (kind == "environment" and name == self.env.name) or (
+                kind == "task" and self.task is not None and name == self.task.name):
+            if kind == "task" and self.task is not None:
+                self.task = registry().tasks.get(self.task.name, self.task)  # a re-run cell made a new one
+            if kind == "environment":
+                self.env = registry().environments.get(self.env.name, self.env)
+            self.refresh()
+
+    # ---- code ----------------------------------------------------------------------------------------
+    def code_text(self) -> str:
+        from .codegen import environment_code, task_code
+
+        return task_code(self.task) if self.task is not None else "import flyte\n" + environment_code(self.env)
+
+    def show_code(self) -> None:
+        self.code.value = self.code_text()
+        self.code.layout.display = "block"
+
+    def insert_code(self) -> None:
+        """Into a new cell: through the sidebar's bridge when it is open, else as the next input."""
+        from .bridge import request_insert
+
+        code = self.code_text()
+        if request_insert(code):
+            self.message.value = "inserted as a new cell below"
+        else:
+            shell = _shell()
+            if shell is not None:
+                shell.set_next_input(code, replace=False)
+            self.message.value = "the code will appear in a new cell after the next execution (also shown below)"
+            self.show_code()
+
+    def close(self) -> None:
+        self._unsubscribe()
+        self.widget.close()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def _short(value: Any, limit: int = 70) -> str:
+    text = repr(value) if not isinstance(value, str) else value
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _shell() -> Any:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
+def _user_namespace() -> dict[str, Any]:
+    shell = _shell()
+    return shell.user_ns if shell is not None else {}
