@@ -53,7 +53,7 @@ def report_frame(run: RunRecord) -> str:
 class CallView:
     """The display of one top-level call and the nested calls it makes."""
 
-    def __init__(self) -> None:
+    def __init__(self, report: bool = False) -> None:
         from IPython.display import display
 
         self._context = contextvars.copy_context()  # the calling cell's identity (ipykernel's parent header)
@@ -63,9 +63,11 @@ class CallView:
         self.logs: list[str] = []
         self._last = 0.0
         self._pending = False
+        # Every display exists from the start, so what a cell shows first is always the same
+        # (nbval records first states); then each one updates in place.
         self._status = display({"text/plain": "⏳ starting"}, raw=True, display_id=True)
-        self._logs = None
-        self._report = None
+        self._logs = display({"text/plain": ""}, raw=True, display_id=True)
+        self._report = display({"text/plain": ""}, raw=True, display_id=True) if report else None
         self._unsubscribe = registry().subscribe(self._on_change)
 
     # ---- wiring ------------------------------------------------------------------------------
@@ -137,16 +139,11 @@ class CallView:
                        f"{html.escape(line)}</div>" for line in lines)
         self._status.update({"text/plain": text, "text/html": rows}, raw=True)
         if self.logs:
-            from IPython.display import display
-
             body = "".join(self.logs)
-            bundle = {"text/plain": body,
-                      "text/html": f"<details><summary>logs ({len(self.logs)} lines)</summary>"
-                                   f"<pre style='max-height:300px;overflow:auto'>{html.escape(body)}</pre></details>"}
-            if self._logs is None:
-                self._logs = display(bundle, raw=True, display_id=True)
-            else:
-                self._logs.update(bundle, raw=True)
+            self._logs.update({"text/plain": body,
+                               "text/html": f"<details><summary>logs ({len(self.logs)} lines)</summary>"
+                                            f"<pre style='max-height:300px;overflow:auto'>{html.escape(body)}</pre>"
+                                            f"</details>"}, raw=True)
 
     def _show_report(self, run: RunRecord | None) -> None:
         from IPython.display import display
@@ -154,7 +151,7 @@ class CallView:
         if run is None or not run.report:
             return
         bundle = {"text/plain": f"report of {run.task} {run.id}: {run.report_path}", "text/html": report_frame(run)}
-        if self._report is None:
+        if self._report is None:  # a nested task's report, when the top-level task has none
             self._report = display(bundle, raw=True, display_id=True)
         else:
             self._report.update(bundle, raw=True)

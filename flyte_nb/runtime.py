@@ -147,7 +147,7 @@ class Runtime:
         self._controller = (path, token)
 
     # ---- entry points -----------------------------------------------------------------------
-    def view(self) -> Any:
+    def view(self, task: "TaskTemplate | None" = None) -> Any:
         """A live view under the calling cell, for a top-level call from a notebook cell with views on."""
         if self.views is False or self._controller is not None or CURRENT_CALL.get() is not None:
             return None
@@ -157,7 +157,7 @@ class Runtime:
 
         if not in_kernel():
             return None
-        return CallView()
+        return CallView(report=bool(task is not None and task.resolve().value("report")))
 
     async def call(self, task: "TaskTemplate", bound: inspect.BoundArguments, view: Any = None) -> Any:
         """Awaitable call from any loop: direct on the runtime loop, bridged from others."""
@@ -187,7 +187,7 @@ class Runtime:
         """flyte.run: block until a task of either kind finishes."""
         if self._controller is not None:
             return self._remote(task, bound)
-        return self.wait(self.submit(self.execute(task, bound, view=self.view())))
+        return self.wait(self.submit(self.execute(task, bound, view=self.view(task))))
 
     def submit(self, coro: Awaitable[Any]) -> concurrent.futures.Future[Any]:
         """Run on the runtime loop; tracked so a kernel interrupt can cancel it."""
@@ -441,7 +441,7 @@ class _Run:
 
     def aio(self, task: "TaskTemplate", *args: Any, **kwargs: Any) -> Awaitable[Any]:
         _check_task(task)
-        return runtime().call(task, task.bind(args, kwargs), view=runtime().view())
+        return runtime().call(task, task.bind(args, kwargs), view=runtime().view(task))
 
 
 def _check_task(task: Any) -> None:

@@ -116,7 +116,7 @@ class TaskTemplate:
         from .runtime import runtime
 
         bound = self.bind(args, kwargs)
-        view = runtime().view()  # made here, in the calling cell's context, even if awaited elsewhere
+        view = runtime().view(self)  # made here, in the calling cell's context, even if awaited elsewhere
         if self.is_async:
             return runtime().call(self, bound, view=view)
         return runtime().call_blocking(self, bound, view=view)
@@ -125,7 +125,7 @@ class TaskTemplate:
         """Awaitable call of any task (sync ones included), as in the flyte SDK."""
         from .runtime import runtime
 
-        return runtime().call(self, self.bind(args, kwargs), view=runtime().view())
+        return runtime().call(self, self.bind(args, kwargs), view=runtime().view(self))
 
     def __repr__(self) -> str:
         extra = f", override={dict(self._overrides)!r}" if self._overrides else ""

@@ -1,0 +1,1 @@
+"""Container images: the offline base image (bootstrap) and building Image recipes (builder)."""
