@@ -1,4 +1,4 @@
-"""`python -m flyte_nb <command>`: docs (regenerate docs/parameters.md)."""
+"""`python -m flyte_nb <command>`: docs (regenerate docs/parameters.md), gc (remove orphaned containers)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     docs = commands.add_parser("docs", help="write docs/parameters.md from the parameter table")
     docs.add_argument("--output", default="docs/parameters.md")
+    commands.add_parser("gc", help="remove containers left behind by kernels that are gone")
     args = parser.parse_args(argv)
+    if args.command == "gc":
+        from .runners.docker import gc
+
+        removed = gc()
+        print(f"removed {len(removed)} container(s)" + (": " + ", ".join(removed) if removed else ""))
     if args.command == "docs":
         from pathlib import Path
 

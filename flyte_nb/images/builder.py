@@ -1,0 +1,170 @@
+"""Building Image recipes with docker-py into content-addressed tags, never pulling.
+
+`ensure_image(image)` returns a local reference: the offline base itself when there are no
+layers, else `flyte-nb/<name>:<hash>`, built once (one inspect call when it exists). Builds
+use the host network and the host CA bundle, stream their log line by line, and a failure names
+the layer that broke.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import tarfile
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from ..config.image import Image
+from ..errors import RunnerUnavailableError
+from .bootstrap import LABEL_PYTHON, SUITE_PYTHON, base_image_name
+from .dockerfile import BUILD_ARGS, CA_FILE, describe, render
+
+Log = Callable[[str], None]
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+_python_versions: dict[str, tuple[int, int]] = {}
+_client: Any = None
+
+
+class ImageBuildError(RuntimeError):
+    """A build failed; the message names the image, the failing layer and the log's end."""
+
+
+def client() -> Any:
+    global _client
+    if _client is None:
+        from ..runners.docker import connect
+
+        _client = connect()
+    return _client
+
+
+def ca_bundle() -> Path | None:
+    """The host's CA bundle: what corporate proxies (and this machine's) need builds to trust."""
+    for candidate in (os.environ.get("PIP_CERT"), os.environ.get("REQUESTS_CA_BUNDLE"),
+                      os.environ.get("SSL_CERT_FILE"), "/etc/ssl/certs/ca-certificates.crt"):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+
+def _lock(tag: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(tag, threading.Lock())
+
+
+def _exists(ref: str) -> dict[str, Any] | None:
+    import docker.errors
+
+    try:
+        return client().api.inspect_image(ref)
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def base_reference(image: Image) -> str:
+    """The local image the recipe starts from; refused (never pulled) when it is not here."""
+    if image.base == "debian":
+        if tuple(image.python_version) != SUITE_PYTHON:
+            raise RunnerUnavailableError(
+                f"Image python_version {image.python_version[0]}.{image.python_version[1]} is not available: the "
+                f"offline Debian bookworm base has Python {SUITE_PYTHON[0]}.{SUITE_PYTHON[1]}")
+        ref = base_image_name(SUITE_PYTHON)
+        if _exists(ref) is None:
+            raise RunnerUnavailableError(f"the base image {ref} is missing: run `python -m flyte_nb.images bootstrap`")
+        return ref
+    if image.base == "dockerfile":
+        return ""
+    if _exists(image.base) is None:
+        raise RunnerUnavailableError(
+            f"image {image.base!r} is not on this machine and flyte_nb never pulls: `docker load` it or build it, "
+            f"or use Image.from_debian_base()")
+    return image.base
+
+
+def ensure_image(image: Image, *, log: Log | None = None) -> str:
+    """A local image reference for the recipe, built if (and only if) it does not exist yet."""
+    if image.base == "debian" and not image.layers:
+        return base_reference(image)
+    tag = image.tag
+    if _exists(tag) is not None:
+        return tag
+    with _lock(tag):
+        if _exists(tag) is not None:  # built by a concurrent call meanwhile
+            return tag
+        _build(image, tag, log or (lambda line: None))
+    return tag
+
+
+def _context(image: Image, dockerfile: str) -> io.BytesIO:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        def add(name: str, data: bytes) -> None:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+        add("Dockerfile", dockerfile.encode())
+        bundle = ca_bundle()
+        add(CA_FILE, bundle.read_bytes() if bundle else b"")
+        for index, layer in enumerate(image.layers):
+            if layer.kind == "requirements":
+                add(f"requirements-{index}.txt", Path(layer.path).read_bytes())
+            elif layer.kind in ("source_file", "source_folder"):
+                tar.add(layer.src, arcname=f"source-{index}")
+    buffer.seek(0)
+    return buffer
+
+
+def _build(image: Image, tag: str, log: Log) -> None:
+    if image.base == "dockerfile":
+        dockerfile, owner = image.dockerfile or "", []
+    else:
+        dockerfile, owner = render(image, base_reference(image))
+    build_args = {k: os.environ[k] for k in BUILD_ARGS if os.environ.get(k)}
+    log(f"building {tag} ({len(image.layers)} layer(s))\n")
+    lines: list[str] = []
+    step = -1
+    error: str | None = None
+    stream = client().api.build(fileobj=_context(image, dockerfile), custom_context=True, tag=tag, rm=True,
+                                forcerm=True, network_mode="host", buildargs=build_args, decode=True, pull=False,
+                                labels={"flyte-nb.digest": image.digest,
+                                        LABEL_PYTHON: f"{image.python_version[0]}.{image.python_version[1]}"})
+    for chunk in stream:
+        text = chunk.get("stream") or chunk.get("status") or ""
+        if "error" in chunk:
+            error = chunk.get("error") or json.dumps(chunk.get("errorDetail"))
+            text = error + "\n"
+        match = re.match(r"Step (\d+)/\d+", text)
+        if match:
+            step = int(match.group(1)) - 1
+        for line in text.splitlines(keepends=True):
+            lines.append(line)
+            log(line)
+    if error is not None or _exists(tag) is None:
+        layer_index = owner[step] if 0 <= step < len(owner) else -1
+        where = (f"layer {layer_index + 1}/{len(image.layers)}: {describe(image.layers[layer_index])}"
+                 if layer_index >= 0 else "the base or Dockerfile")
+        tail = "".join(lines[-20:])
+        raise ImageBuildError(f"building image {tag} failed at {where}\n{tail}")
+
+
+def image_python_version(ref: str) -> tuple[int, int]:
+    """The Python minor version of a local image: its label, else probed once in a throwaway container."""
+    if ref in _python_versions:
+        return _python_versions[ref]
+    info = _exists(ref) or {}
+    label = ((info.get("Config") or {}).get("Labels") or {}).get(LABEL_PYTHON)
+    if label:
+        major, minor = label.split(".")[:2]
+        version = (int(major), int(minor))
+    else:
+        out = client().containers.run(ref, ["python3", "-c", "import sys; print(*sys.version_info[:2])"],
+                                      network_mode="none", remove=True)
+        major, minor = out.decode().split()
+        version = (int(major), int(minor))
+    _python_versions[ref] = version
+    return version
