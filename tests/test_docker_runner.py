@@ -262,7 +262,7 @@ def test_gather_packs_by_cpu_request_and_queue_limits() -> None:
         import time as t
 
         start = t.time()
-        t.sleep(1.5)
+        t.sleep(3)
         return start, t.time()
 
     async def many(task: Any, n: int) -> list[tuple[float, float]]:
