@@ -12,11 +12,11 @@ import asyncio
 import contextlib
 import itertools
 import os
-import warnings
 from dataclasses import dataclass, field
 from typing import AsyncIterator
 
 from .errors import TaskTimeoutError
+from .notices import notice
 
 DEFAULT_QUEUE = "default"
 
@@ -75,8 +75,8 @@ class Scheduler:
             raise ValueError(f"{what} requests {memory / 2**30:.1f} GiB of memory but this machine has "
                              f"{self.memory / 2**30:.1f} GiB")
         if cpu > self.cpus:
-            warnings.warn(f"{what} requests {cpu:g} CPUs; this machine has {self.cpus:g}: it runs alone, "
-                          f"with its limit as given", stacklevel=2)
+            notice(f"{what} requests {cpu:g} CPUs; this machine has {self.cpus:g}: it runs alone, "
+                   f"with its limit as given")
             cpu = self.cpus
         return cpu, memory
 

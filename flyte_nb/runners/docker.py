@@ -17,7 +17,6 @@ import socket
 import sys
 import threading
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from .. import secrets as secret_store
 from ..config.resources import Resources, parse_gpu, parse_memory
 from ..controller import Controller
 from ..errors import RunnerUnavailableError
+from ..notices import notice
 from .base import Call, Runner
 from .calls import TASK_GID, TASK_UID, call_folder, outcome, write_payload
 
@@ -115,8 +115,8 @@ def resource_options(resources: Resources | None, engine: dict[str, Any], task: 
         if driver in SIZED_DRIVERS:
             options["storage_opt"] = {"size": resources.disk}
         else:
-            warnings.warn(f"task {task}: disk={resources.disk} is not enforced: the Docker storage driver "
-                          f"{driver!r} cannot limit a container's disk", stacklevel=2)
+            notice(f"task {task}: disk={resources.disk} is not enforced: the Docker storage driver "
+                   f"{driver!r} cannot limit a container's disk")
     if resources.gpu is not None:
         count, model = parse_gpu(resources.gpu)
         if count:
@@ -136,8 +136,7 @@ def pod_template_options(template: Any, task: str) -> dict[str, Any]:
 
     if not isinstance(template, PodTemplate):
         if template is not None:
-            warnings.warn(f"task {task}: pod_template={template!r} names a cluster template; not applied locally",
-                          stacklevel=2)
+            notice(f"task {task}: pod_template={template!r} names a cluster template; not applied locally")
         return {}
     options: dict[str, Any] = {"labels": {f"pod.{k}": v for k, v in (template.labels or {}).items()}}
     options["labels"].update({f"pod-annotation.{k}": v for k, v in (template.annotations or {}).items()})
@@ -155,8 +154,7 @@ def pod_template_options(template: Any, task: str) -> dict[str, Any]:
     if pod_user is not None and "user" not in options:
         options["user"] = str(pod_user)
     if ignored:
-        warnings.warn(f"task {task}: pod_template fields not honored by the docker runner: {', '.join(ignored)}",
-                      stacklevel=2)
+        notice(f"task {task}: pod_template fields not honored by the docker runner: {', '.join(ignored)}")
     return options
 
 
