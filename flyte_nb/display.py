@@ -50,6 +50,20 @@ def report_frame(run: RunRecord) -> str:
             f'srcdoc="{html.escape(document, quote=True)}"></iframe>')
 
 
+class ReportView:
+    """A run's report: the tabbed frame in a notebook, the file's path in a terminal."""
+
+    def __init__(self, run: RunRecord) -> None:
+        self.run = run
+
+    def _repr_html_(self) -> str:
+        return report_frame(self.run)
+
+    def __repr__(self) -> str:
+        return f"report of {self.run.task} {self.run.id} (tabs: {', '.join(self.run.report or {})}): " \
+               f"{self.run.report_path}"
+
+
 class CallView:
     """The display of one top-level call and the nested calls it makes."""
 

@@ -252,15 +252,12 @@ class FlyteMagics(Magics):
     @line_magic
     def flyte_report(self, line: str) -> Any:
         """%flyte_report RUN: show a run's report (and where its standalone HTML file is)."""
-        from IPython.display import HTML
-
-        from .display import report_frame
+        from .display import ReportView
 
         run = _run(parse_argstring(self.flyte_report, line).run)
         if not run.report:
             raise UsageError(f"run {run.id} ({run.task}) has no report; its task needs report=True")
-        print(run.report_path)
-        return HTML(report_frame(run))
+        return ReportView(run)
 
     @magic_arguments()
     @argument("key")

@@ -137,7 +137,8 @@ def test_report_magic_shows_the_report(ip: Any) -> None:
     ip.user_ns["reporter"]()
     run = flyte.registry().runs[-1]
     shown = ip.run_line_magic("flyte_report", run.id)
-    assert "srcdoc" in shown.data and "&lt;b&gt;hello&lt;/b&gt;" in shown.data
+    assert "srcdoc" in shown._repr_html_() and "&lt;b&gt;hello&lt;/b&gt;" in shown._repr_html_()
+    assert run.report_path in repr(shown)
 
 
 def test_secret_magic_stores_without_echo(ip: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any,
