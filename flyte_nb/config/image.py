@@ -17,10 +17,9 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 
 import pydantic
 
-from .model import Setting
+from .model import ENV_NAME, Setting
 
 _NAME = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _sha256_file(path: Path) -> str:
@@ -211,7 +210,7 @@ class Image(Setting):
 
     def with_env_vars(self, env_vars: dict[str, str]) -> "Image":
         for key, value in env_vars.items():
-            if not _ENV_NAME.match(key) or not isinstance(value, str):
+            if not ENV_NAME.match(key) or not isinstance(value, str):
                 raise ValueError(f"with_env_vars needs NAME: str pairs, got {key!r}: {value!r}")
         return self._with(EnvVars(env_vars=tuple(sorted(env_vars.items()))))
 

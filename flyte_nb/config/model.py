@@ -8,11 +8,15 @@ becomes a ConfigError naming the model, field and value.
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 import pydantic
 
 from .errors import ConfigError, reason_of, show
+
+#: A valid environment variable name (env_vars keys, Secret.as_env_var, Image.with_env_vars).
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class Setting(pydantic.BaseModel):

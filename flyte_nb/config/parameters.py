@@ -8,7 +8,6 @@ this module; nothing else restates which parameter may be set where.
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -22,6 +21,7 @@ from .links import Link, normalize_links
 from .pod_template import PodTemplate, normalize_pod_template
 from .resources import Resources
 from .retries import RetryStrategy, Timeout, normalize_retries, normalize_timeout
+from .model import ENV_NAME
 from .reuse import ReusePolicy, normalize_reusable
 from .secrets import Secret, normalize_secrets
 from .triggers import Trigger, normalize_triggers
@@ -75,14 +75,13 @@ class Rule(str, enum.Enum):
 
 
 # ---- value types (pydantic) of each parameter ------------------------------------------------
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _env_vars(value: Any) -> Any:
     if not isinstance(value, dict):
         raise ValueError(f"env_vars must be a dict of str to str, not {value!r}")
     for key, item in value.items():
-        if not isinstance(key, str) or not _ENV_NAME.match(key):
+        if not isinstance(key, str) or not ENV_NAME.match(key):
             raise ValueError(f"env_vars key {key!r} is not a valid environment variable name")
         if not isinstance(item, str):
             raise ValueError(f"env_vars[{key!r}] must be a str, got {item!r}")

@@ -158,6 +158,11 @@ class Resources(Setting):
             parse_memory(value, "shm")
         return value
 
+    @property
+    def memory_limit_text(self) -> str | None:
+        """The memory limit as the user wrote it ("64Mi"), for OOM messages."""
+        return self.memory[1] if isinstance(self.memory, tuple) else self.memory
+
     # Numbers the runners use: (request, limit) in cores / bytes; None where unset.
     def cpu_request_limit(self) -> tuple[float | None, float | None]:
         return _pair(self.cpu, parse_cpu)

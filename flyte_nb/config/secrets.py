@@ -12,9 +12,8 @@ from typing import Any, ClassVar
 
 import pydantic
 
-from .model import Setting
+from .model import ENV_NAME, Setting
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _KEY = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$")
 
 
@@ -39,7 +38,7 @@ class Secret(Setting):
     @pydantic.field_validator("as_env_var")
     @classmethod
     def _env(cls, value: str | None) -> str | None:
-        if value is not None and not _ENV_NAME.match(value):
+        if value is not None and not ENV_NAME.match(value):
             raise ValueError(f"as_env_var must be a valid environment variable name, got {value!r}")
         return value
 

@@ -246,9 +246,7 @@ class DockerRunner(Runner):
                 finally:
                     await asyncio.shield(asyncio.to_thread(self._remove, container))
             resources = call.settings.value("resources")
-            limit = None
-            if resources is not None and resources.memory is not None:
-                limit = resources.memory[1] if isinstance(resources.memory, tuple) else resources.memory
+            limit = resources.memory_limit_text if resources is not None else None
             return outcome(folder, call, number, exit_code=exit_code, oom=oom, where=f"container {container.short_id}",
                            secrets=list(secrets.values()), log_tail=tail, memory_limit=limit)
 

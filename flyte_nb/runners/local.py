@@ -42,9 +42,7 @@ class LocalRunner(Runner):
         call.secret_values = list(secrets.values())
         resources = settings.value("resources")
         memory_limit = resources.memory_request_limit()[1] if resources is not None else None
-        shown_limit = None
-        if resources is not None and resources.memory is not None:
-            shown_limit = resources.memory[1] if isinstance(resources.memory, tuple) else resources.memory
+        shown_limit = resources.memory_limit_text if resources is not None else None
         with call_folder(call, number) as folder, tempfile.TemporaryDirectory(prefix="secrets-") as secret_root:
             write_payload(folder, call)
             async with Controller(folder / "ctl.sock", call, secrets) as controller:
