@@ -321,8 +321,37 @@ def run_expression(expression: str, namespace: dict[str, Any]) -> Any:
     return value
 
 
+_ARMED: list[Any] = []  # the SIGINT handler the runtime last installed for a cell
+
+
+def arm_interrupt(*_info: Any) -> None:
+    """pre_run_cell: make a kernel interrupt cancel this cell's task calls (and stop their containers).
+
+    The runtime installs its SIGINT handler once, at the first call; ipykernel restores its own
+    handler after every cell, so from the second cell on an interrupt would no longer reach the
+    runtime, and an interrupted `await task()` would wait for the task to finish (ipykernel's
+    handler for async cells schedules the cancellation with a callback that does not wake the
+    event loop). Re-install it at the start of every cell, wrapping the handler of that cell.
+    """
+    import signal
+    import threading
+
+    from .runtime import runtime
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if _ARMED and signal.getsignal(signal.SIGINT) is _ARMED[0]:
+        return  # still in place (a terminal IPython): do not chain it onto itself
+    rt = runtime()
+    rt._sigint_installed = False
+    rt._install_sigint()
+    _ARMED[:] = [signal.getsignal(signal.SIGINT)]
+
+
 def load_ipython_extension(shell: Any) -> None:
     from .runtime import runtime
 
     shell.register_magics(FlyteMagics)
     runtime().views = True
+    if getattr(shell, "kernel", None) is not None and arm_interrupt not in shell.events.callbacks["pre_run_cell"]:
+        shell.events.register("pre_run_cell", arm_interrupt)

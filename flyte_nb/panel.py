@@ -111,8 +111,9 @@ class SettingsPanel:
                 editor = self._editor(parameter, level)
                 self.editors[(parameter.name, level)] = editor
                 cells.append(editor)
-            self.effective[parameter.name] = widgets.HTML()
-            self.errors[parameter.name] = widgets.HTML()
+            # stable names for frontends and end-to-end tests (widget model ids are random)
+            self.effective[parameter.name] = widgets.HTML(_dom_classes=[f"flyte-nb-effective-{parameter.name}"])
+            self.errors[parameter.name] = widgets.HTML(_dom_classes=[f"flyte-nb-error-{parameter.name}"])
             cells += [self.effective[parameter.name], self.errors[parameter.name]]
         grid = widgets.GridBox(cells, layout=widgets.Layout(
             grid_template_columns="150px 1fr 1fr 1fr 1fr 1fr", grid_gap="2px 6px"))
@@ -125,10 +126,13 @@ class SettingsPanel:
 
     def _editor(self, parameter: Parameter, level: Level) -> widgets.Widget:
         layout = widgets.Layout(width="auto")
+        classes = [f"flyte-nb-editor-{parameter.name}-{level.value}"]  # e.g. flyte-nb-editor-retries-override
         if parameter.name in CHOICES:
-            editor: widgets.Widget = widgets.Dropdown(options=CHOICES[parameter.name], value=UNSET, layout=layout)
+            editor: widgets.Widget = widgets.Dropdown(options=CHOICES[parameter.name], value=UNSET, layout=layout,
+                                                      _dom_classes=classes)
         else:
-            editor = widgets.Text(value="", continuous_update=False, placeholder="", layout=layout)
+            editor = widgets.Text(value="", continuous_update=False, placeholder="", layout=layout,
+                                  _dom_classes=classes)
         editor.observe(self._changed(parameter, level), names="value")
         return editor
 
