@@ -16,7 +16,7 @@ from .config.retries import RetryStrategy, Timeout
 from .config.reuse import ReusePolicy
 from .config.secrets import Secret
 from .config.triggers import Cron, FixedRate, Trigger
-from . import errors, secrets
+from . import cache, errors, secrets
 from .environment import TaskEnvironment
 from .errors import TaskError, TaskOOMError, TaskTimeoutError
 from .registry import registry
@@ -28,8 +28,17 @@ __version__ = "0.1.0"
 __all__ = [
     "GPU", "TPU", "Cache", "ConfigError", "Cron", "Device", "FixedRate", "Image", "Link", "PodTemplate",
     "Resources", "RetryStrategy", "ReusePolicy", "Secret", "TaskEnvironment", "TaskError", "TaskOOMError",
-    "TaskTemplate", "TaskTimeoutError", "Timeout", "Trigger", "errors", "init", "registry", "run", "secrets",
+    "TaskTemplate", "TaskTimeoutError", "Timeout", "Trigger", "cache", "errors", "init", "registry", "run", "secrets",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """flyte_nb.compat and flyte_nb.export load on first use (they pull in IPython and nbclient)."""
+    if name in ("compat", "export"):
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'flyte_nb' has no attribute {name!r}")
 
 
 def load_ipython_extension(shell: object) -> None:

@@ -22,6 +22,7 @@ ICONS = {
     Status.SUCCEEDED: "✅", Status.FAILED: "❌", Status.TIMED_OUT: "⏱", Status.OOM: "💥", Status.CANCELLED: "⏹",
     Status.CACHED: "💾",
 }
+LABELS = {Status.CACHED: "cache hit (no container)", Status.TIMED_OUT: "timed out", Status.OOM: "out of memory (OOM)"}
 MAX_LOG_LINES = 400
 MIN_INTERVAL = 0.25
 
@@ -38,7 +39,7 @@ def status_text(run: RunRecord, depth: int = 0) -> str:
     where = f" [{where}]" if where else ""
     error = f" — {run.error.splitlines()[0][:160]}" if run.error and run.status.done and run.status is not \
         Status.SUCCEEDED else ""
-    return (f"{'  ' * depth}{ICONS.get(run.status, '')} {run.task} {run.id}: {run.status.value.replace('_', ' ')}"
+    return (f"{'  ' * depth}{ICONS.get(run.status, '')} {run.task} {run.id}: {LABELS.get(run.status, run.status.value)}"
             f"{attempt} {_elapsed(run):.1f}s{where}{error}")
 
 

@@ -231,7 +231,7 @@ class FlyteMagics(Magics):
         for run in registry().runs:
             resources = run.settings.get("resources", {}).get("value")
             rows.append([run.id, run.task, run.status.value, f"{run.duration:.2f}s" if run.duration else "",
-                         len(run.attempts), "hit" if run.status.value == "cached" else "",
+                         len(run.attempts), run.cache or "",
                          run.attempts[-1].container if run.attempts else "", _short(resources), run.parent or ""])
         return Table(["run", "task", "status", "duration", "attempts", "cache", "container", "resources", "parent"],
                      rows, title="flyte_nb runs")
@@ -283,12 +283,66 @@ class FlyteMagics(Magics):
         secrets.set(args.key, value, args.group)
         print(f"stored secret {args.key!r}" + (f" (group {args.group!r})" if args.group else ""))
 
+    @magic_arguments()
+    @argument("action", nargs="?", choices=["list", "clear"], default="list")
+    @argument("--task", default=None, help="only this task's entries (its full name, env.func)")
+    @line_magic
+    def flyte_cache(self, line: str) -> Table | None:
+        """%flyte_cache [list|clear] [--task NAME]: the cached outputs on disk (flyte.cache.list/clear)."""
+        import datetime
+
+        from . import cache
+
+        args = parse_argstring(self.flyte_cache, line)
+        if args.action == "clear":
+            print(f"removed {cache.clear(args.task)} cache entries" + (f" of {args.task}" if args.task else ""))
+            return None
+        rows = [[e.task, e.key[:12], datetime.datetime.fromtimestamp(e.created).strftime("%Y-%m-%d %H:%M:%S"),
+                 f"{e.size:,} B", e.output_type, e.run or ""] for e in cache.list(args.task)]
+        return Table(["task", "key", "created", "size", "output", "run"], rows,
+                     title=f"flyte_nb cache ({cache.root()})")
+
     @line_magic
     def flyte_panel(self, line: str) -> Any:
         """%flyte_panel [ENV_OR_TASK]: the live settings panel of an environment or a task."""
         from .panel import SettingsPanel
 
         return SettingsPanel.for_name(line.strip() or None)
+
+    @line_magic
+    def flyte_export(self, line: str) -> Any:
+        """%flyte_export DIR [--entry "my_task(1)"] [--origin NAME]: write the notebook's environments and
+        tasks as a flyte 2 project (package DIR: a module per environment, main.py, requirements.txt)."""
+        import shlex
+
+        from .export import ExportError, export_project
+
+        words = shlex.split(line)
+        options = {w[2:]: words[i + 1] for i, w in enumerate(words[:-1]) if w in ("--entry", "--origin")}
+        paths = [w for i, w in enumerate(words) if not w.startswith("--") and (i == 0 or words[i - 1][2:] not in options)]
+        if len(paths) != 1:
+            raise UsageError('%flyte_export DIR [--entry "my_task(1)"]: give one folder')
+        cells = list(self.shell.history_manager.input_hist_raw) if self.shell.history_manager else []
+        try:
+            result = export_project(paths[0], entry=options.get("entry"), cells=cells, namespace=self.shell.user_ns,
+                                    origin=options.get("origin", "a notebook"))
+        except ExportError as error:
+            raise UsageError(f"%flyte_export: {error}") from None
+        print(result)
+        return result
+
+    @line_magic
+    def flyte_use(self, line: str) -> Any:
+        """%flyte_use MODULE: import a module written for the flyte SDK with flyte_nb standing in for flyte
+        (its tasks run in flyte_nb's containers); binds it in the notebook under its last name."""
+        from .compat import use
+
+        name = line.strip()
+        if not name:
+            raise UsageError("%flyte_use MODULE: name a module, e.g. %flyte_use my_pipeline")
+        module = use(name)
+        self.shell.user_ns[name.rsplit(".", 1)[-1]] = module
+        return None
 
 
 FlyteMagics.flyte_task.__doc__ = help_text()
@@ -321,31 +375,16 @@ def run_expression(expression: str, namespace: dict[str, Any]) -> Any:
     return value
 
 
-_ARMED: list[Any] = []  # the SIGINT handler the runtime last installed for a cell
-
-
 def arm_interrupt(*_info: Any) -> None:
     """pre_run_cell: make a kernel interrupt cancel this cell's task calls (and stop their containers).
 
-    The runtime installs its SIGINT handler once, at the first call; ipykernel restores its own
-    handler after every cell, so from the second cell on an interrupt would no longer reach the
-    runtime, and an interrupted `await task()` would wait for the task to finish (ipykernel's
-    handler for async cells schedules the cancellation with a callback that does not wake the
-    event loop). Re-install it at the start of every cell, wrapping the handler of that cell.
+    ipykernel restores its own SIGINT handler after every cell, so the runtime re-wraps it at
+    the start of each cell; without this an interrupted `await task()` in a later cell would
+    wait for the task to finish (ipykernel's async-cell handler does not wake the event loop).
     """
-    import signal
-    import threading
-
     from .runtime import runtime
 
-    if threading.current_thread() is not threading.main_thread():
-        return
-    if _ARMED and signal.getsignal(signal.SIGINT) is _ARMED[0]:
-        return  # still in place (a terminal IPython): do not chain it onto itself
-    rt = runtime()
-    rt._sigint_installed = False
-    rt._install_sigint()
-    _ARMED[:] = [signal.getsignal(signal.SIGINT)]
+    runtime().arm_interrupt()
 
 
 def load_ipython_extension(shell: Any) -> None:

@@ -60,6 +60,7 @@ class RunRecord:
     output: str | None = None  # a short repr of the result
     report_path: str | None = None
     report: dict[str, str] | None = None  # tab name -> HTML, as of the last flush
+    cache: str | None = None  # "hit", "written", "not written"; None when the task's cache is disabled
 
     @property
     def duration(self) -> float | None:
@@ -76,5 +77,5 @@ class RunRecord:
             "attempts": [{"number": a.number, "status": a.status.value, "container": a.container,
                           "started": a.started, "ended": a.ended, "error": a.error} for a in self.attempts],
             "error": self.error, "output": self.output, "settings": self.settings, "report": self.report_path,
-            "report_tabs": list(self.report or {}),
+            "report_tabs": list(self.report or {}), "cache": self.cache,
         }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import contextvars
 import inspect
 import os
@@ -25,6 +26,7 @@ import traceback
 import warnings
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
+from . import cache as caching
 from .errors import RunnerUnavailableError, TaskOOMError, TaskTimeoutError
 from .registry import registry
 from .runners.base import Call, Runner
@@ -89,7 +91,7 @@ class Runtime:
         self.log_listeners: list[LogListener] = []
         self._controller: tuple[str, str] | None = None
         self._inflight: set[concurrent.futures.Future[Any]] = set()
-        self._sigint_installed = False
+        self._sigint_handler: Any = None
         self.views: bool | None = None  # live notebook views: None = whenever running in a Jupyter kernel
 
     # ---- configuration --------------------------------------------------------------------
@@ -222,10 +224,17 @@ class Runtime:
             raise
 
     def _install_sigint(self) -> None:
-        """A kernel interrupt (SIGINT) cancels in-flight calls, then does what it did before."""
-        if self._sigint_installed or threading.current_thread() is not threading.main_thread():
+        """A kernel interrupt (SIGINT) cancels in-flight calls, then does what the handler it wraps did.
+
+        Checked at every call and every cell (magics.arm_interrupt): ipykernel puts its own
+        handler back after each cell, so "installed once" is not enough; when the current
+        handler is not ours, wrap the current one again (never ours inside ours).
+        """
+        if threading.current_thread() is not threading.main_thread():
             return
         previous = signal.getsignal(signal.SIGINT)
+        if previous is self._sigint_handler:
+            return
 
         def on_sigint(signum: int, frame: Any) -> None:
             for future in list(self._inflight):
@@ -237,9 +246,11 @@ class Runtime:
 
         try:
             signal.signal(signal.SIGINT, on_sigint)
-            self._sigint_installed = True
+            self._sigint_handler = on_sigint
         except ValueError:
             pass
+
+    arm_interrupt = _install_sigint
 
     def _remote(self, task: "TaskTemplate", bound: inspect.BoundArguments) -> Any:
         from . import protocol
@@ -271,12 +282,25 @@ class Runtime:
         try:
             if runner.name != "inprocess":
                 check_inputs(task.name, task.func, bound)
-            scheduler = self._scheduler()
-            async with scheduler.lend(parent.reservation if parent else None):
-                result = await self._attempts(call, runner, scheduler)
-            if runner.name != "inprocess":
-                check_output(task.name, task.func, result)
-            return result
+            cache = caching.behavior(settings)
+            if cache.behavior == "disable":
+                return await self._run_checked(call, runner, parent)
+            key = await asyncio.to_thread(caching.cache_key, task, bound, settings)
+            async with caching.lock(key) if cache.serialize else contextlib.nullcontext():
+                if cache.behavior == "auto":
+                    max_age = cache.max_age.total_seconds() if cache.max_age else None
+                    hit = await asyncio.to_thread(caching.read, task.name, key, max_age)
+                    if hit is not caching.MISS:
+                        run.output = _short(hit)
+                        run.cache = "hit"
+                        self._set(run, Status.CACHED)
+                        return hit
+                result = await self._run_checked(call, runner, parent)
+                path = await asyncio.to_thread(caching.write, task.name, key, result, run=run.id,
+                                               secrets=call.secret_values)
+                run.cache = "written" if path else "not written"
+                registry().notify("run", run.id)
+                return result
         except BaseException as error:
             if not run.status.done:
                 self._set(run, Status.CANCELLED if isinstance(error, asyncio.CancelledError) else _status_of(error),
@@ -287,6 +311,15 @@ class Runtime:
             if view is not None:
                 self.log_listeners.remove(view.on_log)
                 view.close()
+
+    async def _run_checked(self, call: Call, runner: Runner, parent: Call | None) -> Any:
+        """The attempts of a call, inside the parent's lent reservation, with its output type-checked."""
+        scheduler = self._scheduler()
+        async with scheduler.lend(parent.reservation if parent else None):
+            result = await self._attempts(call, runner, scheduler)
+        if runner.name != "inprocess":
+            check_output(call.task.name, call.task.func, result)
+        return result
 
     def _watch(self, view: Any, run: RunRecord) -> None:
         """Feed a view this run's logs and tick its elapsed time every second until done."""

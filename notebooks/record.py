@@ -7,12 +7,20 @@ outputs. Usage: python notebooks/record.py notebooks/*.ipynb
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import nbformat
 from jupyter_client.manager import start_new_kernel
+
+
+# A fresh cache and data dir, as the test run has (conftest.py): what is recorded is a first run.
+_ROOT = tempfile.mkdtemp(prefix="flyte-nb-record-")
+os.environ["FLYTE_NB_CACHE_DIR"] = os.path.join(_ROOT, "cache")
+os.environ["FLYTE_NB_DATA_DIR"] = os.path.join(_ROOT, "data")
 
 
 def run_cell(kc: Any, source: str, timeout: float = 600) -> tuple[list[Any], int | None]:

@@ -10,6 +10,12 @@ import flyte_nb as flyte
 
 
 @pytest.fixture(autouse=True)
+def own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with an empty task cache: one test's cached outputs never answer another's calls."""
+    monkeypatch.setenv("FLYTE_NB_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(autouse=True)
 def clean_registry() -> Iterator[None]:
     flyte.registry().clear()
     yield

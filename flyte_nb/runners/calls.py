@@ -11,13 +11,13 @@ import contextlib
 import os
 import shutil
 import sys
-import sysconfig
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
 import cloudpickle
 
+from ..codeversion import is_user_module
 from ..errors import TaskCrashedError, TaskOOMError
 from ..remote import unpack_error
 from ..secrets import redact
@@ -53,13 +53,9 @@ def _ship_by_value(func: Any) -> None:
     cloudpickle pickles __main__ functions by value but importable ones by reference; a module
     of the user's project (a script, a tests/ module) is not importable inside the image.
     """
-    module = sys.modules.get(getattr(func, "__module__", "") or "")
-    origin = getattr(module, "__file__", None)
-    if module is None or module.__name__ == "__main__" or origin is None:
-        return
-    installed = ("site-packages", "dist-packages", sysconfig.get_paths()["stdlib"])
-    if not any(marker in origin for marker in installed) and not module.__name__.startswith("flyte_nb"):
-        cloudpickle.register_pickle_by_value(module)
+    name = getattr(func, "__module__", None)
+    if name != "__main__" and is_user_module(name):
+        cloudpickle.register_pickle_by_value(sys.modules[name])
 
 
 def write_payload(folder: Path, call: Call) -> None:

@@ -1,0 +1,230 @@
+"""The task cache: outputs kept on disk, keyed by what a call would compute.
+
+Key (Flyte's meaning of cache="auto"): task name, interface (signature with its types),
+code version (codeversion.py, or Cache.version_override), the inputs minus
+Cache.ignored_inputs, the image's content hash, and Cache.salt. Entries live under the
+user's cache dir (FLYTE_NB_CACHE_DIR), one file each, written atomically (temp file +
+rename) with a header that carries the body's length and sha256: a truncated or corrupt
+entry is detected on read, reported once, removed and recomputed, never returned.
+
+An output that contains a secret's value is not written: secrets never reach the cache.
+`flyte.cache.list()`, `flyte.cache.clear()` and `%flyte_cache` show and empty it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import dataclasses
+import hashlib
+import inspect
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import cloudpickle
+
+from .codeversion import code_version
+from .config.cache import Cache, normalize_cache
+from .notices import notice
+from .paths import cache_dir
+
+if TYPE_CHECKING:
+    from .config.resolve import Resolution
+    from .task import TaskTemplate
+
+MAGIC = b"flyte-nb-cache 1\n"
+#: Sentinel for "no usable entry" (None is a valid cached output).
+MISS: Any = object()
+
+
+class CorruptEntryError(Exception):
+    """An entry whose body does not match its header (truncated, edited, half-written by a crash)."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One cached output, as `flyte.cache.list()` shows it (the output itself stays on disk)."""
+
+    task: str
+    key: str
+    created: float
+    size: int
+    output_type: str
+    run: str | None
+    path: str
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def root() -> Path:
+    return cache_dir() / "outputs"
+
+
+def behavior(settings: "Resolution") -> Cache:
+    return normalize_cache(settings.value("cache"))
+
+
+# ---- the key -----------------------------------------------------------------------------------
+def cache_key(task: "TaskTemplate", bound: inspect.BoundArguments, settings: "Resolution") -> str:
+    """sha256 of everything that determines the output of a cached call."""
+    cache = behavior(settings)
+    digest = hashlib.sha256()
+    image = settings.value("image")
+    for part in (task.name, str(inspect.signature(task.func)), cache.version_override or code_version(task.func),
+                 getattr(image, "digest", repr(image)), cache.salt):
+        digest.update(part.encode() + b"\0")
+    ignored = set(cache.ignored_inputs)
+    arguments = dict(bound.arguments)
+    unknown = ignored - set(inspect.signature(task.func).parameters)
+    if unknown:
+        from .config.errors import ConfigError
+
+        raise ConfigError(f"cache: ignored_inputs {sorted(unknown)} are not inputs of task {task.name}",
+                          parameter="cache", value=cache, level="decorator")
+    for name in sorted(arguments):
+        if name not in ignored:
+            digest.update(name.encode() + b"=")
+            digest.update(value_digest(arguments[name]).encode() + b"\0")
+    return digest.hexdigest()
+
+
+def value_digest(value: Any) -> str:
+    """A stable digest of an input: canonical for plain data (sets and dicts in any order),
+    by content for objects that offer `cache_digest()` (flyte_nb.io.File/Dir), else by pickle."""
+    digest = hashlib.sha256()
+    _canonical(value, digest)
+    return digest.hexdigest()
+
+
+def _canonical(value: Any, digest: "hashlib._Hash") -> None:
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
+        digest.update(f"{type(value).__name__}:{value!r}".encode() + b"\0")
+    elif isinstance(value, (builtins.list, tuple)):
+        digest.update(f"{type(value).__name__}[{len(value)}]".encode())
+        for item in value:
+            _canonical(item, digest)
+    elif isinstance(value, (set, frozenset)):
+        digest.update(f"{type(value).__name__}[{len(value)}]".encode())
+        for item_digest in sorted(value_digest(item) for item in value):
+            digest.update(item_digest.encode())
+    elif isinstance(value, dict):
+        digest.update(f"dict[{len(value)}]".encode())
+        for key_digest, item in sorted((value_digest(k), v) for k, v in value.items()):
+            digest.update(key_digest.encode())
+            _canonical(item, digest)
+    elif hasattr(value, "cache_digest"):
+        digest.update(f"{type(value).__qualname__}:{value.cache_digest()}".encode())
+    else:
+        digest.update(cloudpickle.dumps(value, protocol=5))
+
+
+# ---- the store ---------------------------------------------------------------------------------
+def _path(task: str, key: str) -> Path:
+    return root() / _safe(task) / f"{key}.entry"
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
+
+
+def read(task: str, key: str, max_age: float | None = None) -> Any:
+    """The cached output, or MISS (also for an expired or corrupt entry, which is removed)."""
+    path = _path(task, key)
+    try:
+        header, body = _load(path)
+    except FileNotFoundError:
+        return MISS
+    except CorruptEntryError as error:
+        notice(f"cache: the entry of task {task} at {path} is corrupt ({error}); removed, recomputing")
+        path.unlink(missing_ok=True)
+        return MISS
+    if max_age is not None and time.time() - header["created"] > max_age:
+        return MISS
+    return cloudpickle.loads(body)
+
+
+def write(task: str, key: str, value: Any, *, run: str | None, secrets: list[str]) -> Path | None:
+    """Store an output atomically; not when it cannot be pickled or holds a secret's value."""
+    try:
+        body = cloudpickle.dumps(value, protocol=5)
+    except Exception as error:  # noqa: BLE001 - an output that cannot be pickled is just not cached
+        notice(f"cache: the output of task {task} ({type(value).__name__}) cannot be cached: {error}")
+        return None
+    if any(secret and secret.encode() in body for secret in secrets):
+        notice(f"cache: the output of task {task} contains a secret's value; not cached")
+        return None
+    header = {"task": task, "key": key, "created": time.time(), "size": len(body),
+              "sha256": hashlib.sha256(body).hexdigest(), "output_type": type(value).__qualname__, "run": run}
+    path = _path(task, key)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(MAGIC + json.dumps(header).encode() + b"\n" + body)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _load(path: Path) -> tuple[dict[str, Any], bytes]:
+    data = path.read_bytes()
+    if not data.startswith(MAGIC):
+        raise CorruptEntryError("bad header")
+    head, sep, body = data[len(MAGIC):].partition(b"\n")
+    try:
+        header = json.loads(head) if sep else None
+    except ValueError:
+        header = None
+    if not isinstance(header, dict):
+        raise CorruptEntryError("unreadable header")
+    if len(body) != header.get("size"):
+        raise CorruptEntryError(f"truncated: {len(body)} of {header.get('size')} bytes")
+    if hashlib.sha256(body).hexdigest() != header.get("sha256"):
+        raise CorruptEntryError("checksum mismatch")
+    return header, body
+
+
+def list(task: str | None = None) -> "list[Entry]":  # noqa: A001 - flyte.cache.list(), like the SDK's verbs
+    """The entries on disk (newest first), optionally of one task."""
+    entries = []
+    folders = [root() / _safe(task)] if task else (sorted(root().iterdir()) if root().is_dir() else [])
+    for folder in folders:
+        for path in folder.glob("*.entry") if folder.is_dir() else ():
+            try:
+                header, _ = _load(path)
+            except (OSError, CorruptEntryError):
+                continue
+            entries.append(Entry(task=header["task"], key=header["key"], created=header["created"],
+                                 size=header["size"], output_type=header["output_type"], run=header.get("run"),
+                                 path=str(path)))
+    return sorted(entries, key=lambda e: e.created, reverse=True)
+
+
+def clear(task: str | None = None) -> int:
+    """Remove the entries (of one task, or all); returns how many."""
+    removed = 0
+    folders = [root() / _safe(task)] if task else (sorted(root().iterdir()) if root().is_dir() else [])
+    for folder in folders:
+        for path in folder.glob("*.entry") if folder.is_dir() else ():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+# ---- serialize=True ----------------------------------------------------------------------------
+_locks: dict[str, asyncio.Lock] = {}
+
+
+def lock(key: str) -> asyncio.Lock:
+    """One lock per key on the runtime's loop: identical concurrent calls wait for the first."""
+    return _locks.setdefault(key, asyncio.Lock())

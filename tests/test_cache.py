@@ -1,0 +1,224 @@
+"""The task cache against the real Docker engine: hits start no container, misses do.
+
+Tasks are defined in cells of a real IPython shell, as in a notebook, so the code-version
+tests (a helper edited in another cell) exercise the same path a user does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, Iterator
+
+import docker
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+import flyte_nb as flyte
+from flyte_nb import cache
+from flyte_nb.codeversion import code_version
+from flyte_nb.runners.docker import KERNEL_ID, LABEL
+from flyte_nb.runs import Status
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture
+def ip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setenv("FLYTE_NB_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("FLYTE_NB_DATA_DIR", str(tmp_path / "data"))
+    flyte.init(runner="docker", quiet=True)
+    shell = InteractiveShell.instance()
+    shell.run_cell("import flyte_nb as flyte\nenv = flyte.TaskEnvironment(name='cache_env')", store_history=False)
+    yield shell
+    for name in ("env", "secret_env", "helper", "square", "FACTOR", "slow", "leak", "out"):
+        shell.user_ns.pop(name, None)
+    client = docker.from_env()
+    assert client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}) == []
+
+
+def cell(shell: Any, code: str) -> Any:
+    result = shell.run_cell(code, store_history=False)
+    result.raise_error()
+    return result.result
+
+
+def runs_of(task: str) -> list[Any]:
+    return [run for run in flyte.registry().runs if run.task == task]
+
+
+SQUARE = """
+def helper(x):
+    return x * FACTOR
+
+@env.task(cache="auto")
+def square(x: int) -> int:
+    print("computing", x)
+    return helper(x) * x
+"""
+
+
+def test_auto_hits_without_a_container_and_misses_on_new_inputs(ip: Any) -> None:
+    cell(ip, "FACTOR = 1")
+    cell(ip, SQUARE)
+    assert cell(ip, "square(3)") == 9
+    assert cell(ip, "square(3)") == 9
+    assert cell(ip, "square(4)") == 16
+    first, hit, other = runs_of("cache_env.square")
+    assert first.status is Status.SUCCEEDED and first.cache == "written" and first.attempts[0].container
+    assert hit.status is Status.CACHED and hit.cache == "hit" and hit.attempts == []  # no container started
+    assert other.status is Status.SUCCEEDED and len(other.attempts) == 1
+    assert len(flyte.cache.list("cache_env.square")) == 2
+
+
+def test_editing_a_helper_in_another_cell_invalidates(ip: Any) -> None:
+    cell(ip, "FACTOR = 1")
+    cell(ip, SQUARE)
+    before = code_version(ip.user_ns["square"].func)
+    assert cell(ip, "square(5)") == 25
+    cell(ip, "def helper(x):\n    return x * FACTOR + 1\n")  # the helper, edited in a later cell
+    assert code_version(ip.user_ns["square"].func) != before
+    assert cell(ip, "square(5)") == 30
+    cell(ip, "FACTOR = 2")  # a global the helper reads
+    assert cell(ip, "square(5)") == 55
+    statuses = [run.status for run in runs_of("cache_env.square")]
+    assert statuses == [Status.SUCCEEDED] * 3
+    cell(ip, SQUARE.replace("def helper(x):\n    return x * FACTOR", "def helper(x):\n    return x * FACTOR + 1"))
+    assert cell(ip, "square(5)") == 55 and runs_of("cache_env.square")[-1].status is Status.CACHED  # same code again
+
+
+def test_override_always_runs_and_rewrites_disable_never_touches(ip: Any) -> None:
+    cell(ip, "FACTOR = 1")
+    cell(ip, SQUARE)
+    cell(ip, "square(2)")
+    entry = Path(flyte.cache.list("cache_env.square")[0].path)
+    written = entry.stat().st_mtime_ns
+    assert cell(ip, "square.override(cache='override')(2)") == 4
+    assert runs_of("cache_env.square")[-1].status is Status.SUCCEEDED  # ran although an entry existed
+    assert entry.stat().st_mtime_ns > written  # and rewrote it
+    assert cell(ip, "square.override(cache='disable')(7)") == 49
+    assert runs_of("cache_env.square")[-1].cache is None
+    assert cell(ip, "square.override(cache='disable')(2)") == 4
+    assert runs_of("cache_env.square")[-1].status is Status.SUCCEEDED  # disable does not read either
+    assert len(flyte.cache.list("cache_env.square")) == 1
+
+
+def test_version_override_ignored_inputs_and_salt(ip: Any) -> None:
+    cell(ip, """
+@env.task(cache=flyte.Cache("auto", version_override="v1", ignored_inputs=("verbose",)))
+def square(x: int, verbose: bool = False) -> int:
+    return x * x
+""")
+    assert cell(ip, "square(3, verbose=False)") == 9
+    assert cell(ip, "square(3, verbose=True)") == 9
+    assert runs_of("cache_env.square")[-1].status is Status.CACHED  # an ignored input does not count
+    cell(ip, """
+@env.task(cache=flyte.Cache("auto", version_override="v1", ignored_inputs=("verbose",)))
+def square(x: int, verbose: bool = False) -> int:
+    return x * x + 0  # edited, but the version is pinned
+""")
+    assert cell(ip, "square(3)") == 9 and runs_of("cache_env.square")[-1].status is Status.CACHED
+    assert cell(ip, "square.override(cache=flyte.Cache('auto', version_override='v1', salt='s2'))(3)") == 9
+    assert runs_of("cache_env.square")[-1].status is Status.SUCCEEDED  # salt joins the key
+    assert cell(ip, "square.override(cache=flyte.Cache('auto', version_override='v2'))(3)") == 9
+    assert runs_of("cache_env.square")[-1].status is Status.SUCCEEDED  # so does the version
+    with pytest.raises(flyte.ConfigError, match="ignored_inputs.*'nope'.*not inputs"):
+        cell(ip, "square.override(cache=flyte.Cache('auto', ignored_inputs=('nope',)))(3)")
+
+
+def test_a_corrupt_or_truncated_entry_is_reported_once_and_recomputed(ip: Any, capsys: Any) -> None:
+    cell(ip, "FACTOR = 1")
+    cell(ip, SQUARE)
+    cell(ip, "square(6)")
+    entry = Path(flyte.cache.list("cache_env.square")[0].path)
+    data = entry.read_bytes()
+    entry.write_bytes(data[:-5])  # truncated
+    capsys.readouterr()
+    assert cell(ip, "square(6)") == 36
+    assert runs_of("cache_env.square")[-1].status is Status.SUCCEEDED  # recomputed, not returned
+    assert "is corrupt (truncated: " in capsys.readouterr().err
+    assert [e.path for e in flyte.cache.list("cache_env.square")] == [str(entry)]  # rewritten, valid again
+    data = entry.read_bytes()
+    entry.write_bytes(data[:-3] + b"xyz")  # same length, bytes changed
+    assert cell(ip, "square(6)") == 36 and runs_of("cache_env.square")[-1].status is Status.SUCCEEDED
+    assert "is corrupt (checksum mismatch)" in capsys.readouterr().err
+    assert cell(ip, "square(6)") == 36 and runs_of("cache_env.square")[-1].status is Status.CACHED
+
+
+def test_serialize_makes_identical_concurrent_calls_wait_for_one(ip: Any) -> None:
+    cell(ip, """
+import asyncio
+@env.task(cache=flyte.Cache("auto", serialize=True))
+async def slow(x: int) -> int:
+    await asyncio.sleep(1)
+    return x + 1
+""")
+    assert cell(ip, "await asyncio.gather(*(slow(1) for _ in range(3)))") == [2, 2, 2]
+    statuses = sorted(run.status.value for run in runs_of("cache_env.slow"))
+    assert statuses == ["cached", "cached", "succeeded"]
+
+
+def test_an_output_holding_a_secret_is_not_cached(ip: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLYTE_NB_SECRET_CACHE_TOKEN", "s3cr3t-value-123")
+    cell(ip, """
+import os
+secret_env = flyte.TaskEnvironment(name="cache_secret_env", secrets="CACHE_TOKEN")
+@secret_env.task(cache="auto")
+def leak() -> str:
+    return "token=" + os.environ["CACHE_TOKEN"]
+""")
+    assert cell(ip, "leak()") == "token=s3cr3t-value-123"
+    assert runs_of("cache_secret_env.leak")[-1].cache == "not written"
+    assert flyte.cache.list("cache_secret_env.leak") == []
+    cache_root = cache.root()
+    assert not cache_root.exists() or all(b"s3cr3t" not in p.read_bytes() for p in cache_root.rglob("*") if p.is_file())
+
+
+def test_max_age_expires_entries(ip: Any) -> None:
+    import datetime
+    import time
+
+    cell(ip, "FACTOR = 1")
+    ip.user_ns["datetime"] = datetime
+    cell(ip, SQUARE.replace('cache="auto"', 'cache=flyte.Cache("auto", max_age=datetime.timedelta(hours=1))'))
+    cell(ip, "square(8)")
+    entry = Path(flyte.cache.list("cache_env.square")[0].path)
+    header = entry.read_bytes().split(b"\n")[1]
+    aged = header.replace(b'"created": ', b'"created": 1000.0, "was": ')  # written long ago
+    entry.write_bytes(entry.read_bytes().replace(header, aged))
+    assert cell(ip, "square(8)") == 64 and runs_of("cache_env.square")[-1].status is Status.SUCCEEDED
+    assert time.time() - flyte.cache.list("cache_env.square")[0].created < 60  # rewritten now
+
+
+def test_list_clear_and_the_magic(ip: Any) -> None:
+    cell(ip, "FACTOR = 1")
+    cell(ip, SQUARE)
+    cell(ip, "square(1); square(2)")
+    ip.run_line_magic("load_ext", "flyte_nb")
+    table = ip.run_line_magic("flyte_cache", "")
+    assert [row[0] for row in table.rows] == ["cache_env.square"] * 2
+    assert all(row[4] == "int" for row in table.rows) and str(cache.root()) in table.title
+    ip.run_line_magic("flyte_cache", "clear --task cache_env.square")
+    assert flyte.cache.list() == []
+    assert cell(ip, "square(1)") == 1 and runs_of("cache_env.square")[-1].status is Status.SUCCEEDED
+
+
+def test_value_digest_is_canonical_for_plain_data() -> None:
+    assert cache.value_digest({"a": 1, "b": {2, 3}}) == cache.value_digest({"b": {3, 2}, "a": 1})
+    assert cache.value_digest([1, 2]) != cache.value_digest((1, 2))
+    assert cache.value_digest(1) != cache.value_digest(1.0) != cache.value_digest(True)
+
+
+def test_cache_works_with_every_runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLYTE_NB_CACHE_DIR", str(tmp_path / "cache"))
+    env = flyte.TaskEnvironment(name="cache_runners")
+
+    @env.task(cache="auto")
+    def plus(x: int) -> int:
+        return x + 1
+
+    for runner in ("local", "inprocess"):
+        flyte.init(runner=runner, quiet=True)
+        flyte.cache.clear()
+        assert plus(1) == 2 and plus(1) == 2
+        assert [r.status for r in runs_of("cache_runners.plus")][-2:] == [Status.SUCCEEDED, Status.CACHED]
