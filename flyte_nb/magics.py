@@ -388,9 +388,11 @@ def arm_interrupt(*_info: Any) -> None:
 
 
 def load_ipython_extension(shell: Any) -> None:
+    from .bridge import register
     from .runtime import runtime
 
     shell.register_magics(FlyteMagics)
     runtime().views = True
+    register(shell)  # the JupyterLab sidebar's comm
     if getattr(shell, "kernel", None) is not None and arm_interrupt not in shell.events.callbacks["pre_run_cell"]:
         shell.events.register("pre_run_cell", arm_interrupt)

@@ -12,6 +12,7 @@ need_apt=()
 command -v dockerd >/dev/null || need_apt+=(docker.io)
 command -v debootstrap >/dev/null || need_apt+=(debootstrap)
 command -v chromium >/dev/null || need_apt+=(chromium)
+command -v npm >/dev/null || need_apt+=(nodejs npm)  # builds the JupyterLab extension (pip install runs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   apt-get update -qq
@@ -29,6 +30,10 @@ if [ ! -x .venv/bin/python ]; then
   log "creating .venv"
   python3 -m venv .venv
 fi
+# pip install builds the JupyterLab extension: hatch-jupyter-builder runs `npm install` at the
+# workspace root (labextension/ and ui-tests/, from package-lock.json) and the extension's build.
+# Playwright (ui-tests/) never downloads browsers: the browser test drives Debian's chromium.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 log "pip install -e .[test]"
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[test]'

@@ -1,0 +1,136 @@
+/**
+ * The messages of the "flyte_nb" comm, as the kernel (flyte_nb/bridge.py) defines them.
+ *
+ * Only shapes live here: which parameter may be set at which level, what a value means and
+ * whether an edit is valid are decided by the kernel and arrive in these messages.
+ */
+import type { JSONObject } from '@lumino/coreutils';
+
+/** The comm target name, registered by `%load_ext flyte_nb` in the kernel. */
+export const TARGET = 'flyte_nb';
+/** The protocol version this extension speaks. */
+export const VERSION = 1;
+
+/** A row of the kernel's parameter table, with the pydantic JSON schema of its value. */
+export interface IParameter {
+  name: string;
+  rules: Record<string, string>;
+  type: string;
+  default: string;
+  doc: string;
+  details: string;
+  schema: JSONObject;
+}
+
+export interface ILevel {
+  name: string;
+  title: string;
+}
+
+export interface ITaskRef {
+  name: string;
+  function: string;
+}
+
+export interface IEnvironmentRef {
+  name: string;
+  tasks: ITaskRef[];
+}
+
+/** One level's cell of a parameter row: its editor text and why it cannot be edited. */
+export interface ICell {
+  set: boolean;
+  value: unknown;
+  text: string;
+  disabled: string | null;
+}
+
+export interface IRow {
+  parameter: string;
+  cells: Record<string, ICell>;
+  effective: { value: unknown; level: string };
+}
+
+export type EntityKind = 'environment' | 'task';
+
+export interface IEntity {
+  kind: EntityKind;
+  name: string;
+  reusable: boolean;
+  rows: IRow[];
+  code: string;
+  choices: Record<string, string[]>;
+}
+
+export interface IFieldError {
+  message: string;
+  parameter: string | null;
+  level: string | null;
+  value: string | null;
+  allowed_levels: string[];
+}
+
+export interface IRun {
+  id: string;
+  task: string;
+  runner: string;
+  parent: string | null;
+  status: string;
+  created: number;
+  ended: number | null;
+  duration: number | null;
+  attempts: { number: number; status: string; container: string | null; error: string | null }[];
+  error: string | null;
+  output: string | null;
+  report: string | null;
+  report_tabs: string[];
+  log_lines: number;
+}
+
+interface IEnvelope {
+  version: number;
+}
+
+/** What the kernel sends. */
+export type KernelMessage = IEnvelope &
+  (
+    | { type: 'announce' }
+    | { type: 'hello'; flyte_nb: string; levels: ILevel[]; parameters: IParameter[] }
+    | { type: 'registry'; environments: IEnvironmentRef[] }
+    | ({ type: 'entity' } & (IEntity | { kind: null; name: null }))
+    | {
+        type: 'edit_result';
+        reply_to: number | null;
+        ok: boolean;
+        parameter: string;
+        level: string;
+        error: IFieldError | null;
+      }
+    | { type: 'runs'; runs: IRun[] }
+    | { type: 'run'; run: IRun }
+    | { type: 'log'; run: string; lines: string[] }
+    | { type: 'report'; run: string; tabs: Record<string, string>; path: string | null }
+    | {
+        type: 'run_detail';
+        reply_to: number | null;
+        run: IRun;
+        logs: string;
+        report: Record<string, string>;
+      }
+    | { type: 'insert_cell'; code: string }
+    | { type: 'error'; reply_to: number | null; request: string | null; message: string }
+  );
+
+/** What the sidebar sends. */
+export type Request =
+  | { type: 'hello' }
+  | { type: 'select'; kind: EntityKind; name: string }
+  | {
+      type: 'edit';
+      kind: EntityKind;
+      name: string;
+      level: string;
+      parameter: string;
+      text: string;
+    }
+  | { type: 'get_run'; run: string };
