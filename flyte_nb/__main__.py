@@ -12,7 +12,23 @@ def main(argv: list[str] | None = None) -> int:
     docs = commands.add_parser("docs", help="write docs/parameters.md from the parameter table")
     docs.add_argument("--output", default="docs/parameters.md")
     commands.add_parser("gc", help="remove containers left behind by kernels that are gone")
+    export = commands.add_parser("export", help="run a notebook headless and write it as a flyte 2 project")
+    export.add_argument("notebook")
+    export.add_argument("-o", "--output", required=True, help="the package folder to write")
+    export.add_argument("--entry", help='the call main.py makes, e.g. "my_task(1)" (default: the last one)')
     args = parser.parse_args(argv)
+    if args.command == "export":
+        import json
+
+        from .export import ExportError
+        from .export.notebook import export_notebook
+
+        try:
+            result = export_notebook(args.notebook, args.output, entry=args.entry)
+        except ExportError as error:
+            print(f"flyte_nb export: {error}", file=sys.stderr)
+            return 1
+        print(json.dumps(result.to_json()))
     if args.command == "gc":
         from .runners.docker import gc
 

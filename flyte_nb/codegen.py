@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Mapping
 
-from .config.jsonable import to_code
+from .config.jsonable import Special, to_code
 
 if TYPE_CHECKING:
     from .environment import TaskEnvironment
@@ -19,25 +19,25 @@ def variable(name: str) -> str:
     return ident if ident.endswith("env") else f"{ident}_env"
 
 
-def kwargs_code(settings: Mapping[str, Any], prefix: str = "flyte.") -> str:
+def kwargs_code(settings: Mapping[str, Any], prefix: str = "flyte.", special: Special | None = None) -> str:
     parts = []
     for key, value in settings.items():
         if key == "depends_on":
             parts.append(f"depends_on=[{', '.join(variable(e.name) for e in value)}]")
         else:
-            parts.append(f"{key}={to_code(value, prefix)}")
+            parts.append(f"{key}={to_code(value, prefix, special)}")
     return ", ".join(parts)
 
 
-def environment_code(env: "TaskEnvironment", prefix: str = "flyte.") -> str:
+def environment_code(env: "TaskEnvironment", prefix: str = "flyte.", special: Special | None = None) -> str:
     settings = dict(env.settings)
     name = settings.pop("name")
-    args = kwargs_code(settings, prefix)
+    args = kwargs_code(settings, prefix, special)
     return f"{variable(name)} = {prefix}TaskEnvironment(name={name!r}{', ' if args else ''}{args})"
 
 
-def decorator_code(task: "TaskTemplate", prefix: str = "flyte.") -> str:
-    args = kwargs_code(task.decorator_settings, prefix)
+def decorator_code(task: "TaskTemplate", prefix: str = "flyte.", special: Special | None = None) -> str:
+    args = kwargs_code(task.decorator_settings, prefix, special)
     return f"@{variable(task.env.name)}.task({args})" if args else f"@{variable(task.env.name)}.task"
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import enum
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pydantic
+
+#: A hook that writes some values differently (the export writes code for the real flyte SDK);
+#: it returns None for values it leaves to to_code.
+Special = Callable[[Any], "str | None"]
 
 
 def to_jsonable(value: Any) -> Any:
@@ -75,8 +79,13 @@ def image_code(image: Any, prefix: str = "flyte.") -> str:
     return chain
 
 
-def to_code(value: Any, prefix: str = "flyte.") -> str:
-    """Python source that rebuilds a setting value with the flyte API (models prefixed with `flyte.`)."""
+def to_code(value: Any, prefix: str = "flyte.", special: Special | None = None) -> str:
+    """Python source that rebuilds a setting value with the flyte API (models prefixed with `flyte.`).
+
+    `special`, when given, is asked first for every value, nested ones included.
+    """
+    if special is not None and (code := special(value)) is not None:
+        return code
     short = _shorthand(value, prefix)
     if short is not None:
         return short
@@ -87,19 +96,19 @@ def to_code(value: Any, prefix: str = "flyte.") -> str:
             item = getattr(value, key)
             if key == "kind" or item == fields[key].get_default(call_default_factory=True):
                 continue
-            args.append(f"{key}={to_code(item, prefix)}")
+            args.append(f"{key}={to_code(item, prefix, special)}")
         return f"{prefix}{type(value).__name__}({', '.join(args)})"
     if isinstance(value, timedelta):
         return f"datetime.timedelta(seconds={value.total_seconds():g})"
     if isinstance(value, Path):
         return f"pathlib.Path({str(value)!r})"
     if isinstance(value, tuple):
-        inner = ", ".join(to_code(v, prefix) for v in value)
+        inner = ", ".join(to_code(v, prefix, special) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
     if isinstance(value, list):
-        return "[" + ", ".join(to_code(v, prefix) for v in value) + "]"
+        return "[" + ", ".join(to_code(v, prefix, special) for v in value) + "]"
     if isinstance(value, dict) or (hasattr(value, "items") and not isinstance(value, str)):
-        return "{" + ", ".join(f"{to_code(k, prefix)}: {to_code(v, prefix)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{to_code(k, prefix, special)}: {to_code(v, prefix, special)}" for k, v in value.items()) + "}"
     name = getattr(value, "name", None)
     if type(value).__name__ == "TaskEnvironment" and isinstance(name, str):
         return getattr(value, "variable_name", None) or name

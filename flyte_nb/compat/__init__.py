@@ -1,0 +1,54 @@
+"""Import code written for the real flyte SDK with flyte_nb standing in for `flyte`.
+
+    import flyte_nb.compat
+    flyte_nb.compat.install()      # from now on `import flyte` gives flyte_nb's stand-in
+    import my_pipeline             # a module written for flyte 2: its tasks run in flyte_nb's containers
+
+or, in a notebook, `%flyte_use my_pipeline`. The stand-in is `flyte_nb.compat.sdk`: flyte_nb's API
+plus the SDK names a flyte program uses to start runs (flyte.run returning a Run, with_runcontext,
+init_from_config, Backoff, Documentation, group, trace). It is a real, importable module, so
+task code that reads `flyte` travels into containers by reference to it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+
+#: The module names the stand-in takes over, and what each one is.
+_NAMES = {"flyte": "flyte_nb.compat.sdk", "flyte.report": "flyte_nb.compat.report", "flyte.errors": "flyte_nb.errors"}
+_saved: dict[str, types.ModuleType | None] = {}
+
+
+def install() -> types.ModuleType:
+    """`import flyte` now gives flyte_nb's stand-in (and flyte.report, flyte.errors); returns it."""
+    for name, target in _NAMES.items():
+        module = importlib.import_module(target)
+        if sys.modules.get(name) is not module:
+            _saved.setdefault(name, sys.modules.get(name))
+            sys.modules[name] = module
+    return sys.modules["flyte"]
+
+
+def uninstall() -> None:
+    """Give `flyte` back to whatever it was before install() (the real SDK, or nothing)."""
+    for name in _NAMES:
+        if name in _saved:
+            previous = _saved.pop(name)
+            if previous is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = previous
+
+
+def installed() -> bool:
+    return sys.modules.get("flyte") is sys.modules.get("flyte_nb.compat.sdk") is not None
+
+
+def use(module: str) -> types.ModuleType:
+    """Import (or re-import) a flyte-SDK module under flyte_nb: install(), then import it fresh."""
+    install()
+    for name in [m for m in sys.modules if m == module or m.startswith(module + ".")]:
+        del sys.modules[name]  # a fresh import: its tasks register with flyte_nb's registry now
+    return importlib.import_module(module)

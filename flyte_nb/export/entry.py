@@ -1,0 +1,109 @@
+"""The entry call main.py runs: given, or the notebook's last top-level task call with literal inputs.
+
+Literal inputs only (numbers, strings, lists, ...), so main.py can write them; a call inside a
+`try:` or a function body is not an entry. Without any, the last task that needs no inputs.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from IPython.core.inputtransformer2 import TransformerManager
+
+from ..task import TaskTemplate
+from .errors import ExportError
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A registered task and the source of its literal arguments (`"'Flyte'"`, `"2, 3"`, `""`)."""
+
+    task: TaskTemplate
+    arguments: str
+
+    @property
+    def code(self) -> str:
+        return f"{self.task.func.__name__}({self.arguments})"
+
+
+def _python(cell: str) -> str:
+    """A cell's Python: `%%flyte_task ... --run EXPR` cells give EXPR; other magics are dropped."""
+    if cell.lstrip().startswith("%%"):
+        first = cell.lstrip().splitlines()[0]
+        if first.startswith("%%flyte_task") and "--run" in first:
+            return first.split("--run", 1)[1].strip().strip("\"'")
+        return ""
+    lines = [line for line in cell.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    return TransformerManager().transform_cell("\n".join(lines))
+
+
+def _task_call(node: ast.expr, namespace: Mapping[str, Any]) -> Entry | None:
+    """`t(1)`, `await t(1)`, `flyte.run(t, 1)` with t a plain task and literal arguments."""
+    if isinstance(node, ast.Await):
+        node = node.value
+    if not isinstance(node, ast.Call):
+        return None
+    args, keywords, target = list(node.args), node.keywords, node.func
+    if isinstance(target, ast.Attribute) and target.attr == "run" and args:
+        target, args = args[0], args[1:]
+    if not isinstance(target, ast.Name):
+        return None
+    task = namespace.get(target.id)
+    if not isinstance(task, TaskTemplate) or task.is_override:
+        return None
+    try:
+        for arg in (*args, *(k.value for k in keywords)):
+            ast.literal_eval(arg)
+    except ValueError:
+        return None
+    if any(k.arg is None for k in keywords):
+        return None
+    parts = [ast.unparse(a) for a in args] + [f"{k.arg}={ast.unparse(k.value)}" for k in keywords]
+    return Entry(task, ", ".join(parts))
+
+
+def _top_level_calls(source: str, namespace: Mapping[str, Any]) -> list[Entry]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    found = []
+    for statement in tree.body:
+        value = getattr(statement, "value", None) if isinstance(statement, (ast.Expr, ast.Assign, ast.AnnAssign)) else None
+        if value is None:
+            continue
+        candidates = value.elts if isinstance(value, ast.Tuple) else [value]
+        found += [e for e in (_task_call(c, namespace) for c in candidates) if e is not None]
+    return found
+
+
+def find_entry(cells: Sequence[str], namespace: Mapping[str, Any], tasks: Sequence[TaskTemplate]) -> Entry:
+    """The last literal top-level task call of the cells; else the last task without required inputs."""
+    calls = [entry for cell in cells for entry in _top_level_calls(_python(cell), namespace)]
+    if calls:
+        return calls[-1]
+    for task in reversed(tasks):
+        parameters = inspect.signature(task.func).parameters.values()
+        if all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters):
+            return Entry(task, "")
+    raise ExportError("no entry task for main.py: no top-level task call with literal inputs and no task without "
+                      "inputs; name one with entry='my_task(1, \"x\")'")
+
+
+def parse_entry(text: str, namespace: Mapping[str, Any]) -> Entry:
+    """entry='my_task' or entry='my_task(1, "x")' given by the user."""
+    text = text.strip()
+    name = text.split("(", 1)[0].strip()
+    if isinstance(namespace.get(name), TaskTemplate) and "(" not in text:
+        return Entry(namespace[name], "")
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        node = None
+    entry = _task_call(node, namespace) if node is not None else None
+    if entry is None:
+        raise ExportError(f"entry={text!r} is not a task call with literal inputs, like my_task(1, 'x')")
+    return entry

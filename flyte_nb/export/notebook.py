@@ -1,0 +1,71 @@
+"""`python -m flyte_nb export NOTEBOOK.ipynb -o DIR`: run the notebook headless, then export it.
+
+The notebook is executed in a fresh kernel (nbclient) exactly as a user would run it, tasks
+included (they run in containers with the notebook's runner), because cells build on earlier
+results; then one added cell runs `%flyte_export`, so the CLI and the magic write the same
+project from the same registry. The added cell prints one JSON line: where it wrote, the entry,
+and the output the notebook's last top-level call of the entry task recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ExportError
+
+MARKER = "FLYTE-NB-EXPORT "
+
+
+@dataclass(frozen=True)
+class NotebookExport:
+    package: Path
+    entry: str
+    entry_output: str | None  # repr of the entry task's last recorded top-level output in the notebook
+    settings: dict[str, Any]  # task name -> Resolution.to_json(): the settings in effect in the notebook
+
+    def to_json(self) -> dict[str, Any]:
+        return {"package": str(self.package), "entry": self.entry, "entry_output": self.entry_output}
+
+
+def export_cell(directory: Path, entry: str | None, origin: str) -> str:
+    """The cell added to the notebook: the magic, then the JSON line."""
+    options = f" --origin {json.dumps(origin)}" + (f" --entry {json.dumps(entry)}" if entry else "")
+    return "\n".join([
+        f"_flyte_nb_export = get_ipython().run_line_magic('flyte_export', {(str(directory) + options)!r})",
+        "import json as _json",
+        "_runs = [r for r in __import__('flyte_nb').registry().runs",
+        "         if r.parent is None and r.task == _flyte_nb_export.entry_task and r.output is not None]",
+        "_settings = {n: t.resolve().to_json() for n, t in __import__('flyte_nb').registry().tasks.items()}",
+        f"print({MARKER!r} + _json.dumps({{'package': str(_flyte_nb_export.package), "
+        "'entry': _flyte_nb_export.entry, 'entry_output': _runs[-1].output if _runs else None, "
+        "'settings': _settings}))",
+    ])
+
+
+def export_notebook(notebook: str | Path, directory: str | Path, *, entry: str | None = None,
+                    timeout: int = 600) -> NotebookExport:
+    """Execute `notebook` in a new kernel (working directory: its folder) and export its registry."""
+    import nbclient
+    import nbformat
+
+    path = Path(notebook).resolve()
+    if not path.is_file():
+        raise ExportError(f"no notebook {str(path)!r}")
+    target = Path(directory).resolve()
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(export_cell(target, entry, path.name)))
+    client = nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                     resources={"metadata": {"path": str(path.parent)}})
+    try:
+        client.execute()
+    except nbclient.exceptions.CellExecutionError as error:
+        raise ExportError(f"{path.name} failed while running it for the export:\n{error}") from None
+    text = "".join(output.get("text", "") for output in nb.cells[-1].get("outputs", []))
+    for line in text.splitlines():
+        if line.startswith(MARKER):
+            data = json.loads(line[len(MARKER):])
+            return NotebookExport(Path(data["package"]), data["entry"], data["entry_output"], data["settings"])
+    raise ExportError(f"the export cell of {path.name} printed nothing; outputs: {nb.cells[-1].get('outputs')}")

@@ -1,0 +1,156 @@
+"""Setting values as code for the real flyte SDK: config/jsonable.to_code with the few spellings that differ.
+
+flyte_nb's models take the SDK's names, so most values print as they are. The differences:
+an Image's files (requirements, source files, Dockerfile) are copied into the project and named
+relative to it; `from_base(..., name=)` becomes `.clone(name=)`; a RetryStrategy backoff (a
+constant delay here) becomes `flyte.Backoff(base=...)`; `flyte.Link` is a protocol in the SDK,
+so links use the small `Link` class the export writes into `_links.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config.cache import Cache
+from ..config.image import Image, _name_of
+from ..config.jsonable import to_code
+from ..config.links import Link
+from ..config.retries import RetryStrategy
+from ..config.reuse import ReusePolicy
+from ..config.secrets import Secret
+from .errors import ExportError
+
+#: The only secret mount path flyte 2.12 accepts (flyte/_secret.py).
+SDK_SECRET_MOUNT = "/etc/flyte/secrets"
+#: Where copied image files live inside the exported package.
+FILES = "files"
+
+
+@dataclass
+class SdkCode:
+    """Writes values as SDK code and remembers what that code needs (files to copy, the Link class)."""
+
+    files: dict[str, Path] = field(default_factory=dict)  # name inside files/ -> source on this machine
+    dockerfiles: dict[str, str] = field(default_factory=dict)  # name inside files/ -> Dockerfile text
+    uses_links: bool = False
+
+    def code(self, value: Any) -> str:
+        return to_code(value, "flyte.", self.special)
+
+    def special(self, value: Any) -> str | None:
+        if isinstance(value, Image):
+            return self.image(value)
+        if isinstance(value, tuple) and value and all(isinstance(v, Secret) for v in value):
+            items = [self.code(v) for v in value]  # the SDK takes a Secret or a list, not a tuple
+            return items[0] if len(items) == 1 else f"[{', '.join(items)}]"
+        if isinstance(value, RetryStrategy) and value.backoff is not None:
+            seconds = value.backoff.total_seconds()
+            return (f"flyte.RetryStrategy(count={value.count}, "
+                    f"backoff=flyte.Backoff(base=datetime.timedelta(seconds={seconds:g})))")
+        if isinstance(value, Link):
+            self.uses_links = True
+            return f"Link(name={value.name!r}, url={value.url!r})"
+        if isinstance(value, Secret) and value.mount is not None and str(value.mount) != SDK_SECRET_MOUNT:
+            raise ExportError(f"secret {value.ref!r} mounts at {str(value.mount)!r}: the flyte SDK mounts secrets only "
+                              f"at {SDK_SECRET_MOUNT} (use mount=pathlib.Path({SDK_SECRET_MOUNT!r}) or as_env_var)")
+        if isinstance(value, ReusePolicy):
+            for what in ("idle_ttl", "scaledown_ttl"):
+                if getattr(value, what).total_seconds() < 30:
+                    raise ExportError(f"reusable={value!r}: the flyte SDK needs {what} of at least 30 seconds")
+        if isinstance(value, Cache) and value.policies is not None:
+            raise ExportError(f"cache={value!r}: cache policies are live objects; export needs them written in code")
+        if hasattr(value, "get_link") and hasattr(value, "name"):
+            raise ExportError(f"link {value!r} is an object of class {type(value).__name__}, not a flyte.Link; "
+                              "export writes only flyte.Link(name, url) links")
+        return None
+
+    # ---- images ------------------------------------------------------------------------------
+    def image(self, image: Image) -> str:
+        name = f", name={image.name!r}" if image.name != "default" else ""
+        if image.base == "debian":
+            chain = f"flyte.Image.from_debian_base(python_version={tuple(image.python_version)!r}{name})"
+        elif image.base == "dockerfile":
+            file = f"{image.name}.Dockerfile"
+            self.dockerfiles[file] = image.dockerfile or ""
+            chain = (f"flyte.Image.from_dockerfile(HERE / {FILES!r} / {file!r}, registry='localhost:30000', "
+                     f"name={image.name!r})")
+        else:
+            chain = f"flyte.Image.from_base({image.base!r})"
+            if image.name != _name_of(image.base):
+                chain += f".clone(name={image.name!r})"
+        for layer in image.layers:
+            chain += self.layer(layer)
+        return chain
+
+    def layer(self, layer: Any) -> str:
+        if layer.kind == "pip":
+            options = "".join(f", {k}={getattr(layer, k)!r}" for k in ("index_url", "extra_args") if getattr(layer, k))
+            if layer.extra_index_urls:
+                options += f", extra_index_urls={list(layer.extra_index_urls)!r}"
+            if layer.pre:
+                options += ", pre=True"
+            return f".with_pip_packages({', '.join(map(repr, layer.packages))}{options})"
+        if layer.kind == "apt":
+            return f".with_apt_packages({', '.join(map(repr, layer.packages))})"
+        if layer.kind == "env":
+            return f".with_env_vars({dict(layer.env_vars)!r})"
+        if layer.kind == "commands":
+            return f".with_commands({list(layer.commands)!r})"
+        if layer.kind == "workdir":
+            return f".with_workdir({layer.path!r})"
+        if layer.kind == "requirements":
+            return f".with_requirements({self.copy(Path(layer.path))})"
+        if layer.kind == "source_file":
+            return f".with_source_file({self.copy(Path(layer.src))}, {layer.dst!r})"
+        if layer.kind == "source_folder":
+            return f".with_source_folder({self.copy(Path(layer.src))}, {layer.dst!r})"
+        raise ExportError(f"image layer {layer!r} has no flyte SDK counterpart")
+
+    def copy(self, source: Path) -> str:
+        """A file of an image layer, copied into the project's files/; code naming it relative to the module."""
+        if not source.exists():
+            raise ExportError(f"image file {str(source)!r} is gone; export needs it to copy into the project")
+        name = source.name
+        if name in self.files and self.files[name] != source:
+            name = f"{hashlib.sha256(str(source).encode()).hexdigest()[:8]}-{name}"
+        self.files[name] = source
+        return f"HERE / {FILES!r} / {name!r}"
+
+    def write_files(self, package: Path) -> None:
+        if not (self.files or self.dockerfiles):
+            return
+        folder = package / FILES
+        folder.mkdir(exist_ok=True)
+        for name, source in self.files.items():
+            if source.is_dir():
+                shutil.copytree(source, folder / name, dirs_exist_ok=True)
+            else:
+                shutil.copyfile(source, folder / name)
+        for name, text in self.dockerfiles.items():
+            (folder / name).write_text(text)
+
+
+LINKS_MODULE = '''"""flyte.Link is a protocol in the flyte SDK; this is the Link(name, url) flyte_nb's notebooks used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Link:
+    """A named URL shown with a task's runs; url may use {run_name}, {action_name} and {task_name}."""
+
+    name: str
+    url: str
+    icon_uri: str = ""
+
+    def get_link(self, run_name: str = "", project: str = "", domain: str = "", context: Any = None,
+                 parent_action_name: str = "", action_name: str = "", pod_name: str = "", **kwargs: Any) -> str:
+        return self.url.format(run_name=run_name, action_name=action_name, task_name=kwargs.get("task_name", ""))
+'''
