@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 RUNNERS = ("auto", "docker", "local", "inprocess")
 #: The call being executed in this context (nested calls record it as their parent).
 CURRENT_CALL: contextvars.ContextVar[Call | None] = contextvars.ContextVar("flyte_nb_call", default=None)
+#: Inside a warm worker, the controller of the call this thread runs (a worker runs many calls).
+CALL_CONTROLLER: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("flyte_nb_controller",
+                                                                                        default=None)
 LogListener = Callable[[RunRecord, str], None]
 #: Distinguishes this kernel's run ids (r1, r2, ...) in file names shared with other kernels.
 RUN_PREFIX = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
@@ -89,7 +92,7 @@ class Runtime:
         self.queue_limits: dict[str, int] = {}
         self.scheduler: Scheduler | None = None
         self.log_listeners: list[LogListener] = []
-        self._controller: tuple[str, str] | None = None
+        self._attached: tuple[str, str] | None = None
         self._inflight: set[concurrent.futures.Future[Any]] = set()
         self._sigint_handler: Any = None
         self.views: bool | None = None  # live notebook views: None = whenever running in a Jupyter kernel
@@ -144,9 +147,17 @@ class Runtime:
                 thread.start()
             return self._loop
 
-    def attach_controller(self, path: str, token: str) -> None:
-        """Inside a task: send task calls to the kernel's controller (used by the shim)."""
-        self._controller = (path, token)
+    def attach_controller(self, path: str, token: str, *, this_context: bool = False) -> None:
+        """Inside a task: send task calls to the kernel's controller (the shim: for the process;
+        a warm worker: for the context of the call it runs, as several calls share the process)."""
+        if this_context:
+            CALL_CONTROLLER.set((path, token))
+        else:
+            self._attached = (path, token)
+
+    @property
+    def _controller(self) -> tuple[str, str] | None:
+        return CALL_CONTROLLER.get() or self._attached
 
     # ---- entry points -----------------------------------------------------------------------
     def view(self, task: "TaskTemplate | None" = None) -> Any:

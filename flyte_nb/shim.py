@@ -27,6 +27,7 @@ def install_secrets(secrets: list[tuple[Any, str]]) -> None:
             folder = Path(root, str(secret.mount).lstrip("/")) if root else Path(secret.mount)
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / secret.key
+            path.unlink(missing_ok=True)  # a warm worker installs them again for every call
             path.write_text(value, encoding="utf-8")
             path.chmod(0o400)
         if secret.as_env_var or secret.mount is None:

@@ -27,6 +27,7 @@ from ..errors import RunnerUnavailableError
 from ..notices import notice
 from .base import Call, Runner
 from .calls import TASK_GID, TASK_UID, call_folder, outcome, write_payload
+from .workers import WorkerPools
 
 #: Libraries the shim imports inside the container, mounted from the kernel (same Python minor).
 RUNTIME_MODULES = ("flyte_nb", "cloudpickle", "pydantic", "pydantic_core", "typing_extensions",
@@ -165,7 +166,11 @@ class DockerRunner(Runner):
         self.client = connect()
         self.engine = self.client.info()
         self._mounts = runtime_mounts()
+        self.workers = WorkerPools(self)
         atexit.register(self.remove_all)
+
+    async def close(self) -> None:
+        await self.workers.close()
 
     def remove_all(self) -> int:
         """Remove every container this kernel started (kernel shutdown)."""
@@ -193,20 +198,35 @@ class DockerRunner(Runner):
         return ref
 
     def spec(self, call: Call, number: int, ref: str, folder: Path, token: str) -> dict[str, Any]:
+        """A cold container for one attempt: the shim runs the call in /flyte/call and exits."""
+        env = {"FLYTE_NB_CALL_DIR": CALL_DIR, "FLYTE_NB_CONTROLLER": f"{CALL_DIR}/ctl.sock", "FLYTE_NB_TOKEN": token,
+               "FLYTE_NB_TASK": call.task.name, "FLYTE_NB_RUN": call.run.id, "FLYTE_NB_ATTEMPT": str(number)}
+        labels = {f"{LABEL}.run": call.run.id, f"{LABEL}.attempt": str(number), f"{LABEL}.task": call.task.name}
+        return self._container(call, ref, command="flyte_nb.shim", mount=(CALL_DIR, folder), env=env, labels=labels,
+                               name=f"flyte-nb-{os.getpid()}-{call.run.id}-{number}-{token[:6]}")
+
+    def worker_spec(self, call: Call, ref: str, folder: Path, key: str, number: int) -> dict[str, Any]:
+        """A warm worker of a reusable environment: serves calls from /flyte/worker until stopped."""
+        from .workers import WORKER_DIR
+
+        environment = call.task.name.rsplit(".", 1)[0]
+        env = {"FLYTE_NB_WORKER_DIR": WORKER_DIR, "FLYTE_NB_WORKER": str(number)}
+        labels = {f"{LABEL}.worker": key, f"{LABEL}.environment": environment}
+        return self._container(call, ref, command="flyte_nb.worker", mount=(WORKER_DIR, folder), env=env,
+                               labels=labels, name=f"flyte-nb-{os.getpid()}-{environment}-w{number}-{key[:6]}")
+
+    def _container(self, call: Call, ref: str, *, command: str, mount: tuple[str, Path], env: dict[str, str],
+                   labels: dict[str, str], name: str) -> dict[str, Any]:
+        """docker-py containers.create options: the resolved settings, hardened, with one folder mounted."""
         from docker.types import Mount
 
         settings = call.settings
-        env = {
-            **dict(settings.value("env_vars")),
-            "PYTHONPATH": RUNTIME_DIR, "PYTHONUNBUFFERED": "1", "HOME": "/tmp",
-            "FLYTE_NB_CALL_DIR": CALL_DIR, "FLYTE_NB_CONTROLLER": f"{CALL_DIR}/ctl.sock", "FLYTE_NB_TOKEN": token,
-            "FLYTE_NB_TASK": call.task.name, "FLYTE_NB_RUN": call.run.id, "FLYTE_NB_ATTEMPT": str(number),
-        }
+        env = {**dict(settings.value("env_vars")), "PYTHONPATH": RUNTIME_DIR, "PYTHONUNBUFFERED": "1",
+               "HOME": "/tmp", **env}
         labels = {
-            **KERNEL_LABELS, f"{LABEL}.kernel": KERNEL_ID, f"{LABEL}.run": call.run.id,
-            f"{LABEL}.attempt": str(number), f"{LABEL}.task": call.task.name,
+            **KERNEL_LABELS, f"{LABEL}.kernel": KERNEL_ID,
             f"{LABEL}.interruptible": str(settings.value("interruptible")).lower(),
-            f"{LABEL}.queue": settings.value("queue") or "default",
+            f"{LABEL}.queue": settings.value("queue") or "default", **labels,
         }
         pod = pod_template_options(settings.value("pod_template"), call.task.name)
         env = {**pod.pop("environment", {}), **env}
@@ -214,26 +234,50 @@ class DockerRunner(Runner):
         secret_dirs = sorted({str(s.mount) for s in settings.value("secrets") if s.mount is not None})
         return {
             "image": ref,
-            "command": ["python3", "-m", "flyte_nb.shim"],
+            "command": ["python3", "-m", command],
             "environment": env,
             "labels": labels,
-            "name": f"flyte-nb-{os.getpid()}-{call.run.id}-{number}-{token[:6]}",
+            "name": name,
             "network_mode": "none",
             "user": pod.pop("user", f"{TASK_UID}:{TASK_GID}"),
             "cap_drop": ["ALL"],
             "security_opt": ["no-new-privileges"],
             "pids_limit": PIDS_LIMIT,
-            "mounts": [Mount(target=CALL_DIR, source=str(folder), type="bind"), *self._mounts],
+            "mounts": [Mount(target=mount[0], source=str(mount[1]), type="bind"), *self._mounts],
             "tmpfs": {d: f"size=1m,mode=0700,uid={TASK_UID},gid={TASK_GID}" for d in secret_dirs},
             "detach": True,
             **resource_options(settings.value("resources"), self.engine, call.task.name),
         }
+
+    def discard_worker(self, worker: Any) -> None:
+        """Stop and remove a warm worker's container and its folder."""
+        import shutil
+
+        if worker.container is not None:
+            self._remove(worker.container)
+        shutil.rmtree(worker.folder, ignore_errors=True)
+
+    @staticmethod
+    def exit_state(container: Any) -> tuple[int, bool]:
+        """(exit code, OOM-killed) of a container that stopped; waits briefly for it to stop."""
+        for _ in range(50):
+            try:
+                container.reload()
+            except Exception:  # noqa: BLE001 - already gone
+                return -1, False
+            state = container.attrs.get("State", {})
+            if not state.get("Running"):
+                return int(state.get("ExitCode", -1)), bool(state.get("OOMKilled"))
+            time.sleep(0.1)
+        return -1, False
 
     async def attempt(self, call: Call, number: int) -> Any:
         secrets = secret_store.resolve(call.settings.value("secrets"))  # a missing one fails before anything
         call.secret_values = list(secrets.values())
         call.status("building")
         ref = await self.prepare(call)
+        if call.settings.reusable:
+            return await self.workers.attempt(call, number, ref)
         with call_folder(call, number) as folder:
             write_payload(folder, call)
             async with Controller(folder / "ctl.sock", call, secrets) as controller:

@@ -1,0 +1,241 @@
+"""Warm workers for reusable environments (`reusable=flyte.ReusePolicy(...)`), on the Docker engine.
+
+A pool per key: the environment, its resolved image, resources, env vars, secrets and pod
+template, i.e. everything fixed at container creation (the spec forbids overriding those on
+a reusable task, so every call of the pool fits the same container). Workers start on demand,
+up to `replicas` (max), each taking `concurrency` calls at once over its unix socket; a worker
+idle for `idle_ttl` stops, and all stop at kernel shutdown (they carry the kernel's labels).
+
+Faults: a worker that dies mid-call (crash, OOM) fails that call as a crash/OOM of its
+attempt, so the call's own retry policy decides; the dead worker leaves the pool and the next
+call starts a fresh one. A call that is cancelled (timeout, kernel interrupt) takes its worker
+down with it: a thread cannot be killed, a container can.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import protocol
+from .. import secrets as secret_store
+from ..config.jsonable import to_jsonable
+from ..controller import Controller
+from ..errors import RunnerUnavailableError
+from .base import Call
+from .calls import TASK_GID, TASK_UID, calls_root, outcome, write_payload
+
+if TYPE_CHECKING:
+    from .docker import DockerRunner
+
+WORKER_DIR = "/flyte/worker"
+#: What fixes a worker container: calls that agree on these can share it.
+KEY_PARAMETERS = ("image", "resources", "env_vars", "secrets", "pod_template", "reusable", "interruptible")
+START_TIMEOUT = 120.0
+
+
+def pool_key(call: Call) -> str:
+    settings = call.settings
+    environment = call.task.name.rsplit(".", 1)[0]
+    fixed = {name: to_jsonable(settings.value(name)) for name in KEY_PARAMETERS}
+    blob = json.dumps({"environment": environment, **fixed}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass
+class Worker:
+    number: int
+    folder: Path
+    container: Any = None
+    inflight: int = 0
+    last_used: float = field(default_factory=time.monotonic)
+    dead: bool = False
+    ready: Any = None  # the task that starts its container; awaited by every call placed on it
+
+    @property
+    def socket(self) -> Path:
+        return self.folder / "worker.sock"
+
+
+class Pool:
+    """The workers of one key; acquire a slot, run a call on it, release it."""
+
+    def __init__(self, runner: "DockerRunner", key: str, policy: Any) -> None:
+        self.runner = runner
+        self.key = key
+        self.policy = policy
+        self.workers: list[Worker] = []
+        self.started = 0
+        self.changed = asyncio.Condition()
+
+    async def acquire(self, call: Call, ref: str) -> Worker:
+        """A slot on a worker: a free one, else a new worker (up to max replicas), else wait.
+
+        A worker still starting counts with its slots, so two calls that arrive together in a
+        pool with concurrency=2 share one new container instead of starting two.
+        """
+        async with self.changed:
+            while True:
+                free = [w for w in self.workers if not w.dead and w.inflight < self.policy.concurrency]
+                if free:
+                    worker = min(free, key=lambda w: w.inflight)
+                    break
+                if len(self.workers) < self.policy.max_replicas:
+                    self.started += 1
+                    worker = Worker(number=self.started, folder=self._folder(self.started))
+                    worker.ready = asyncio.get_running_loop().create_task(self._start(worker, call, ref))
+                    self.workers.append(worker)
+                    break
+                await self.changed.wait()
+            worker.inflight += 1
+        try:
+            await asyncio.shield(worker.ready)
+        except BaseException:
+            await self.release(worker)
+            raise
+        return worker
+
+    async def release(self, worker: Worker) -> None:
+        async with self.changed:
+            worker.inflight -= 1
+            worker.last_used = time.monotonic()
+            if worker.dead and worker in self.workers:
+                self.workers.remove(worker)
+            self.changed.notify_all()
+        if worker.dead and worker.inflight == 0:
+            await asyncio.to_thread(self.runner.discard_worker, worker)
+
+    def _folder(self, number: int) -> Path:
+        folder = Path(tempfile.mkdtemp(prefix=f"worker-{self.key}-{number}-", dir=calls_root()))
+        if os.getuid() == 0:
+            os.chown(folder, TASK_UID, TASK_GID)
+        folder.chmod(0o700)
+        return folder
+
+    async def _start(self, worker: Worker, call: Call, ref: str) -> None:
+        spec = self.runner.worker_spec(call, ref, worker.folder, self.key, worker.number)
+        call.status("starting")
+        try:
+            worker.container = await asyncio.to_thread(self.runner.client.containers.create, **spec)
+            await asyncio.to_thread(worker.container.start)
+            await self._ready(worker, call)
+        except BaseException:
+            worker.dead = True
+            raise
+
+    async def _ready(self, worker: Worker, call: Call) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not (worker.folder / "ready").exists():
+            if time.monotonic() > deadline:
+                raise RunnerUnavailableError(f"task {call.task.name}: its warm worker did not start in "
+                                             f"{START_TIMEOUT:g}s")
+            if int(time.monotonic() * 10) % 10 == 0:
+                await asyncio.to_thread(worker.container.reload)
+                if worker.container.status == "exited":
+                    logs = worker.container.logs(tail=20).decode("utf-8", "replace")
+                    raise RunnerUnavailableError(f"task {call.task.name}: its warm worker exited at start:\n{logs}")
+            await asyncio.sleep(0.01)
+
+    def idle(self, now: float) -> list[Worker]:
+        ttl = self.policy.idle_ttl.total_seconds()
+        return [w for w in self.workers if not w.dead and w.inflight == 0 and now - w.last_used >= ttl]
+
+
+class WorkerPools:
+    """All pools of a DockerRunner, and the idle reaper that stops workers past their idle_ttl."""
+
+    def __init__(self, runner: "DockerRunner") -> None:
+        self.runner = runner
+        self.pools: dict[str, Pool] = {}
+        self._reaper: asyncio.Task[None] | None = None
+
+    def pool(self, call: Call) -> Pool:
+        key = pool_key(call)
+        if key not in self.pools:
+            self.pools[key] = Pool(self.runner, key, call.settings.value("reusable"))
+        if self._reaper is None or self._reaper.done():
+            self._reaper = asyncio.get_running_loop().create_task(self._reap())
+        return self.pools[key]
+
+    async def _reap(self) -> None:
+        while any(pool.workers for pool in self.pools.values()):
+            await asyncio.sleep(0.5)
+            now = time.monotonic()
+            for pool in self.pools.values():
+                async with pool.changed:
+                    idle = pool.idle(now)
+                    for worker in idle:
+                        worker.dead = True
+                        pool.workers.remove(worker)
+                for worker in idle:
+                    await asyncio.to_thread(self.runner.discard_worker, worker)
+
+    async def attempt(self, call: Call, number: int, ref: str) -> Any:
+        secrets = secret_store.resolve(call.settings.value("secrets"))
+        call.secret_values = list(secrets.values())
+        pool = self.pool(call)
+        worker = await pool.acquire(call, ref)
+        call.run.attempts[-1].container = worker.container.short_id
+        call.status("running")
+        folder = Path(tempfile.mkdtemp(prefix=f"{call.run.id}-{number}-", dir=worker.folder))
+        try:
+            if os.getuid() == 0:
+                os.chown(folder, TASK_UID, TASK_GID)
+            write_payload(folder, call)
+            async with Controller(folder / "ctl.sock", call, secrets) as controller:
+                inside = f"{WORKER_DIR}/{folder.name}"
+                done = await self._converse(worker, call, {"op": "run", "dir": inside, "controller":
+                                                           f"{inside}/ctl.sock", "token": controller.token})
+            exit_code, oom = 0, False
+            if not done:  # the worker died under the call
+                worker.dead = True
+                exit_code, oom = await asyncio.to_thread(self.runner.exit_state, worker.container)
+            resources = call.settings.value("resources")
+            return outcome(folder, call, number, exit_code=exit_code, oom=oom,
+                           where=f"warm worker {worker.number}, container {worker.container.short_id}",
+                           secrets=call.secret_values, log_tail="",
+                           memory_limit=resources.memory_limit_text if resources is not None else None)
+        except asyncio.CancelledError:
+            worker.dead = True  # timeout or interrupt: the call's thread cannot be stopped, its container can
+            raise
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+            await asyncio.shield(pool.release(worker))
+
+    async def _converse(self, worker: Worker, call: Call, request: dict[str, Any]) -> bool:
+        """Send the call, stream its output to the call's log; True when the worker said it is done."""
+        reader, writer = await asyncio.open_unix_connection(str(worker.socket))
+        pending = ""
+        try:
+            await protocol.write_message(writer, request)
+            call.status("running")
+            pending = ""
+            while True:
+                try:
+                    message = await protocol.read_message(reader)
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    return False
+                if message.get("done"):
+                    return True
+                *lines, pending = (pending + message.get("log", "")).split("\n")
+                for line in lines:
+                    call.emit(secret_store.redact(line + "\n", call.secret_values))
+        finally:
+            if pending:
+                call.emit(secret_store.redact(pending, call.secret_values))
+            writer.close()
+
+    async def close(self) -> None:
+        for pool in self.pools.values():
+            for worker in list(pool.workers):
+                worker.dead = True
+                await asyncio.to_thread(self.runner.discard_worker, worker)
+            pool.workers.clear()

@@ -1,0 +1,118 @@
+"""A warm worker: `python -m flyte_nb.worker`, the process of a reusable environment's container.
+
+It listens on a unix socket in its mounted folder (the container keeps network "none") and
+runs one call per connection, each in its own thread, so `concurrency` calls can share the
+container. A call is what the shim runs in a cold container (call.pkl in a folder, result.pkl
+written back, a controller socket for secrets, nested calls and reports), so both paths
+share shim.run_call. What the call prints through Python's sys.stdout/sys.stderr goes back
+over its own connection, so concurrent calls' logs do not mix; output written straight to
+the file descriptors (a subprocess) goes to the container's log.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import socket
+import sys
+import threading
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import protocol
+from .shim import install_secrets, run_call, write_result
+
+#: Where the running call's output goes (a per-connection sender), in that call's context.
+_SINK: contextvars.ContextVar[Any] = contextvars.ContextVar("flyte_nb_worker_sink", default=None)
+
+
+class _Sender:
+    """Frames to the kernel on one call's connection (log lines, then "done")."""
+
+    def __init__(self, conn: socket.socket) -> None:
+        self.conn = conn
+        self.lock = threading.Lock()
+
+    def send(self, message: Any) -> None:
+        with self.lock:
+            self.conn.sendall(protocol.dumps(message))
+
+
+class _CallStream:
+    """sys.stdout/sys.stderr of the worker: to the current call's connection, else the container log."""
+
+    def __init__(self, fallback: TextIO, name: str) -> None:
+        self.fallback = fallback
+        self.name = name
+
+    def write(self, text: str) -> int:
+        sink = _SINK.get()
+        if sink is None:
+            return self.fallback.write(text)
+        try:
+            sink.send({"log": text, "stream": self.name})
+        except OSError:
+            pass  # the kernel dropped the call (cancelled); its output has nowhere to go
+        return len(text)
+
+    def flush(self) -> None:
+        self.fallback.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self.fallback.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self.fallback, "encoding", "utf-8")
+
+
+def serve_call(conn: socket.socket) -> None:
+    """One call: {"op": "run", "dir", "controller", "token"} in; log frames, then {"done": True} out."""
+    sender = _Sender(conn)
+    try:
+        request = _receive(conn)
+        _SINK.set(sender)
+        call_dir = Path(request["dir"])
+        hello = protocol.request(request["controller"], {"op": "hello", "token": request["token"],
+                                                         "python": tuple(sys.version_info[:2])})
+        install_secrets(hello["secrets"])
+        from .runtime import runtime
+
+        runtime().attach_controller(request["controller"], request["token"], this_context=True)
+        write_result(call_dir, run_call(call_dir))
+        sender.send({"done": True})
+    except OSError:
+        pass  # the kernel went away mid-call
+    finally:
+        _SINK.set(None)
+        conn.close()
+
+
+def _receive(conn: socket.socket) -> Any:
+    import cloudpickle
+
+    (size,) = protocol.HEADER.unpack(protocol._recv(conn, protocol.HEADER.size))
+    return cloudpickle.loads(protocol._recv(conn, size))
+
+
+def main() -> int:
+    folder = Path(os.environ["FLYTE_NB_WORKER_DIR"])
+    sys.stdout = _CallStream(sys.stdout, "stdout")  # type: ignore[assignment]
+    sys.stderr = _CallStream(sys.stderr, "stderr")  # type: ignore[assignment]
+    path = folder / "worker.sock"
+    path.unlink(missing_ok=True)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    os.chmod(path, 0o600)
+    server.listen(64)
+    (folder / "ready").write_text(str(os.getpid()))
+    while True:
+        conn, _ = server.accept()
+        threading.Thread(target=serve_call, args=(conn,), daemon=True).start()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
