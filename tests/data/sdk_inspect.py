@@ -172,10 +172,8 @@ def tasks(package: str) -> dict[str, Any]:
     for info in pkgutil.iter_modules(root.__path__):
         module = importlib.import_module(f"{package}.{info.name}")
         for attr, value in vars(module).items():
-            if isinstance(value, flyte.TaskTemplate) and value.func.__name__ == attr and \
-                    value.parent_env_name and module.__name__.endswith(info.name):
-                if value.name.split(".", 1)[0] + "." + attr == value.name:
-                    found[value.name] = settings(value)
+            if isinstance(value, flyte.TaskTemplate) and value.name == f"{value.parent_env_name}.{attr}":
+                found[value.name] = settings(value)
     return found
 
 
