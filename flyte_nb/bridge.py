@@ -82,7 +82,7 @@ def entity(kind: str, name: str) -> dict[str, Any]:
     """One environment or task: per parameter, each level's value and editor text, why a cell is
     disabled, and the effective value with its level."""
     from .codegen import environment_code, task_code
-    from .edits import CHOICES, cell_reason, choice, level_settings, shown
+    from .edits import CHOICES, cell_reason, editor_text, level_settings
 
     env, task = _target(kind, name)
     resolution = task.resolve() if task is not None else env.resolve()
@@ -93,9 +93,8 @@ def entity(kind: str, name: str) -> dict[str, Any]:
         for level in LEVELS:
             value = settings[level].get(parameter.name)
             present = parameter.name in settings[level]
-            text = choice(parameter, value) if parameter.name in CHOICES else (
-                str(value or "") if parameter.name == "name" else shown(value))
-            cells[level.value] = {"set": present, "value": to_jsonable(value) if present else None, "text": text,
+            cells[level.value] = {"set": present, "value": to_jsonable(value) if present else None,
+                                  "text": editor_text(parameter, value),
                                   "disabled": cell_reason(parameter, level, task, resolution.reusable)}
         effective = resolution[parameter.name]
         rows.append({"parameter": parameter.name, "cells": cells,

@@ -80,6 +80,15 @@ def choice(parameter: Parameter, value: Any) -> str:
     return text if text in CHOICES[parameter.name] else UNSET
 
 
+def editor_text(parameter: Parameter, value: Any) -> str:
+    """What an editor of this parameter shows for a level's value: a choice, the name, or Python."""
+    if parameter.name in CHOICES:
+        return choice(parameter, value)
+    if parameter.name == "name":
+        return str(value or "")
+    return shown(value)
+
+
 def level_settings(env: Any, task: Any, level: Level) -> dict[str, Any]:
     """The explicit settings of one level: the environment's, the decorator's, the session overrides."""
     if level is Level.ENVIRONMENT:

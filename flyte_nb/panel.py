@@ -16,57 +16,10 @@ from typing import Any, Callable
 import ipywidgets as widgets
 
 from .config.errors import ConfigError
-from .config.jsonable import to_code, to_jsonable
-from .config.parameters import LEVELS, PARAMETERS, Level, Parameter, Rule
+from .config.jsonable import to_jsonable
+from .config.parameters import LEVELS, PARAMETERS, Level, Parameter
+from .edits import CHOICES, UNSET, apply, cell_reason, editor_text, level_settings, parse
 from .registry import registry
-
-UNSET = "(unset)"
-CHOICES: dict[str, list[str]] = {
-    "report": [UNSET, "True", "False"],
-    "interruptible": [UNSET, "True", "False"],
-    "cache": [UNSET, "auto", "override", "disable"],
-}
-
-
-def reason(parameter: Parameter, level: Level, reusable: bool) -> str | None:
-    """Why a cell cannot be edited, or None."""
-    rule = parameter.rule(level)
-    where = ", ".join(lv.title for lv in parameter.levels)
-    if rule is Rule.NO:
-        return f"{parameter.name} cannot be set at the {level.title} level; it can be set at: {where}"
-    if rule is Rule.REQUIRED:
-        return f"{parameter.name} is fixed when the environment is created"
-    if rule is Rule.IF_NOT_REUSABLE and reusable:
-        return (f"{parameter.name} can be overridden only if not reusable: set reusable to \"off\" "
-                f"in this column first")
-    return None
-
-
-def parse(parameter: Parameter, text: str, namespace: dict[str, Any]) -> Any:
-    """The value an editor holds: None for unset, else Python evaluated with `flyte` in scope."""
-    text = text.strip()
-    if text in ("", UNSET):
-        return None
-    if parameter.name in CHOICES and text in ("auto", "override", "disable"):
-        return text
-    import flyte_nb
-
-    scope = {"flyte": flyte_nb, **namespace}
-    try:
-        return eval(text, scope)  # noqa: S307 - the user's own notebook expression
-    except Exception as error:  # noqa: BLE001
-        raise ConfigError(f"{parameter.name}: could not evaluate {text!r}: {type(error).__name__}: {error}",
-                          parameter=parameter.name, value=text) from None
-
-
-def shown(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    short = to_code(value)
-    return short
-
 
 class SettingsPanel:
     """Panel of an environment (env column editable) or a task (all three columns)."""
@@ -145,13 +98,7 @@ class SettingsPanel:
 
     # ---- the model -----------------------------------------------------------------------------------
     def level_settings(self, level: Level) -> dict[str, Any]:
-        if level is Level.ENVIRONMENT:
-            return dict(self.env.settings)
-        if self.task is None:
-            return {}
-        if level is Level.DECORATOR:
-            return dict(self.task.decorator_settings)
-        return dict(registry().session_overrides(self.task.name))
+        return level_settings(self.env, self.task, level)
 
     def resolution(self) -> Any:
         return self.task.resolve() if self.task is not None else self.env.resolve()
@@ -160,16 +107,7 @@ class SettingsPanel:
         """Apply one edit through the registry; show the error on the row if it is refused."""
         parameter = next(p for p in PARAMETERS if p.name == name)
         try:
-            value = parse(parameter, str(text), self.namespace)
-            if level is Level.ENVIRONMENT:
-                registry().edit_environment(self.env.name, {name: value})
-            elif self.task is None:
-                raise ConfigError(f"{name}: open the panel of a task to edit the {level.title} level",
-                                  parameter=name, level=level.value)
-            elif level is Level.DECORATOR:
-                registry().edit_task(self.task.name, {name: value})
-            else:
-                registry().set_override(self.task.name, {name: value})
+            apply(self.env, self.task, name, level, parse(parameter, str(text), self.namespace))
         except (ConfigError, ValueError, TypeError) as error:
             self.errors[name].value = f"<span style='color:var(--jp-error-color1,#c00)'>{html.escape(str(error))}</span>"
             return False
@@ -187,17 +125,12 @@ class SettingsPanel:
                 for level in LEVELS:
                     editor = self.editors[(parameter.name, level)]
                     settings = self.level_settings(level)
-                    why = reason(parameter, level, reusable and level is Level.OVERRIDE)
-                    if self.task is None and level is not Level.ENVIRONMENT and why is None:
-                        why = "open the panel of a task to edit this level"
+                    why = cell_reason(parameter, level, self.task, reusable)
                     editor.disabled = why is not None
                     editor.tooltip = why or parameter.doc
                     value = settings.get(parameter.name)
-                    if isinstance(editor, widgets.Dropdown):
-                        text = UNSET if value is None else (value.behavior if parameter.name == "cache" else str(value))
-                        editor.value = text if text in editor.options else UNSET
-                    else:
-                        editor.value = shown(value) if parameter.name != "name" else str(value or "")
+                    editor.value = editor_text(parameter, value)
+                    if not isinstance(editor, widgets.Dropdown):
                         editor.placeholder = "—" if why else "unset"
                 effective = resolution[parameter.name]
                 self.effective[parameter.name].value = (

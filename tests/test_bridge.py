@@ -270,6 +270,12 @@ def test_insert_code_reaches_the_sidebar_and_closing_detaches(frontend: Frontend
     frontend.execute("from flyte_nb.bridge import request_insert\nsent = request_insert('x = 1')")
     assert frontend.comm_data(comm_id, "insert_cell")["code"] == "x = 1"
     assert frontend.value("sent") is True
+    # The widget panel's "Insert code" goes through the sidebar when one is connected.
+    frontend.execute("from flyte_nb.panel import SettingsPanel\n"
+                     "panel = SettingsPanel.for_name('side_env.work')\npanel.insert_code()")
+    code = frontend.comm_data(comm_id, "insert_cell")["code"]
+    assert "@side_env.task(retries=2, report=True)" in code and "work.override(retries=5)" in code
+    assert frontend.value("panel.message.value") == "inserted as a new cell below"
     frontend.close(comm_id)
     time.sleep(0.5)
     assert frontend.value("len(__import__('flyte_nb.bridge').bridge.bridge().connections)") == 0
