@@ -76,7 +76,8 @@ test('sidebar: tree, three-level form, override edits, a Docker run and its repo
   const task = sidebar(page).locator('.jp-flyte-nb-task[data-name="ui_env.greet"]');
   await expect(task).toBeVisible();
   await expect(sidebar(page).locator('.jp-flyte-nb-environment[data-name="ui_env"]')).toBeVisible();
-  await task.click();
+  await task.focus(); // keyboard reachable: a tree item is a button
+  await page.keyboard.press('Enter');
 
   // The three-level form, from the kernel's table: forbidden cells disabled and explained.
   await expect(editor(page, 'retries', 'decorator')).toHaveValue('1');
@@ -143,6 +144,24 @@ test('sidebar: tree, three-level form, override edits, a Docker run and its repo
   // The command palette has the sidebar's commands.
   const commands = await page.evaluate(() => (window as any).jupyterapp.commands.listCommands());
   expect(commands).toEqual(expect.arrayContaining(['flyte-nb:open', 'flyte-nb:insert-code', 'flyte-nb:open-run']));
+
+  // Its settings are in the Settings Editor (schema/plugin.json).
+  const schema = await page.evaluate(
+    async () =>
+      (await (window as any).jupyterapp.serviceManager.settings.fetch('flyte-nb-labextension:plugin')).schema
+  );
+  expect(Object.keys(schema.properties)).toEqual(['area', 'maxRuns', 'openReportOnFinish']);
+
+  // The dark theme: JupyterLab's CSS variables only.
+  await page.evaluate(() =>
+    (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: 'JupyterLab Dark' })
+  );
+  await expect(page.locator('body[data-jp-theme-light="false"]')).toBeAttached();
+  await expect(page.locator('#jupyterlab-splash')).toHaveCount(0); // the theme change's splash is gone
+  await sidebar(page).screenshot({ path: path.join(ARTIFACTS, 'sidebar-dark.png') });
+  await page.evaluate(() =>
+    (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: 'JupyterLab Light' })
+  );
 
   // A restarted kernel has not loaded flyte_nb: the sidebar says so.
   await page.evaluate(() => (window as any).jupyterapp.shell.currentWidget.sessionContext.restartKernel());
