@@ -16,7 +16,7 @@ from .config.retries import RetryStrategy, Timeout
 from .config.reuse import ReusePolicy
 from .config.secrets import Secret
 from .config.triggers import Cron, FixedRate, Trigger
-from . import cache, errors, secrets
+from . import cache, errors, io, secrets
 from .environment import TaskEnvironment
 from .errors import TaskError, TaskOOMError, TaskTimeoutError
 from .registry import registry
@@ -28,7 +28,7 @@ __version__ = "0.1.0"
 __all__ = [
     "GPU", "TPU", "Cache", "ConfigError", "Cron", "Device", "FixedRate", "Image", "Link", "PodTemplate",
     "Resources", "RetryStrategy", "ReusePolicy", "Secret", "TaskEnvironment", "TaskError", "TaskOOMError",
-    "TaskTemplate", "TaskTimeoutError", "Timeout", "Trigger", "cache", "errors", "init", "registry", "run", "secrets",
+    "TaskTemplate", "TaskTimeoutError", "Timeout", "Trigger", "cache", "errors", "init", "io", "registry", "run", "secrets",
 ]
 
 

@@ -35,3 +35,11 @@ class TaskCrashedError(TaskError):
 
 class RunnerUnavailableError(RuntimeError):
     """The requested runner cannot work here (e.g. no Docker engine answers)."""
+
+
+class InlineIOLimitError(ValueError):
+    """Inputs or outputs bigger than max_inline_io_bytes: pass them as flyte.io.File / Dir instead.
+
+    Flyte's meaning: data passed inline (by value) is capped; files, folders, arrays and data
+    frames travel through the blob store and do not count. Not retried: it would fail again.
+    """

@@ -27,7 +27,7 @@ import warnings
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from . import cache as caching
-from .errors import RunnerUnavailableError, TaskOOMError, TaskTimeoutError
+from .errors import InlineIOLimitError, RunnerUnavailableError, TaskOOMError, TaskTimeoutError
 from .registry import registry
 from .runners.base import Call, Runner
 from .runs import Attempt, RunRecord, Status
@@ -442,7 +442,7 @@ def _retryable(error: BaseException) -> bool:
     from .config.errors import ConfigError
     from .secrets import SecretNotFoundError
 
-    return not isinstance(error, (ConfigError, SecretNotFoundError, RunnerUnavailableError))
+    return not isinstance(error, (ConfigError, SecretNotFoundError, RunnerUnavailableError, InlineIOLimitError))
 
 
 def _backoff(retries: Any, number: int) -> float:

@@ -41,7 +41,8 @@ def run_call(call_dir: Path) -> dict[str, Any]:
         return {"ok": False, "error": pack_error(ImportError(
             f"the task could not be loaded in its container: {type(error).__name__}: {error} "
             f"(is the package installed in the environment's image? Image.with_pip_packages(...))"))}
-    task, args, kwargs = payload["task"], payload["args"], payload["kwargs"]
+    task = payload["task"]
+    args, kwargs = cloudpickle.loads(payload["inputs"])
     if payload.get("report"):
         from . import report
 
@@ -58,7 +59,7 @@ def run_call(call_dir: Path) -> dict[str, Any]:
             from . import report
 
             report.flush()  # the final state of the report reaches the kernel before the result
-    return {"ok": True, "value": value}
+    return {"ok": True, "value": value, "limit": payload["max_inline_io_bytes"], "task": task.name}
 
 
 def send_report(tabs: dict[str, str]) -> None:
@@ -67,14 +68,31 @@ def send_report(tabs: dict[str, str]) -> None:
 
 
 def write_result(call_dir: Path, result: dict[str, Any]) -> None:
-    try:
-        blob = cloudpickle.dumps(result)
-    except Exception as error:  # noqa: BLE001 - an output that cannot travel
-        blob = cloudpickle.dumps({"ok": False, "error": pack_error(TypeError(
-            f"the task's output of type {type(result.get('value')).__name__} cannot be sent back: {error}"))})
+    """result.pkl, atomically: the output pickled (big arrays and frames by reference), or the error."""
+    if result["ok"]:
+        result = _pack_output(result)
+    blob = cloudpickle.dumps(result)
     tmp = call_dir / "result.pkl.tmp"
     tmp.write_bytes(blob)
     os.replace(tmp, call_dir / "result.pkl")
+
+
+def _pack_output(result: dict[str, Any]) -> dict[str, Any]:
+    from . import io
+    from .errors import InlineIOLimitError
+    from .runners.calls import inline_limit_message
+
+    value = result["value"]
+    try:
+        blob, keys = io.dumps(value, owned=True)
+    except Exception as error:  # noqa: BLE001 - an output that cannot travel
+        return {"ok": False, "error": pack_error(TypeError(
+            f"the task's output of type {type(value).__name__} cannot be sent back: {error}"))}
+    if value is not None and len(blob) > result["limit"]:
+        io.remove(keys)
+        return {"ok": False, "error": pack_error(InlineIOLimitError(
+            inline_limit_message(result["task"], "outputs", len(blob), result["limit"])))}
+    return {"ok": True, "value": blob}
 
 
 def main() -> int:

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 import cloudpickle
 
 from ..codeversion import is_user_module
-from ..errors import TaskCrashedError, TaskOOMError
+from ..errors import InlineIOLimitError, TaskCrashedError, TaskOOMError
 from ..remote import unpack_error
 from ..secrets import redact
 from .base import Call
@@ -44,7 +44,18 @@ def call_folder(call: Call, number: int) -> Iterator[Path]:
         folder.chmod(0o700)
         yield folder
     finally:
+        release_inputs(folder)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+#: Blob-store files that a call folder's inputs refer to; removed with the folder.
+_INPUT_KEYS: dict[Path, list[str]] = {}
+
+
+def release_inputs(folder: Path) -> None:
+    from .. import io
+
+    io.remove(_INPUT_KEYS.pop(folder, []))
 
 
 def _ship_by_value(func: Any) -> None:
@@ -58,13 +69,35 @@ def _ship_by_value(func: Any) -> None:
         cloudpickle.register_pickle_by_value(sys.modules[name])
 
 
-def write_payload(folder: Path, call: Call) -> None:
+def write_payload(folder: Path, call: Call) -> list[str]:
+    """call.pkl: the task by value and its inputs; big arrays and frames go to the blob store.
+
+    Returns the store keys the inputs refer to (the runner removes them after the attempt).
+    Inputs bigger than max_inline_io_bytes fail here, before any container starts.
+    """
+    from .. import io
+
     _ship_by_value(call.task.func)
-    payload = {"task": call.task, "args": call.arguments.args, "kwargs": call.arguments.kwargs,
-               "report": bool(call.settings.value("report"))}
+    io.prepare_host_root(TASK_UID, TASK_GID)
+    args, kwargs = call.arguments.args, call.arguments.kwargs
+    inputs, keys = io.dumps((args, kwargs), owned=False)
+    limit = call.settings.value("max_inline_io_bytes")
+    if (args or kwargs) and len(inputs) > limit:
+        io.remove(keys)
+        raise InlineIOLimitError(inline_limit_message(call.task.name, "inputs", len(inputs), limit))
+    payload = {"task": call.task, "inputs": inputs, "report": bool(call.settings.value("report")),
+               "max_inline_io_bytes": limit}
     (folder / "call.pkl").write_bytes(cloudpickle.dumps(payload))
     if os.getuid() == 0:
         os.chown(folder / "call.pkl", TASK_UID, TASK_GID)
+    _INPUT_KEYS[folder] = keys
+    return keys
+
+
+def inline_limit_message(task: str, what: str, size: int, limit: int) -> str:
+    return (f"task {task}: its {what} are {size:,} bytes inline, above max_inline_io_bytes={limit:,}; "
+            f"pass big data as flyte.io.File or flyte.io.Dir (numpy arrays and pandas DataFrames go by "
+            f"reference automatically), or raise max_inline_io_bytes in @env.task(...) or .override(...)")
 
 
 def describe(call: Call, number: int, where: str | None) -> str:
@@ -80,7 +113,7 @@ def outcome(folder: Path, call: Call, number: int, *, exit_code: int, oom: bool,
     if result_file.exists() and not oom:
         result = cloudpickle.loads(result_file.read_bytes())
         if result["ok"]:
-            return result["value"]
+            return cloudpickle.loads(result["value"])
         if result["error"].get("oom") and memory_limit:
             raise TaskOOMError(f"{note}: out of memory (MemoryError) at its limit memory={memory_limit}",
                                call.task.name, number, where)

@@ -220,9 +220,12 @@ class DockerRunner(Runner):
         """docker-py containers.create options: the resolved settings, hardened, with one folder mounted."""
         from docker.types import Mount
 
+        from .. import io
+
         settings = call.settings
         env = {**dict(settings.value("env_vars")), "PYTHONPATH": RUNTIME_DIR, "PYTHONUNBUFFERED": "1",
-               "HOME": "/tmp", **env}
+               "HOME": "/tmp", "FLYTE_NB_BLOB_ROOT": io.MOUNT, **env}
+        blobs = io.prepare_host_root(TASK_UID, TASK_GID)
         labels = {
             **KERNEL_LABELS, f"{LABEL}.kernel": KERNEL_ID,
             f"{LABEL}.interruptible": str(settings.value("interruptible")).lower(),
@@ -243,7 +246,8 @@ class DockerRunner(Runner):
             "cap_drop": ["ALL"],
             "security_opt": ["no-new-privileges"],
             "pids_limit": PIDS_LIMIT,
-            "mounts": [Mount(target=mount[0], source=str(mount[1]), type="bind"), *self._mounts],
+            "mounts": [Mount(target=mount[0], source=str(mount[1]), type="bind"),
+                       Mount(target=io.MOUNT, source=str(blobs.resolve()), type="bind"), *self._mounts],
             "tmpfs": {d: f"size=1m,mode=0700,uid={TASK_UID},gid={TASK_GID}" for d in secret_dirs},
             "detach": True,
             **resource_options(settings.value("resources"), self.engine, call.task.name),

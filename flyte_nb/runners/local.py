@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .. import io
 from .. import secrets as secret_store
 from ..controller import Controller
 from .base import Call, Runner
@@ -54,6 +55,7 @@ class LocalRunner(Runner):
                     "FLYTE_NB_CALL_DIR": str(folder), "FLYTE_NB_CONTROLLER": str(folder / "ctl.sock"),
                     "FLYTE_NB_TOKEN": controller.token, "FLYTE_NB_SECRETS_ROOT": secret_root,
                     "FLYTE_NB_TASK": call.task.name, "FLYTE_NB_RUN": call.run.id, "FLYTE_NB_ATTEMPT": str(number),
+                    "FLYTE_NB_BLOB_ROOT": str(io.host_root()),
                 })
                 call.status("starting")
                 process = await asyncio.create_subprocess_exec(

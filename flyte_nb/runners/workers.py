@@ -31,7 +31,7 @@ from ..config.jsonable import to_jsonable
 from ..controller import Controller
 from ..errors import RunnerUnavailableError
 from .base import Call
-from .calls import TASK_GID, TASK_UID, calls_root, outcome, write_payload
+from .calls import TASK_GID, TASK_UID, calls_root, outcome, release_inputs, write_payload
 
 if TYPE_CHECKING:
     from .docker import DockerRunner
@@ -45,8 +45,11 @@ START_TIMEOUT = 120.0
 def pool_key(call: Call) -> str:
     settings = call.settings
     environment = call.task.name.rsplit(".", 1)[0]
+    from .. import io
+
     fixed = {name: to_jsonable(settings.value(name)) for name in KEY_PARAMETERS}
-    blob = json.dumps({"environment": environment, **fixed}, sort_keys=True, default=str)
+    blob = json.dumps({"environment": environment, "blobs": str(io.host_root()), **fixed}, sort_keys=True,
+                      default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -207,6 +210,7 @@ class WorkerPools:
             worker.dead = True  # timeout or interrupt: the call's thread cannot be stopped, its container can
             raise
         finally:
+            release_inputs(folder)
             shutil.rmtree(folder, ignore_errors=True)
             await asyncio.shield(pool.release(worker))
 

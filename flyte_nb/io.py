@@ -1,0 +1,360 @@
+"""flyte.io.File and flyte.io.Dir: data that travels by reference, through a local blob store.
+
+Inputs and outputs travel pickled through the call folder, up to max_inline_io_bytes. Big
+data should not: a File or Dir is a reference (a key) into the blob store, a folder under
+the user's data dir that every task container mounts at /flyte/blobs. A task writes its
+output straight into the store (File.new_remote() then open("wb")), so large results move
+at disk speed with no copy through the kernel's pipes, and the kernel reads the same file.
+
+The API follows the flyte SDK: from_local / from_local_sync, new_remote, open (a context
+manager usable with `with` and `async with`), download / download_sync, exists, path;
+Dir.walk / walk_sync / list_files / list_files_sync. Files made by from_local are content
+addressed (their key is their sha256), which also makes them cheap cache keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import IO, Any, AsyncIterator, Iterator
+
+from .paths import data_dir
+
+MOUNT = "/flyte/blobs"
+#: The store's top folders: content-addressed files, copied folders, new outputs, arrays/frames in pickles.
+AREAS = ("sha256", "dirs", "new", "pickled")
+CHUNK = 1 << 20
+
+
+def host_root() -> Path:
+    """The blob store on the machine running the kernel ($FLYTE_NB_BLOB_DIR, else <data dir>/blobs)."""
+    return Path(os.environ.get("FLYTE_NB_BLOB_DIR") or data_dir() / "blobs")
+
+
+def root() -> Path:
+    """Where the store is for this process: the mount inside a task's container, else the host folder."""
+    return Path(os.environ.get("FLYTE_NB_BLOB_ROOT") or host_root())
+
+
+def prepare_host_root(uid: int | None = None, gid: int | None = None) -> Path:
+    """Create the store, writable by the tasks' user (the runners call this before a call)."""
+    folder = host_root()
+    for path in (folder, *(folder / area for area in AREAS)):
+        path.mkdir(parents=True, exist_ok=True)
+        if uid is not None and os.getuid() == 0:
+            os.chown(path, uid, gid if gid is not None else uid)
+    return folder
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while chunk := file.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _Opened:
+    """open()'s result: a context manager for `with` and `async with` alike (SDK code uses both)."""
+
+    def __init__(self, path: Path, mode: str) -> None:
+        self.path, self.mode = path, mode
+        self.file: IO[Any] | None = None
+
+    def __enter__(self) -> IO[Any]:
+        if any(flag in self.mode for flag in "wax"):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.file = open(self.path, self.mode)  # noqa: SIM115 - closed in __exit__
+        return self.file
+
+    def __exit__(self, *exc: Any) -> None:
+        assert self.file is not None
+        self.file.close()
+
+    async def __aenter__(self) -> IO[Any]:
+        return self.__enter__()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        self.__exit__(*exc)
+
+
+class File:
+    """A file in the blob store; pickles as its key, so only the reference crosses a call."""
+
+    def __init__(self, key: str, name: str | None = None) -> None:
+        self.key = key
+        self.name = name or Path(key).name
+
+    # ---- making one -------------------------------------------------------------------------
+    @classmethod
+    def from_local_sync(cls, local_path: str | os.PathLike[str]) -> "File":
+        """Copy a local file into the store (content addressed: the same bytes give the same key)."""
+        source = Path(local_path)
+        if not source.is_file():
+            raise FileNotFoundError(f"File.from_local: {source} is not a file")
+        digest = _sha256(source)
+        key = f"sha256/{digest}/{source.name}"
+        target = root() / key
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, target)
+        return cls(key)
+
+    @classmethod
+    async def from_local(cls, local_path: str | os.PathLike[str]) -> "File":
+        import asyncio
+
+        return await asyncio.to_thread(cls.from_local_sync, local_path)
+
+    @classmethod
+    def new_remote(cls, file_name: str | None = None) -> "File":
+        """A new, empty place in the store to write an output to (then `open("wb")`)."""
+        return cls(f"new/{uuid.uuid4().hex}/{file_name or 'data'}")
+
+    @classmethod
+    def from_existing_remote(cls, path: str) -> "File":
+        """A File for a path that is already inside the store."""
+        return cls(str(Path(path).relative_to(root())))
+
+    # ---- using one --------------------------------------------------------------------------
+    @property
+    def path(self) -> str:
+        return str(root() / self.key)
+
+    def __fspath__(self) -> str:
+        return self.path
+
+    def open(self, mode: str = "rb") -> _Opened:
+        return _Opened(Path(self.path), mode)
+
+    def open_sync(self, mode: str = "rb") -> _Opened:
+        return self.open(mode)
+
+    def exists_sync(self) -> bool:
+        return Path(self.path).is_file()
+
+    async def exists(self) -> bool:
+        return self.exists_sync()
+
+    def download_sync(self, local_path: str | os.PathLike[str] | None = None) -> str:
+        """A local copy (or the stored file itself when no path is given)."""
+        if local_path is None:
+            return self.path
+        target = Path(local_path)
+        if target.is_dir():
+            target = target / self.name
+        shutil.copyfile(self.path, target)
+        return str(target)
+
+    async def download(self, local_path: str | os.PathLike[str] | None = None) -> str:
+        import asyncio
+
+        return await asyncio.to_thread(self.download_sync, local_path)
+
+    def cache_digest(self) -> str:
+        """What the task cache keys on: the content, not the key (new_remote keys are random)."""
+        if self.key.startswith("sha256/"):
+            return self.key.split("/")[1]
+        return _sha256(Path(self.path))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (File, (self.key, self.name))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, File) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(("File", self.key))
+
+    def __repr__(self) -> str:
+        return f"File({self.key!r})"
+
+
+class Dir:
+    """A folder in the blob store; pickles as its key."""
+
+    def __init__(self, key: str, name: str | None = None) -> None:
+        self.key = key
+        self.name = name or Path(key).name
+
+    @classmethod
+    def from_local_sync(cls, local_path: str | os.PathLike[str]) -> "Dir":
+        source = Path(local_path)
+        if not source.is_dir():
+            raise NotADirectoryError(f"Dir.from_local: {source} is not a folder")
+        key = f"dirs/{uuid.uuid4().hex}/{source.name}"
+        target = root() / key
+        tmp = target.with_name(f".{target.name}.tmp")
+        shutil.copytree(source, tmp)
+        os.replace(tmp, target)
+        return cls(key)
+
+    @classmethod
+    async def from_local(cls, local_path: str | os.PathLike[str]) -> "Dir":
+        import asyncio
+
+        return await asyncio.to_thread(cls.from_local_sync, local_path)
+
+    @classmethod
+    def new_remote(cls, dir_name: str | None = None) -> "Dir":
+        """A new folder in the store; create files in it under `.path`."""
+        made = cls(f"new/{uuid.uuid4().hex}/{dir_name or 'data'}")
+        Path(made.path).mkdir(parents=True, exist_ok=True)
+        return made
+
+    @property
+    def path(self) -> str:
+        return str(root() / self.key)
+
+    def __fspath__(self) -> str:
+        return self.path
+
+    def walk_sync(self) -> Iterator[File]:
+        base = Path(self.path)
+        for item in sorted(base.rglob("*")):
+            if item.is_file():
+                yield File(str(item.relative_to(root())))
+
+    async def walk(self) -> AsyncIterator[File]:
+        for file in self.walk_sync():
+            yield file
+
+    def list_files_sync(self) -> list[File]:
+        return [File(str(p.relative_to(root()))) for p in sorted(Path(self.path).iterdir()) if p.is_file()]
+
+    async def list_files(self) -> list[File]:
+        return self.list_files_sync()
+
+    def download_sync(self, local_path: str | os.PathLike[str] | None = None) -> str:
+        if local_path is None:
+            return self.path
+        target = Path(local_path)
+        shutil.copytree(self.path, target, dirs_exist_ok=True)
+        return str(target)
+
+    async def download(self, local_path: str | os.PathLike[str] | None = None) -> str:
+        import asyncio
+
+        return await asyncio.to_thread(self.download_sync, local_path)
+
+    def exists_sync(self) -> bool:
+        return Path(self.path).is_dir()
+
+    async def exists(self) -> bool:
+        return self.exists_sync()
+
+    def cache_digest(self) -> str:
+        digest = hashlib.sha256()
+        base = Path(self.path)
+        for item in sorted(base.rglob("*")):
+            if item.is_file():
+                digest.update(str(item.relative_to(base)).encode() + b"\0" + _sha256(item).encode())
+        return digest.hexdigest()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Dir, (self.key, self.name))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Dir) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(("Dir", self.key))
+
+    def __repr__(self) -> str:
+        return f"Dir({self.key!r})"
+
+
+# ---- arrays and data frames: by reference through the store, inside pickles ----------------------
+#: Arrays and frames smaller than this stay inline (a file per tiny array costs more than it saves).
+BY_REFERENCE_BYTES = 64 * 1024
+
+
+def dumps(value: Any, *, owned: bool) -> tuple[bytes, list[str]]:
+    """Pickle `value`, writing big numpy arrays and pandas DataFrames to the store instead.
+
+    Returns the pickle and the store keys it refers to. `owned`: the reader deletes those files
+    after loading them (outputs); else the writer removes them after the call (inputs).
+    """
+    import io as _io
+
+    buffer = _io.BytesIO()
+    pickler = _StorePickler(buffer, protocol=5, owned=owned)
+    pickler.dump(value)
+    return buffer.getvalue(), pickler.keys
+
+
+def _store_path(suffix: str) -> tuple[str, Path]:
+    key = f"pickled/{uuid.uuid4().hex}{suffix}"
+    path = root() / key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return key, path
+
+
+def load_array(key: str, owned: bool) -> Any:
+    import numpy
+
+    path = root() / key
+    value = numpy.load(path, allow_pickle=False)
+    if owned:
+        path.unlink(missing_ok=True)
+    return value
+
+
+def load_frame(key: str, owned: bool) -> Any:
+    import pandas
+
+    path = root() / key
+    value = pandas.read_pickle(path)
+    if owned:
+        path.unlink(missing_ok=True)
+    return value
+
+
+def _by_reference(obj: Any, owned: bool, keys: list[str]) -> Any:
+    import sys
+
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and type(obj) is numpy.ndarray and obj.dtype.hasobject is False \
+            and obj.nbytes >= BY_REFERENCE_BYTES:
+        key, path = _store_path(".npy")
+        with open(path, "wb") as file:
+            numpy.save(file, obj, allow_pickle=False)
+        keys.append(key)
+        return (load_array, (key, owned))
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and isinstance(obj, pandas.DataFrame) and obj.memory_usage(deep=False).sum() \
+            >= BY_REFERENCE_BYTES:
+        key, path = _store_path(".pkl")
+        obj.to_pickle(path)
+        keys.append(key)
+        return (load_frame, (key, owned))
+    return None
+
+
+def _pickler_base() -> Any:
+    import cloudpickle
+
+    return cloudpickle.Pickler
+
+
+class _StorePickler(_pickler_base()):  # type: ignore[misc]
+    def __init__(self, file: Any, protocol: int, owned: bool) -> None:
+        super().__init__(file, protocol=protocol)
+        self.owned = owned
+        self.keys: list[str] = []
+
+    def reducer_override(self, obj: Any) -> Any:
+        reduced = _by_reference(obj, self.owned, self.keys)
+        if reduced is not None:
+            return reduced
+        return super().reducer_override(obj)
+
+
+def remove(keys: list[str]) -> None:
+    for key in keys:
+        (root() / key).unlink(missing_ok=True)

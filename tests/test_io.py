@@ -1,0 +1,153 @@
+"""Data passing: inline up to max_inline_io_bytes, files, folders, arrays and frames by reference."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+import docker
+import pytest
+
+import flyte_nb as flyte
+from flyte_nb.errors import InlineIOLimitError
+from flyte_nb.io import Dir, File
+from flyte_nb.runners.docker import KERNEL_ID, LABEL
+from flyte_nb.runs import Status
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(params=["docker", "local"])
+def runner(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("FLYTE_NB_DATA_DIR", str(tmp_path / "data"))
+    flyte.init(runner=request.param, quiet=True)
+    yield request.param
+    client = docker.from_env()
+    assert client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}) == []
+
+
+@pytest.fixture
+def docker_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLYTE_NB_DATA_DIR", str(tmp_path / "data"))
+    flyte.init(runner="docker", quiet=True)
+
+
+env = flyte.TaskEnvironment(name="io_env")
+
+
+@env.task
+def shout(text: File) -> File:
+    out = File.new_remote("loud.txt")
+    with text.open("r") as src, out.open("w") as dst:
+        dst.write(src.read().upper())
+    return out
+
+
+@env.task
+async def index(folder: Dir) -> Dir:
+    out = Dir.new_remote("index")
+    names = []
+    async for file in folder.walk():
+        async with file.open("rb") as handle:
+            names.append(f"{os.path.relpath(file.path, folder.path)}:{len(handle.read())}")
+    Path(out.path, "names.txt").write_text("\n".join(names))
+    Path(out.path, "sub").mkdir()
+    Path(out.path, "sub", "count.txt").write_text(str(len(names)))
+    return out
+
+
+@env.task
+def length(data: bytes) -> int:
+    return len(data)
+
+
+@env.task(retries=2, max_inline_io_bytes=1024 * 1024)
+def blob(size: int) -> bytes:
+    return b"z" * size
+
+
+def test_file_round_trip(runner: str, tmp_path: Path) -> None:
+    source = tmp_path / "words.txt"
+    source.write_text("hello blob store")
+    sent = File.from_local_sync(source)
+    assert sent.key.startswith("sha256/") and Path(sent.path).read_text() == "hello blob store"
+    back = shout(sent)
+    assert isinstance(back, File) and back != sent
+    assert Path(back.path).read_text() == "HELLO BLOB STORE"
+    assert Path(back.download_sync(tmp_path)).read_text() == "HELLO BLOB STORE"
+    assert File.from_local_sync(source) == sent  # content addressed
+
+
+def test_dir_round_trip(runner: str, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    (folder / "deep").mkdir(parents=True)
+    (folder / "a.txt").write_text("aaa")
+    (folder / "deep" / "b.bin").write_bytes(b"\0" * 5000)
+    result = flyte.run(index, Dir.from_local_sync(folder))
+    assert isinstance(result, Dir)
+    assert Path(result.path, "names.txt").read_text().splitlines() == ["a.txt:3", "deep/b.bin:5000"]
+    assert [Path(f.path).name for f in result.walk_sync()] == ["names.txt", "count.txt"]
+    assert [Path(f.path).name for f in result.list_files_sync()] == ["names.txt"]
+    copy = Path(result.download_sync(tmp_path / "out"))
+    assert (copy / "sub" / "count.txt").read_text() == "2"
+
+
+def test_inputs_above_the_inline_limit_fail_before_any_container(runner: str) -> None:
+    with pytest.raises(InlineIOLimitError) as caught:
+        length(b"y" * (11 * 2**20))
+    message = str(caught.value)
+    assert "io_env.length" in message and "inputs are 11,534,3" in message
+    assert "max_inline_io_bytes=10,485,760" in message and "flyte.io.File" in message
+    run = flyte.registry().runs[-1]
+    assert run.status is Status.FAILED and run.attempts[0].container is None  # nothing started
+    assert length.override(max_inline_io_bytes=12 * 2**20)(b"y" * (11 * 2**20)) == 11 * 2**20
+
+
+def test_outputs_above_the_limit_fail_and_are_not_retried(runner: str) -> None:
+    assert len(blob(1000)) == 1000
+    with pytest.raises(InlineIOLimitError, match=r"io_env.blob: its outputs are 2,097,1\d\d bytes inline, "
+                                                 r"above max_inline_io_bytes=1,048,576"):
+        blob(2 * 2**20)
+    assert len(flyte.registry().runs[-1].attempts) == 1  # retries=2, but it would fail again
+
+
+def test_file_inputs_key_the_cache_by_content(docker_only: None, tmp_path: Path) -> None:
+    cached = env.task(cache="auto")(_shout_cached)
+    first, second = tmp_path / "1.txt", tmp_path / "2.txt"
+    first.write_text("same")
+    second.write_text("same")
+    assert Path(cached(File.from_local_sync(first)).path).read_text() == "SAME"
+    assert Path(cached(File.from_local_sync(second)).path).read_text() == "SAME"
+    assert flyte.registry().runs[-1].status is Status.CACHED
+    first.write_text("other")
+    assert Path(cached(File.from_local_sync(first)).path).read_text() == "OTHER"
+    assert flyte.registry().runs[-1].status is Status.SUCCEEDED  # new content, new key
+
+
+def _shout_cached(text: File) -> File:
+    out = File.new_remote("loud.txt")
+    with text.open("r") as src, out.open("w") as dst:
+        dst.write(src.read().upper())
+    return out
+
+
+def test_arrays_and_frames_travel_by_reference(docker_only: None) -> None:
+    import numpy
+    import pandas
+
+    image = flyte.Image.from_debian_base(name="io-numpy").with_pip_packages(
+        f"numpy=={numpy.__version__}", f"pandas=={pandas.__version__}")
+    data_env = flyte.TaskEnvironment(name="io_data", image=image)
+
+    @data_env.task(max_inline_io_bytes=64 * 1024)
+    def transform(matrix: Any, frame: Any) -> tuple[Any, Any]:
+        return matrix * 2, frame.assign(total=frame["a"] + frame["b"])
+
+    matrix = numpy.arange(4_000_000, dtype=numpy.float64).reshape(2000, 2000)  # 32 MB
+    frame = pandas.DataFrame({"a": numpy.arange(100_000), "b": numpy.ones(100_000)})  # 1.6 MB
+    doubled, totals = transform(matrix, frame)
+    assert doubled.shape == (2000, 2000) and doubled[1999, 1999] == 2 * 3_999_999
+    assert list(totals.columns) == ["a", "b", "total"] and totals["total"].iloc[-1] == 100_000
+    store = Path(flyte.io.host_root()) / "pickled"
+    assert not store.exists() or list(store.iterdir()) == []  # inputs and outputs cleaned up after the call
