@@ -44,11 +44,14 @@ VERSION = 1
 LOG_INTERVAL = 0.2
 MAX_RUNS = 200
 
-Send = Callable[[dict[str, Any]], None]
-
 
 def message(type_: str, /, **fields: Any) -> dict[str, Any]:
     return {"version": VERSION, "type": type_, **fields}
+
+
+def _text(error: Exception) -> str:
+    """An error's message (a KeyError's own text, not its repr)."""
+    return str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
 
 
 # ---- what the sidebar shows (pure functions of the registry) ----------------------------------
@@ -124,8 +127,7 @@ def edit(request: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any]:
     except ConfigError as error:
         result["error"] = error.to_json()
     except (KeyError, ValueError, TypeError) as error:
-        text = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
-        result["error"] = {"message": str(text), "parameter": parameter_name, "level": level_name,
+        result["error"] = {"message": _text(error), "parameter": parameter_name, "level": level_name,
                            "value": None, "allowed_levels": []}
     else:
         result["ok"] = True
@@ -190,8 +192,7 @@ class Connection:
             else:
                 raise ValueError(f"unknown request type {kind!r}")
         except Exception as error:  # noqa: BLE001 - answer every request; never break the kernel
-            text = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
-            self.send(message("error", reply_to=data.get("id"), request=kind, message=str(text)))
+            self.send(message("error", reply_to=data.get("id"), request=kind, message=_text(error)))
 
 
 class Bridge:

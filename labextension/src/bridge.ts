@@ -55,7 +55,7 @@ export class KernelBridge implements IDisposable {
     }
     kernel.registerCommTarget(TARGET, this._onKernelComm);
     kernel.statusChanged.connect(this._onStatus, this);
-    this.model.setStatus('connecting', source);
+    this.model.source = source;
     this.open();
   }
 
