@@ -3,8 +3,8 @@
 It listens on a unix socket in its mounted folder (the container keeps network "none") and
 runs one call per connection, each in its own thread, so `concurrency` calls can share the
 container. A call is what the shim runs in a cold container (call.pkl in a folder, result.pkl
-written back, a controller socket for secrets, nested calls and reports), so both paths
-share shim.run_call. What the call prints through Python's sys.stdout/sys.stderr goes back
+written back, a controller socket for nested calls and reports), so both paths share
+shim.run_call; its secrets come with the request, over the worker's private socket. What the call prints through Python's sys.stdout/sys.stderr goes back
 over its own connection, so concurrent calls' logs do not mix; output written straight to
 the file descriptors (a subprocess) goes to the container's log.
 """
@@ -76,9 +76,7 @@ def serve_call(conn: socket.socket) -> None:
         request = _receive(conn)
         _SINK.set(sender)
         call_dir = Path(request["dir"])
-        hello = protocol.request(request["controller"], {"op": "hello", "token": request["token"],
-                                                         "python": tuple(sys.version_info[:2])})
-        install_secrets(hello["secrets"])
+        install_secrets(request["secrets"])
         from .runtime import runtime
 
         runtime().attach_controller(request["controller"], request["token"], this_context=True)

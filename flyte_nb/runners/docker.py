@@ -278,10 +278,13 @@ class DockerRunner(Runner):
     async def attempt(self, call: Call, number: int) -> Any:
         secrets = secret_store.resolve(call.settings.value("secrets"))  # a missing one fails before anything
         call.secret_values = list(secrets.values())
+        if call.settings.reusable:
+            warm = self.workers.warm_image(call)  # a live worker runs the image already: no check needed
+            if warm is None:
+                call.status("building")
+            return await self.workers.attempt(call, number, warm or await self.prepare(call))
         call.status("building")
         ref = await self.prepare(call)
-        if call.settings.reusable:
-            return await self.workers.attempt(call, number, ref)
         with call_folder(call, number) as folder:
             write_payload(folder, call)
             async with Controller(folder / "ctl.sock", call, secrets) as controller:

@@ -77,6 +77,7 @@ class Pool:
         self.policy = policy
         self.workers: list[Worker] = []
         self.started = 0
+        self.ref: str | None = None  # the image its workers run
         self.changed = asyncio.Condition()
 
     async def acquire(self, call: Call, ref: str) -> Worker:
@@ -124,6 +125,7 @@ class Pool:
         return folder
 
     async def _start(self, worker: Worker, call: Call, ref: str) -> None:
+        self.ref = ref
         spec = self.runner.worker_spec(call, ref, worker.folder, self.key, worker.number)
         call.status("starting")
         try:
@@ -181,6 +183,13 @@ class WorkerPools:
                 for worker in idle:
                     await asyncio.to_thread(self.runner.discard_worker, worker)
 
+    def warm_image(self, call: Call) -> str | None:
+        """The image reference of the call's pool when it has a live worker (the warm path skips the build check)."""
+        pool = self.pools.get(pool_key(call))
+        if pool is not None and pool.ref is not None and any(not w.dead for w in pool.workers):
+            return pool.ref
+        return None
+
     async def attempt(self, call: Call, number: int, ref: str) -> Any:
         secrets = secret_store.resolve(call.settings.value("secrets"))
         call.secret_values = list(secrets.values())
@@ -195,8 +204,10 @@ class WorkerPools:
             write_payload(folder, call)
             async with Controller(folder / "ctl.sock", call, secrets) as controller:
                 inside = f"{WORKER_DIR}/{folder.name}"
-                done = await self._converse(worker, call, {"op": "run", "dir": inside, "controller":
-                                                           f"{inside}/ctl.sock", "token": controller.token})
+                done = await self._converse(worker, call, {
+                    "op": "run", "dir": inside, "controller": f"{inside}/ctl.sock", "token": controller.token,
+                    "secrets": list(secrets.items()),  # over the worker's private socket: no hello round trip
+                })
             exit_code, oom = 0, False
             if not done:  # the worker died under the call
                 worker.dead = True
