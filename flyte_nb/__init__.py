@@ -1,44 +1,70 @@
 """flyte_nb: Flyte 2's task configuration, native in Jupyter. `import flyte_nb as flyte`.
 
-Only the configuration API is imported here; docker, widgets and IPython load when used,
-so `%load_ext flyte_nb` and `import flyte_nb` stay fast.
+Names are imported on first use (the configuration models pull in pydantic; docker,
+widgets and IPython load only when used), so `import flyte_nb`, `%load_ext flyte_nb` and
+the shim that starts every task container stay fast.
 """
 
 from __future__ import annotations
 
-from .config.cache import Cache
-from .config.errors import ConfigError
-from .config.image import Image
-from .config.links import Link
-from .config.pod_template import PodTemplate
-from .config.resources import GPU, TPU, Device, Resources
-from .config.retries import RetryStrategy, Timeout
-from .config.reuse import ReusePolicy
-from .config.secrets import Secret
-from .config.triggers import Cron, FixedRate, Trigger
-from . import cache, errors, io, secrets
-from .environment import TaskEnvironment
-from .errors import TaskError, TaskOOMError, TaskTimeoutError
-from .registry import registry
-from .runtime import init, run
-from .task import TaskTemplate
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+from .registry import registry  # eager and light: the name would otherwise be its submodule's
+
+if TYPE_CHECKING:
+    from . import cache, errors, io, report, secrets
+    from .config.cache import Cache
+    from .config.errors import ConfigError
+    from .config.image import Image
+    from .config.links import Link
+    from .config.pod_template import PodTemplate
+    from .config.resources import GPU, TPU, Device, Resources
+    from .config.retries import RetryStrategy, Timeout
+    from .config.reuse import ReusePolicy
+    from .config.secrets import Secret
+    from .config.triggers import Cron, FixedRate, Trigger
+    from .environment import TaskEnvironment
+    from .errors import TaskError, TaskOOMError, TaskTimeoutError
+    from .runtime import init, run
+    from .task import TaskTemplate
+
+#: Public name -> the module that defines it, imported on first use (PEP 562).
+_LAZY = {
+    "Cache": ".config.cache", "ConfigError": ".config.errors", "Image": ".config.image", "Link": ".config.links",
+    "PodTemplate": ".config.pod_template", "GPU": ".config.resources", "TPU": ".config.resources",
+    "Device": ".config.resources", "Resources": ".config.resources", "RetryStrategy": ".config.retries",
+    "Timeout": ".config.retries", "ReusePolicy": ".config.reuse", "Secret": ".config.secrets",
+    "Cron": ".config.triggers", "FixedRate": ".config.triggers", "Trigger": ".config.triggers",
+    "TaskEnvironment": ".environment", "TaskError": ".errors", "TaskOOMError": ".errors",
+    "TaskTimeoutError": ".errors", "init": ".runtime", "run": ".runtime", "TaskTemplate": ".task",
+}
+#: Submodules that are part of the API: flyte.cache.list(), flyte.io.File, flyte.report.log(), ...
+_MODULES = ("cache", "compat", "errors", "export", "io", "report", "secrets")
 
 __version__ = "0.1.0"
 
 __all__ = [
     "GPU", "TPU", "Cache", "ConfigError", "Cron", "Device", "FixedRate", "Image", "Link", "PodTemplate",
     "Resources", "RetryStrategy", "ReusePolicy", "Secret", "TaskEnvironment", "TaskError", "TaskOOMError",
-    "TaskTemplate", "TaskTimeoutError", "Timeout", "Trigger", "cache", "errors", "init", "io", "registry", "run", "secrets",
+    "TaskTemplate", "TaskTimeoutError", "Timeout", "Trigger", "cache", "errors", "init", "io", "registry", "report", "run", "secrets",
 ]
 
 
 def __getattr__(name: str) -> object:
-    """flyte_nb.compat and flyte_nb.export load on first use (they pull in IPython and nbclient)."""
-    if name in ("compat", "export"):
-        import importlib
+    """Names load on first use, so `import flyte_nb` (and a task's container shim) stays light."""
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+    elif name in _MODULES:
+        value = import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'flyte_nb' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
-        return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module 'flyte_nb' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY, *_MODULES})
 
 
 def load_ipython_extension(shell: object) -> None:

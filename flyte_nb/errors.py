@@ -43,3 +43,9 @@ class InlineIOLimitError(ValueError):
     Flyte's meaning: data passed inline (by value) is capped; files, folders, arrays and data
     frames travel through the blob store and do not count. Not retried: it would fail again.
     """
+
+    @classmethod
+    def of(cls, task: str, what: str, size: int, limit: int) -> "InlineIOLimitError":
+        return cls(f"task {task}: its {what} are {size:,} bytes inline, above max_inline_io_bytes={limit:,}; "
+                   f"pass big data as flyte.io.File or flyte.io.Dir (numpy arrays and pandas DataFrames go by "
+                   f"reference automatically), or raise max_inline_io_bytes in @env.task(...) or .override(...)")

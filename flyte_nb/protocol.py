@@ -3,12 +3,14 @@ over a unix socket (tasks keep network "none"; the socket is the only way out)."
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cloudpickle
+
+if TYPE_CHECKING:
+    import asyncio
 
 HEADER = struct.Struct("!Q")
 VERSION = 1

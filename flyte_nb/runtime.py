@@ -92,7 +92,9 @@ class Runtime:
         self.queue_limits: dict[str, int] = {}
         self.scheduler: Scheduler | None = None
         self.log_listeners: list[LogListener] = []
-        self._attached: tuple[str, str] | None = None
+        # Inside a task's container (or local subprocess) the shim's env names the kernel's controller.
+        controller, token = os.environ.get("FLYTE_NB_CONTROLLER"), os.environ.get("FLYTE_NB_TOKEN")
+        self._attached: tuple[str, str] | None = (controller, token) if controller and token else None
         self._inflight: set[concurrent.futures.Future[Any]] = set()
         self._sigint_handler: Any = None
         self.views: bool | None = None  # live notebook views: None = whenever running in a Jupyter kernel

@@ -8,7 +8,6 @@ Nested task calls made by the function go back to the controller over the same s
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from pathlib import Path
@@ -41,17 +40,19 @@ def run_call(call_dir: Path) -> dict[str, Any]:
         return {"ok": False, "error": pack_error(ImportError(
             f"the task could not be loaded in its container: {type(error).__name__}: {error} "
             f"(is the package installed in the environment's image? Image.with_pip_packages(...))"))}
-    task = payload["task"]
+    func, name = payload["func"], payload["name"]
     args, kwargs = cloudpickle.loads(payload["inputs"])
     if payload.get("report"):
         from . import report
 
         report.activate(send_report)
     try:
-        if task.is_async:
-            value = asyncio.run(task.func(*args, **kwargs))
+        if payload["is_async"]:
+            import asyncio
+
+            value = asyncio.run(func(*args, **kwargs))
         else:
-            value = task.func(*args, **kwargs)
+            value = func(*args, **kwargs)
     except BaseException as error:  # noqa: BLE001 - everything the task raises goes back to the kernel
         return {"ok": False, "error": pack_error(error)}
     finally:
@@ -59,7 +60,7 @@ def run_call(call_dir: Path) -> dict[str, Any]:
             from . import report
 
             report.flush()  # the final state of the report reaches the kernel before the result
-    return {"ok": True, "value": value, "limit": payload["max_inline_io_bytes"], "task": task.name}
+    return {"ok": True, "value": value, "limit": payload["max_inline_io_bytes"], "task": name}
 
 
 def send_report(tabs: dict[str, str]) -> None:
@@ -80,7 +81,6 @@ def write_result(call_dir: Path, result: dict[str, Any]) -> None:
 def _pack_output(result: dict[str, Any]) -> dict[str, Any]:
     from . import io
     from .errors import InlineIOLimitError
-    from .runners.calls import inline_limit_message
 
     value = result["value"]
     try:
@@ -90,8 +90,8 @@ def _pack_output(result: dict[str, Any]) -> dict[str, Any]:
             f"the task's output of type {type(value).__name__} cannot be sent back: {error}"))}
     if value is not None and len(blob) > result["limit"]:
         io.remove(keys)
-        return {"ok": False, "error": pack_error(InlineIOLimitError(
-            inline_limit_message(result["task"], "outputs", len(blob), result["limit"])))}
+        return {"ok": False, "error": pack_error(InlineIOLimitError.of(result["task"], "outputs", len(blob),
+                                                                       result["limit"]))}
     return {"ok": True, "value": blob}
 
 
@@ -99,10 +99,7 @@ def main() -> int:
     call_dir = Path(os.environ["FLYTE_NB_CALL_DIR"])
     controller, token = os.environ["FLYTE_NB_CONTROLLER"], os.environ["FLYTE_NB_TOKEN"]
     hello = protocol.request(controller, {"op": "hello", "token": token, "python": tuple(sys.version_info[:2])})
-    install_secrets(hello["secrets"])
-    from .runtime import runtime
-
-    runtime().attach_controller(controller, token)
+    install_secrets(hello["secrets"])  # task calls made by the function reach the controller: Runtime reads the env
     write_result(call_dir, run_call(call_dir))
     sys.stdout.flush()
     sys.stderr.flush()

@@ -9,9 +9,10 @@ the SDK keeps working when it catches either.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-import pydantic
+if TYPE_CHECKING:
+    import pydantic
 
 
 def show(value: Any, limit: int = 80) -> str:

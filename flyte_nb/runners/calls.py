@@ -84,20 +84,16 @@ def write_payload(folder: Path, call: Call) -> list[str]:
     limit = call.settings.value("max_inline_io_bytes")
     if (args or kwargs) and len(inputs) > limit:
         io.remove(keys)
-        raise InlineIOLimitError(inline_limit_message(call.task.name, "inputs", len(inputs), limit))
-    payload = {"task": call.task, "inputs": inputs, "report": bool(call.settings.value("report")),
-               "max_inline_io_bytes": limit}
+        raise InlineIOLimitError.of(call.task.name, "inputs", len(inputs), limit)
+    # The function, not the TaskTemplate: unpickling a template would load the configuration
+    # models (pydantic) in every container; a function that calls other tasks still brings them.
+    payload = {"func": call.task.func, "name": call.task.name, "is_async": call.task.is_async, "inputs": inputs,
+               "report": bool(call.settings.value("report")), "max_inline_io_bytes": limit}
     (folder / "call.pkl").write_bytes(cloudpickle.dumps(payload))
     if os.getuid() == 0:
         os.chown(folder / "call.pkl", TASK_UID, TASK_GID)
     _INPUT_KEYS[folder] = keys
     return keys
-
-
-def inline_limit_message(task: str, what: str, size: int, limit: int) -> str:
-    return (f"task {task}: its {what} are {size:,} bytes inline, above max_inline_io_bytes={limit:,}; "
-            f"pass big data as flyte.io.File or flyte.io.Dir (numpy arrays and pandas DataFrames go by "
-            f"reference automatically), or raise max_inline_io_bytes in @env.task(...) or .override(...)")
 
 
 def describe(call: Call, number: int, where: str | None) -> str:
