@@ -39,13 +39,19 @@ def root() -> Path:
     return Path(os.environ.get("FLYTE_NB_BLOB_ROOT") or host_root())
 
 
-def prepare_host_root(uid: int | None = None, gid: int | None = None) -> Path:
-    """Create the store, writable by the tasks' user (the runners call this before a call)."""
+def prepare_host_root() -> Path:
+    """Create the store; its areas are writable by every task user (sticky, like /tmp), since
+    tasks may run as different users (a pod template's runAsUser)."""
     folder = host_root()
-    for path in (folder, *(folder / area for area in AREAS)):
-        path.mkdir(parents=True, exist_ok=True)
-        if uid is not None and os.getuid() == 0:
-            os.chown(path, uid, gid if gid is not None else uid)
+    folder.mkdir(parents=True, exist_ok=True)
+    for area in AREAS:
+        path = folder / area
+        path.mkdir(exist_ok=True)
+        if path.stat().st_mode & 0o7777 != 0o1777:
+            try:
+                path.chmod(0o1777)
+            except PermissionError:
+                pass  # made by another user; it is already shared
     return folder
 
 

@@ -356,3 +356,55 @@ def test_image_layers_build_once_and_run(client: Any) -> None:
     first = client.images.get(image.tag).id
     assert baked() == "yes"
     assert client.images.get(image.tag).id == first
+
+
+def test_shm_shares_disk_pod_template_interruptible_and_queue_reach_the_container(
+        client: Any, capfd: pytest.CaptureFixture[str]) -> None:
+    template = flyte.PodTemplate(
+        primary_container_name="primary", labels={"team": "ml"}, annotations={"note": "x"},
+        pod_spec={"containers": [{"name": "primary", "env": [{"name": "FROM_POD", "value": "yes"}],
+                                  "securityContext": {"runAsUser": 1234}}],
+                  "nodeSelector": {"gpu": "true"}})
+    e = make_env(name="knobs_env", resources=flyte.Resources(cpu=(0.5, 1), memory="300Mi", shm="64Mi", disk="1Gi"),
+                 interruptible=True, queue="batch", pod_template=template)
+    seen: dict[str, Any] = {}
+
+    @e.task
+    def knobs() -> dict:
+        import os
+        import time
+
+        shares = None
+        for path in ("/sys/fs/cgroup/cpu/cpu.shares", "/sys/fs/cgroup/cpu.weight"):
+            if os.path.exists(path):
+                shares = open(path).read().strip()
+        stat = os.statvfs("/dev/shm")
+        time.sleep(1.5)  # long enough for the test to inspect the running container
+        return {"shm": stat.f_blocks * stat.f_frsize, "shares": shares, "uid": os.getuid(),
+                "from_pod": os.environ.get("FROM_POD")}
+
+    def inspect() -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not seen:
+            for c in client.containers.list(filters={"label": f"{LABEL}.task=knobs_env.knobs"}):
+                seen.update(c.attrs)
+            time.sleep(0.1)
+
+    watcher = threading.Thread(target=inspect)
+    watcher.start()
+    out = knobs()
+    watcher.join()
+    assert out["shm"] == 64 * 2**20 and out["uid"] == 1234 and out["from_pod"] == "yes"
+    assert out["shares"] in ("512", "20")  # cpu request 0.5 -> 512 shares (cgroup v1) / weight (v2)
+    labels = seen["Config"]["Labels"]
+    assert labels[f"{LABEL}.interruptible"] == "true" and labels[f"{LABEL}.queue"] == "batch"
+    assert labels["pod.team"] == "ml" and labels["pod-annotation.note"] == "x"
+    host = seen["HostConfig"]
+    assert host["CpuQuota"] == 100_000 and host["CpuPeriod"] == 100_000 and host["CpuShares"] == 512
+    assert host["Memory"] == 300 * 2**20 and host["MemorySwap"] == 300 * 2**20 and host["ShmSize"] == 64 * 2**20
+    err = capfd.readouterr().err
+    if client.info()["Driver"] not in ("devicemapper", "btrfs", "zfs", "windowsfilter"):
+        assert "disk=1Gi is not enforced: the Docker storage driver" in err
+    else:
+        assert host["StorageOpt"] == {"size": "1Gi"}
+    assert "pod_template fields not honored by the docker runner: nodeSelector" in err

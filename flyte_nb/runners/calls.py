@@ -28,6 +28,23 @@ TASK_UID = os.getuid() if os.getuid() != 0 else 1000
 TASK_GID = os.getgid() if os.getuid() != 0 else 1000
 
 
+def task_ids(settings: Any) -> tuple[int, int]:
+    """The uid:gid a call's task runs as: the pod template's runAsUser/runAsGroup, else TASK_UID:TASK_GID."""
+    from ..config.pod_template import PodTemplate
+
+    template = settings.value("pod_template")
+    uid, gid = TASK_UID, TASK_GID
+    if isinstance(template, PodTemplate):
+        spec = dict(template.pod_spec or {})
+        contexts = [spec.get("securityContext") or spec.get("security_context") or {}]
+        contexts += [c.get("securityContext") or c.get("security_context") or {} for c in spec.get("containers", [])
+                     if c.get("name") == template.primary_container_name]
+        for context in contexts:  # the primary container's context wins over the pod's
+            uid = int(context.get("runAsUser", uid))
+            gid = int(context.get("runAsGroup", gid))
+    return uid, gid
+
+
 def calls_root() -> Path:
     root = Path(os.environ.get("FLYTE_NB_RUN_DIR") or Path(tempfile.gettempdir()) / f"flyte-nb-{os.getuid()}")
     root.mkdir(parents=True, exist_ok=True, mode=0o711)
@@ -40,7 +57,7 @@ def call_folder(call: Call, number: int) -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix=f"{call.run.id}-{number}-", dir=calls_root()))
     try:
         if os.getuid() == 0:
-            os.chown(folder, TASK_UID, TASK_GID)
+            os.chown(folder, *task_ids(call.settings))
         folder.chmod(0o700)
         yield folder
     finally:
@@ -78,7 +95,7 @@ def write_payload(folder: Path, call: Call) -> list[str]:
     from .. import io
 
     _ship_by_value(call.task.func)
-    io.prepare_host_root(TASK_UID, TASK_GID)
+    io.prepare_host_root()
     args, kwargs = call.arguments.args, call.arguments.kwargs
     inputs, keys = io.dumps((args, kwargs), owned=False)
     limit = call.settings.value("max_inline_io_bytes")
@@ -91,7 +108,7 @@ def write_payload(folder: Path, call: Call) -> list[str]:
                "report": bool(call.settings.value("report")), "max_inline_io_bytes": limit}
     (folder / "call.pkl").write_bytes(cloudpickle.dumps(payload))
     if os.getuid() == 0:
-        os.chown(folder / "call.pkl", TASK_UID, TASK_GID)
+        os.chown(folder / "call.pkl", *task_ids(call.settings))
     _INPUT_KEYS[folder] = keys
     return keys
 

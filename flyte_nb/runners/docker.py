@@ -26,7 +26,7 @@ from ..controller import Controller
 from ..errors import RunnerUnavailableError
 from ..notices import notice
 from .base import Call, Runner
-from .calls import TASK_GID, TASK_UID, call_folder, outcome, write_payload
+from .calls import call_folder, outcome, task_ids, write_payload
 from .workers import WorkerPools
 
 #: Libraries the shim imports inside the container, mounted from the kernel (same Python minor).
@@ -132,7 +132,8 @@ def resource_options(resources: Resources | None, engine: dict[str, Any], task: 
 
 
 def pod_template_options(template: Any, task: str) -> dict[str, Any]:
-    """What of a PodTemplate maps onto one container: labels, primary env, runAsUser; warn about the rest."""
+    """What of a PodTemplate maps onto one container: labels, annotations, the primary container's env
+    (runAsUser/runAsGroup: calls.task_ids); one notice for the rest."""
     from ..config.pod_template import PodTemplate
 
     if not isinstance(template, PodTemplate):
@@ -148,12 +149,6 @@ def pod_template_options(template: Any, task: str) -> dict[str, Any]:
             ignored.append(f"container {container.get('name')!r}")
             continue
         options["environment"] = {e["name"]: str(e.get("value", "")) for e in container.get("env", [])}
-        user = (container.get("securityContext") or container.get("security_context") or {}).get("runAsUser")
-        if user is not None:
-            options["user"] = str(user)
-    pod_user = (spec.get("securityContext") or spec.get("security_context") or {}).get("runAsUser")
-    if pod_user is not None and "user" not in options:
-        options["user"] = str(pod_user)
     if ignored:
         notice(f"task {task}: pod_template fields not honored by the docker runner: {', '.join(ignored)}")
     return options
@@ -225,7 +220,8 @@ class DockerRunner(Runner):
         settings = call.settings
         env = {**dict(settings.value("env_vars")), "PYTHONPATH": RUNTIME_DIR, "PYTHONUNBUFFERED": "1",
                "HOME": "/tmp", "FLYTE_NB_BLOB_ROOT": io.MOUNT, **env}
-        blobs = io.prepare_host_root(TASK_UID, TASK_GID)
+        blobs = io.prepare_host_root()
+        uid, gid = task_ids(settings)
         labels = {
             **KERNEL_LABELS, f"{LABEL}.kernel": KERNEL_ID,
             f"{LABEL}.interruptible": str(settings.value("interruptible")).lower(),
@@ -242,13 +238,13 @@ class DockerRunner(Runner):
             "labels": labels,
             "name": name,
             "network_mode": "none",
-            "user": pod.pop("user", f"{TASK_UID}:{TASK_GID}"),
+            "user": f"{uid}:{gid}",
             "cap_drop": ["ALL"],
             "security_opt": ["no-new-privileges"],
             "pids_limit": PIDS_LIMIT,
             "mounts": [Mount(target=mount[0], source=str(mount[1]), type="bind"),
                        Mount(target=io.MOUNT, source=str(blobs.resolve()), type="bind"), *self._mounts],
-            "tmpfs": {d: f"size=1m,mode=0700,uid={TASK_UID},gid={TASK_GID}" for d in secret_dirs},
+            "tmpfs": {d: f"size=1m,mode=0700,uid={uid},gid={gid}" for d in secret_dirs},
             "detach": True,
             **resource_options(settings.value("resources"), self.engine, call.task.name),
         }

@@ -31,7 +31,7 @@ from ..config.jsonable import to_jsonable
 from ..controller import Controller
 from ..errors import RunnerUnavailableError
 from .base import Call
-from .calls import TASK_GID, TASK_UID, calls_root, outcome, release_inputs, write_payload
+from .calls import calls_root, outcome, release_inputs, task_ids, write_payload
 
 if TYPE_CHECKING:
     from .docker import DockerRunner
@@ -71,8 +71,9 @@ class Worker:
 class Pool:
     """The workers of one key; acquire a slot, run a call on it, release it."""
 
-    def __init__(self, runner: "DockerRunner", key: str, policy: Any) -> None:
+    def __init__(self, runner: "DockerRunner", key: str, policy: Any, settings: Any) -> None:
         self.runner = runner
+        self.settings = settings  # of the call that made the pool: what is fixed per container is the same
         self.key = key
         self.policy = policy
         self.workers: list[Worker] = []
@@ -120,7 +121,7 @@ class Pool:
     def _folder(self, number: int) -> Path:
         folder = Path(tempfile.mkdtemp(prefix=f"worker-{self.key}-{number}-", dir=calls_root()))
         if os.getuid() == 0:
-            os.chown(folder, TASK_UID, TASK_GID)
+            os.chown(folder, *task_ids(self.settings))
         folder.chmod(0o700)
         return folder
 
@@ -165,7 +166,7 @@ class WorkerPools:
     def pool(self, call: Call) -> Pool:
         key = pool_key(call)
         if key not in self.pools:
-            self.pools[key] = Pool(self.runner, key, call.settings.value("reusable"))
+            self.pools[key] = Pool(self.runner, key, call.settings.value("reusable"), call.settings)
         if self._reaper is None or self._reaper.done():
             self._reaper = asyncio.get_running_loop().create_task(self._reap())
         return self.pools[key]
@@ -200,7 +201,7 @@ class WorkerPools:
         folder = Path(tempfile.mkdtemp(prefix=f"{call.run.id}-{number}-", dir=worker.folder))
         try:
             if os.getuid() == 0:
-                os.chown(folder, TASK_UID, TASK_GID)
+                os.chown(folder, *task_ids(call.settings))
             write_payload(folder, call)
             async with Controller(folder / "ctl.sock", call, secrets) as controller:
                 inside = f"{WORKER_DIR}/{folder.name}"
