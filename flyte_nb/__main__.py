@@ -1,4 +1,4 @@
-"""`python -m flyte_nb <command>`: docs (regenerate docs/parameters.md), gc (remove orphaned containers)."""
+"""`python -m flyte_nb <command>`: docs (regenerate docs/parameters.md and docs/runners.md), gc (remove orphaned containers)."""
 
 from __future__ import annotations
 
@@ -38,8 +38,12 @@ def main(argv: list[str] | None = None) -> int:
         from pathlib import Path
 
         from .config.docs import write
+        from .runners.support import render as render_runners
 
         print(f"wrote {write(Path(args.output))}")
+        runners = Path(args.output).with_name("runners.md")
+        runners.write_text(render_runners(), encoding="utf-8")
+        print(f"wrote {runners}")
     return 0
 
 

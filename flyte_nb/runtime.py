@@ -30,6 +30,7 @@ from . import cache as caching
 from .errors import InlineIOLimitError, RunnerUnavailableError, TaskOOMError, TaskTimeoutError
 from .registry import registry
 from .runners.base import Call, Runner
+from .runners.support import unenforced
 from .runs import Attempt, RunRecord, Status
 from .scheduler import Scheduler
 from .typecheck import check_inputs, check_output
@@ -282,6 +283,7 @@ class Runtime:
         """Run a call with its resolved settings: schedule, attempt, retry, time out, record."""
         settings = task.resolve()
         runner = self.runner()
+        unenforced(runner.name, task.name, settings)
         parent = CURRENT_CALL.get()
         run = RunRecord(task=task.name, settings=settings.to_json(), runner=runner.name,
                         parent=parent.run.id if parent else None)

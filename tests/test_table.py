@@ -66,3 +66,13 @@ def test_table_json_carries_rules_and_schemas_for_the_uis() -> None:
     assert "cpu" in str(resources["schema"])
     cache = next(r for r in rows if r["name"] == "cache")
     assert "override" in str(cache["schema"]) and "disable" in str(cache["schema"])
+
+
+def test_runner_support_covers_every_parameter_and_docs_are_generated() -> None:
+    from flyte_nb.runners.support import RUNNERS, SUPPORT
+    from flyte_nb.runners.support import render as render_runners
+
+    assert set(SUPPORT) == {p.name for p in PARAMETERS}
+    assert all(set(row) == set(RUNNERS) for row in SUPPORT.values())
+    path = Path(__file__).parent.parent / "docs" / "runners.md"
+    assert path.read_text(encoding="utf-8") == render_runners(), "run: python -m flyte_nb docs"

@@ -1,0 +1,114 @@
+"""How each runner honors each of the 21 parameters, as data.
+
+docs/runners.md is generated from this table (`python -m flyte_nb docs`, a test keeps it in
+sync), and the runtime reads it to say, once per task and parameter, when a call sets
+something its runner cannot enforce here: a limit that silently does nothing would be a lie.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..notices import notice
+
+RUNNERS = ("docker", "local", "inprocess")
+ENFORCED, PARTLY, NOT_HERE, METADATA = "enforced", "partly", "not here", "metadata"
+MARKS = {ENFORCED: "✅", PARTLY: "◐", NOT_HERE: "—", METADATA: "ℹ️"}
+
+
+@dataclass(frozen=True)
+class Support:
+    level: str
+    how: str
+
+
+def _row(docker: tuple[str, str], local: tuple[str, str], inprocess: tuple[str, str]) -> dict[str, Support]:
+    return {"docker": Support(*docker), "local": Support(*local), "inprocess": Support(*inprocess)}
+
+
+_SAME_EVERYWHERE = {
+    "name": (METADATA, "the task's identity: run records, cache keys, container labels"),
+    "short_name": (METADATA, "shown in run records and views"),
+    "depends_on": (METADATA, "checked as a graph (no cycles, no two environments of one name); export keeps it"),
+    "description": (METADATA, "shown in %flyte_envs, the panel and the sidebar; exported"),
+    "docs": (METADATA, "shown in %flyte_tasks, the panel and the sidebar; exported"),
+    "links": (METADATA, "kept on the task and exported; no local UI renders them"),
+    "triggers": (NOT_HERE, "schedules run on a Flyte cluster: validated and exported, never fired locally"),
+    "plugin_config": (NOT_HERE, "backend plugins (Spark, Ray, ...) exist on a cluster: validated and exported only"),
+    "cache": (ENFORCED, "the runtime's disk cache (flyte_nb/cache.py): auto/override/disable, version, "
+                        "ignored_inputs, salt, serialize, max_age"),
+    "retries": (ENFORCED, "the runtime re-runs failed attempts (exception, crash, OOM) with backoff"),
+    "report": (ENFORCED, "flyte_nb.report streams to the cell and is saved as one HTML file"),
+}
+
+SUPPORT: dict[str, dict[str, Support]] = {
+    **{name: _row(value, value, value) for name, value in _SAME_EVERYWHERE.items()},
+    "image": _row((ENFORCED, "built through docker-py into flyte-nb/<name>:<hash>, never pulled"),
+                  (NOT_HERE, "runs in the kernel's Python environment"),
+                  (NOT_HERE, "runs in the kernel's process")),
+    "resources": _row((ENFORCED, "cpu quota/shares, memory limit with swap off, shm; gpu needs an nvidia runtime "
+                                 "(clear error otherwise); disk where the storage driver can (else a notice)"),
+                      (PARTLY, "memory as an address-space rlimit (OOM reported); cpu, gpu, shm, disk not"),
+                      (NOT_HERE, "no isolation in the kernel's process")),
+    "env_vars": _row((ENFORCED, "the container's environment"), (ENFORCED, "a clean environment plus these"),
+                     (NOT_HERE, "the kernel's environment is shared")),
+    "secrets": _row((ENFORCED, "over the controller socket: env var or a file on a tmpfs; redacted; never in "
+                               "docker inspect"),
+                    (ENFORCED, "env var or a file in a private folder; redacted"),
+                    (NOT_HERE, "checked to exist, not injected")),
+    "pod_template": _row((PARTLY, "labels, annotations (as labels), primary container env, runAsUser/runAsGroup; "
+                                  "the rest named in a notice"),
+                         (NOT_HERE, "no pods, no containers"), (NOT_HERE, "no pods, no containers")),
+    "reusable": _row((ENFORCED, "warm worker containers: replicas, concurrency, idle_ttl; crash replacement"),
+                     (PARTLY, "the reuse rules hold; each call still gets its own process"),
+                     (PARTLY, "the reuse rules hold; calls run in the kernel")),
+    "max_inline_io_bytes": _row((ENFORCED, "inputs checked before the container starts, outputs in the container; "
+                                           "File/Dir/arrays/frames go through the blob store"),
+                                (ENFORCED, "as for docker"), (NOT_HERE, "nothing is pickled")),
+    "timeout": _row((ENFORCED, "max_runtime kills the container; max_queued_time fails a call waiting for capacity"),
+                    (ENFORCED, "max_runtime kills the process group; max_queued_time as for docker"),
+                    (PARTLY, "the call is abandoned at max_runtime; its thread cannot be killed")),
+    "interruptible": _row((PARTLY, "a label on the container (nothing preempts a laptop)"),
+                          (NOT_HERE, "nothing preempts a local process"), (NOT_HERE, "nothing preempts the kernel")),
+    "queue": _row((ENFORCED, "FIFO per queue, limits from flyte.init(queues=...), packed by cpu/memory requests; "
+                             "a label on the container"),
+                  (ENFORCED, "as for docker, without the label"), (ENFORCED, "as for docker, without the label")),
+}
+
+
+def unenforced(runner: str, task: str, settings: Any) -> None:
+    """One notice per task and parameter that the call sets but its runner cannot enforce here."""
+    for name, effective in settings.items():
+        support = SUPPORT[name][runner]
+        if support.level != NOT_HERE or not _is_set(name, effective.value):
+            continue
+        notice(f"task {task}: {name} is not enforced by the {runner} runner ({support.how})")
+
+
+def _is_set(name: str, value: Any) -> bool:
+    if name == "image":
+        return getattr(value, "layers", ()) != () or getattr(value, "base", "debian") != "debian"
+    if name in ("interruptible",):
+        return bool(value)
+    if name in ("max_inline_io_bytes", "timeout", "description", "docs", "links", "depends_on", "report"):
+        return False  # defaults everywhere, or metadata: nothing to warn about
+    return value not in (None, (), [], {}, "", False)
+
+
+def render() -> str:
+    """docs/runners.md."""
+    from ..config.parameters import PARAMETERS
+
+    lines = ["# How each runner honors each parameter", "",
+             "Generated from `flyte_nb/runners/support.py` by `python -m flyte_nb docs`; do not edit by hand.",
+             "✅ enforced, ◐ partly, — not enforced here (a call that sets it gets a one-line notice), "
+             "ℹ️ metadata (nothing to enforce).", "",
+             "| Parameter | docker | local | inprocess |", "|---|---|---|---|"]
+    for parameter in PARAMETERS:
+        cells = []
+        for runner in RUNNERS:
+            support = SUPPORT[parameter.name][runner]
+            cells.append(f"{MARKS[support.level]} {support.how}".replace("|", "\\|"))
+        lines.append(f"| `{parameter.name}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
