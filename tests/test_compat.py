@@ -96,6 +96,9 @@ def test_install_and_uninstall_give_flyte_back() -> None:
 
     assert imported is standin and compat.installed()
     assert imported.TaskEnvironment is flyte.TaskEnvironment and imported.report.log.aio
+    from flyte.io import Dir, File  # type: ignore[import-not-found]
+
+    assert File is flyte.io.File and Dir is flyte.io.Dir
     compat.uninstall()
     assert sys.modules.get("flyte") is before and not compat.installed()
 

@@ -17,7 +17,8 @@ import sys
 import types
 
 #: The module names the stand-in takes over, and what each one is.
-_NAMES = {"flyte": "flyte_nb.compat.sdk", "flyte.report": "flyte_nb.compat.report", "flyte.errors": "flyte_nb.errors"}
+_NAMES = {"flyte": "flyte_nb.compat.sdk", "flyte.report": "flyte_nb.compat.report", "flyte.errors": "flyte_nb.errors",
+          "flyte.io": "flyte_nb.io"}
 _saved: dict[str, types.ModuleType | None] = {}
 
 

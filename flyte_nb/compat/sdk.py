@@ -18,7 +18,7 @@ from .. import __version__ as _nb_version
 from .. import (  # noqa: F401 - re-exported as the flyte API
     GPU, TPU, Cache, ConfigError, Cron, Device, FixedRate, Image, Link, PodTemplate, Resources, RetryStrategy,
     ReusePolicy, Secret, TaskEnvironment, TaskError, TaskOOMError, TaskTemplate, TaskTimeoutError, Timeout, Trigger,
-    errors, registry, secrets,
+    errors, io, registry, secrets,
 )
 from . import report  # noqa: F401 - flyte.report, with .aio forms
 from ..runtime import run as _nb_run
