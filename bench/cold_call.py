@@ -79,13 +79,19 @@ class Breakdown:
             self.spans[name].append(seconds)
 
     def median(self, name: str) -> float:
-        values = sorted(self.spans.get(name, [0.0]))
-        return values[len(values) // 2] if len(values) % 2 else sum(values[len(values) // 2 - 1:][:2]) / 2
+        import statistics
+
+        return statistics.median(self.spans.get(name) or [0.0])
+
+    def mean(self, name: str) -> float:
+        import statistics
+
+        return statistics.fmean(self.spans.get(name) or [0.0])
 
     def markdown(self, untimed_median: float) -> str:
         import statistics
 
-        total = statistics.median(self.totals)
+        total = statistics.fmean(self.totals)
         order = [("runtime before the runner (bind, loop hop, registry, scheduler)", "pre"),
                  ("`prepare`: ensure_image + Python version check", "prepare"),
                  ("`write_payload` (cloudpickle of task and inputs)", "payload"),
@@ -97,17 +103,19 @@ class Breakdown:
                  ("docker-py `container.remove(force=True)`", "remove"),
                  ("controller close, outcome, result back to the caller", "post")]
         lines = [f"**Where a cold call's time goes** ({len(self.totals)} instrumented calls, median per step; "
-                 f"instrumented total {ms(total)} vs {ms(untimed_median)} untimed; steps are measured by "
-                 f"wrapping docker-py and runner functions from the outside):", "",
-                 "| step | median | share |", "|---|---|---|"]
+                 f"instrumented mean total {ms(total)} vs median {ms(untimed_median)} untimed; steps are measured by "
+                 f"wrapping docker-py and runner functions from the outside; shares are of the mean, which adds "
+                 f"up):", "", "| step | median | mean | share of mean |", "|---|---|---|---|"]
         covered = 0.0
         for label, key in order:
-            value = self.median(key)
+            value = self.mean(key)
             covered += value
-            lines.append(f"| {label} | {ms(value)} | {value / total:.0%} |")
-        lines.append(f"| (not covered by the steps above) | {ms(total - covered)} | {(total - covered) / total:.0%} |")
+            lines.append(f"| {label} | {ms(self.median(key))} | {ms(value)} | {value / total:.0%} |")
+        lines.append(f"| (not covered by the steps above) | | {ms(total - covered)} | {(total - covered) / total:.0%} |")
+        lines.append(f"| *of the streamer/reload step: `container.reload` alone* | {ms(self.median('reload'))} | "
+                     f"{ms(self.mean('reload'))} | |")
         lines.append(f"| *inside `wait`: the container process itself (engine StartedAt -> FinishedAt)* | "
-                     f"{ms(statistics.median(self.process))} | |")
+                     f"{ms(statistics.median(self.process))} | {ms(statistics.fmean(self.process))} | |")
         return "\n".join(lines)
 
 
@@ -206,6 +214,7 @@ def profile(noop: Any, calls: int) -> Breakdown:
         stack.enter_context(_wrapped(models.Container, "start", timed_sync("start")))
         stack.enter_context(_wrapped(models.Container, "wait", wait))
         stack.enter_context(_wrapped(models.Container, "remove", remove))
+        stack.enter_context(_wrapped(models.Container, "reload", timed_sync("reload")))
         noop()  # warm-up
         found.__init__()  # type: ignore[misc]
         for _ in range(calls):
@@ -252,14 +261,19 @@ def lifecycles(spec: dict[str, Any], repeats: int) -> dict[str, Any]:
             t2 = time.perf_counter()
             container.wait()
             t3 = time.perf_counter()
-            container.remove(force=True)
+            container.reload()
             t4 = time.perf_counter()
-            for key, value in (("create", t1 - t0), ("start", t2 - t1), ("wait", t3 - t2), ("remove", t4 - t3)):
+            state = container.attrs["State"]
+            container.remove(force=True)
+            t5 = time.perf_counter()
+            for key, value in (("create", t1 - t0), ("start", t2 - t1), ("wait", t3 - t2), ("reload", t4 - t3),
+                               ("remove", t5 - t4)):
                 spans[key].append(value)
+            spans["process"].append(_seconds(state["FinishedAt"]) - _seconds(state["StartedAt"]))
         return go
 
     plain = {"image": BASE_IMAGE, "command": ["python3", "-c", "pass"], "network_mode": "none", "detach": True}
-    imports = "import flyte_nb.shim, flyte_nb.runtime, flyte_nb.io"
+    imports = "import flyte_nb.shim"
     try:
         stats = interleave({
             "cli": lambda: sh(*RAW),
@@ -279,36 +293,55 @@ def lifecycle_markdown(found: dict[str, Any]) -> str:
     labels = {"cli": "CLI `docker run --rm --network none ... python3 -c pass`",
               "py_plain": "docker-py create/start/wait/remove, plain config (network none)",
               "py_flyte": "docker-py, flyte_nb's container config (mounts, user, cap_drop, labels...), `pass`",
-              "py_flyte_imports": "docker-py, flyte_nb's config, `python3 -c 'import flyte_nb.shim, "
-                                  "flyte_nb.runtime, flyte_nb.io'`"}
-    lines = ["**The container lifecycle alone** (interleaved, median ms; no flyte_nb runtime involved):", "",
-             "| lifecycle | total | create | start | wait | remove |", "|---|---|---|---|---|---|"]
+              "py_flyte_imports": "docker-py, flyte_nb's config, `python3 -c 'import flyte_nb.shim'`"}
+    lines = ["**The container lifecycle alone** (interleaved, median ms; no flyte_nb runtime involved; "
+             "docker-py total = create + start + wait + remove, the `reload` that reads the engine's timestamps "
+             "is shown apart; process = the container's own lifetime, engine StartedAt -> FinishedAt):", "",
+             "| lifecycle | total | create | start | wait | remove | (reload) | process |",
+             "|---|---|---|---|---|---|---|---|"]
     for key, label in labels.items():
         spans = phases.get(key, {})
         cells = [f"{statistics.median(spans[p]) * 1000:.1f}" if p in spans else "" for p in
-                 ("create", "start", "wait", "remove")]
-        lines.append(f"| {label} | {stats[key].median * 1000:.1f} | " + " | ".join(cells) + " |")
+                 ("create", "start", "wait", "remove", "reload", "process")]
+        total = stats[key].median - (statistics.median(spans["reload"]) if "reload" in spans else 0.0)
+        lines.append(f"| {label} | {total * 1000:.1f} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def bounds(stats: dict[str, Stats], breakdown: Breakdown, found: dict[str, Any]) -> str:
     import statistics
 
-    life = found["stats"]
     phases = found["phases"]
+
+    def med(side: str, phase: str) -> float:
+        return statistics.median(phases[side][phase])
+
+    def life(side: str) -> float:  # create + start + wait + remove
+        return sum(med(side, p) for p in ("create", "start", "wait", "remove"))
+
+    def amount(seconds: float) -> str:
+        return ms(seconds) if seconds > 0.002 else f"nothing measurable ({ms(seconds)}, noise)"
+
     gap = stats["flyte"].median - stats["raw"].median
-    config = life["py_flyte"].median - life["py_plain"].median
-    imports = life["py_flyte_imports"].median - life["py_flyte"].median
-    remove = statistics.median(phases["py_plain"]["remove"])
-    runtime_steps = sum(breakdown.median(k) for k in ("pre", "prepare", "payload", "controller", "after_wait", "post"))
+    config = life("py_flyte") - life("py_plain")
+    process = statistics.median(breakdown.process) - med("py_plain", "process")
+    imports = med("py_flyte_imports", "process") - med("py_flyte", "process")
+    steps = {"`prepare` (an image inspect per call)": breakdown.median("prepare"),
+             "waiting for the log streamer thread to end (`streamer.join`) after the container exited":
+                 breakdown.median("after_wait") - breakdown.median("reload"),
+             "`container.reload` after wait": breakdown.median("reload"),
+             "synchronous `remove(force=True)`": breakdown.median("remove"),
+             "runtime hop, payload, controller, outcome": sum(breakdown.median(k) for k in
+                                                              ("pre", "payload", "controller", "post"))}
     return (f"**What bounds it.** Missed by {stats['flyte'].median / stats['raw'].median / TARGET - 1:.0%} over the "
-            f"target ratio: the call takes {ms(gap)} more than raw `docker run` (median). Of that, measured "
-            f"separately: flyte_nb's container config (bind mounts of the call folder, blob store and "
-            f"runtime libraries, user, cap_drop, pids limit, labels) costs {ms(config)} per container "
-            f"lifecycle over a plain one; the shim's imports inside the container (flyte_nb, cloudpickle, "
-            f"pydantic) cost {ms(imports)}; a synchronous `remove(force=True)` costs {ms(remove)} that "
-            f"`docker run --rm` also pays but flyte_nb need not wait for; the runner's own Python steps "
-            f"(runtime hop, prepare, payload, controller, reload, outcome) add {ms(runtime_steps)}. "
-            f"The floor is the engine's create+start of a container (about {ms(life['py_plain'].median - remove)} "
-            f"for a plain one here): flyte_nb cannot go below raw `docker run` with a fresh container per call; "
-            f"warm workers (`reusable=`) are the answer for latency.")
+            f"target ratio: a call takes {ms(gap)} more than raw `docker run` (median). Measured apart: the "
+            f"container process of a flyte_nb call (the shim: imports, hello to the controller, unpickle, "
+            f"result) lives {ms(process)} longer than `python3 -c pass` (of which `import flyte_nb.shim` alone: "
+            f"{amount(imports)}); flyte_nb's container config (bind mounts, user, cap_drop, pids limit, labels) "
+            f"costs {amount(config)} per lifecycle over a plain one; the runner's own steps take "
+            + "; ".join(f"{k} {ms(v)}" for k, v in steps.items()) +
+            f". The floor is the engine: create + start of a plain container is "
+            f"{ms(med('py_plain', 'create') + med('py_plain', 'start'))} here, and the docker-py and CLI lifecycles "
+            f"cost the same ({ms(life('py_plain'))} vs {ms(found['stats']['cli'].median)}), so docker-py is not the "
+            f"problem. A fresh container per call cannot go below raw `docker run`; warm workers (`reusable=`) are "
+            f"the answer for latency.")
