@@ -356,6 +356,9 @@ def test_image_layers_build_once_and_run(client: Any) -> None:
     first = client.images.get(image.tag).id
     assert baked() == "yes"
     assert client.images.get(image.tag).id == first
+    client.images.remove(image.tag)  # removed behind the kernel's back: the next call builds it again
+    assert baked() == "yes"
+    assert client.images.get(image.tag).id
 
 
 def test_shm_shares_disk_pod_template_interruptible_and_queue_reach_the_container(
