@@ -93,6 +93,27 @@ def test_idle_workers_stop_after_idle_ttl(client: Any) -> None:
     assert ping() == 1 and len(workers(client)) == 1  # a new call starts a new one
 
 
+def test_a_burst_scales_up_then_back_down_to_min_replicas_after_scaledown_ttl(client: Any) -> None:
+    env = flyte.TaskEnvironment(name="burst_env", reusable=policy(replicas=(1, 2), idle_ttl=60, scaledown_ttl=1))
+
+    @env.task
+    async def nap() -> str:
+        import socket
+
+        await asyncio.sleep(1)
+        return socket.gethostname()
+
+    async def burst() -> list[str]:
+        return await asyncio.gather(nap(), nap())
+
+    assert len(set(asyncio.run(burst()))) == 2 and len(workers(client)) == 2
+    deadline = time.monotonic() + 10
+    while len(workers(client)) > 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.5)
+    assert len(workers(client)) == 1  # back to the minimum, not to zero (idle_ttl is 60 s)
+
+
 def test_a_crashed_worker_is_replaced_and_the_call_retried() -> None:
     env = flyte.TaskEnvironment(name="crash_env", reusable=policy())
 

@@ -4,7 +4,8 @@ A pool per key: the environment, its resolved image, resources, env vars, secret
 template, i.e. everything fixed at container creation (the spec forbids overriding those on
 a reusable task, so every call of the pool fits the same container). Workers start on demand,
 up to `replicas` (max), each taking `concurrency` calls at once over its unix socket; a worker
-idle for `idle_ttl` stops, and all stop at kernel shutdown (they carry the kernel's labels).
+idle for `idle_ttl` stops, workers above the minimum of `replicas=(min, max)` stop after
+`scaledown_ttl` idle, and all stop at kernel shutdown (they carry the kernel's labels).
 
 Faults: a worker that dies mid-call (crash, OOM) fails that call as a crash/OOM of its
 attempt, so the call's own retry policy decides; the dead worker leaves the pool and the next
@@ -151,8 +152,21 @@ class Pool:
             await asyncio.sleep(0.01)
 
     def idle(self, now: float) -> list[Worker]:
-        ttl = self.policy.idle_ttl.total_seconds()
-        return [w for w in self.workers if not w.dead and w.inflight == 0 and now - w.last_used >= ttl]
+        """Workers to stop: idle past idle_ttl; and, above the minimum replicas, idle past scaledown_ttl
+        (a burst scales the pool up, and it shrinks back to its minimum sooner than to zero)."""
+        idle = sorted((w for w in self.workers if not w.dead and w.inflight == 0), key=lambda w: w.last_used)
+        ttl, scaledown = self.policy.idle_ttl.total_seconds(), self.policy.scaledown_ttl.total_seconds()
+        extra = max(0, len([w for w in self.workers if not w.dead]) - self.policy.min_replicas)
+        stop = [w for w in idle if now - w.last_used >= ttl]
+        for worker in idle:
+            if extra <= 0:
+                break
+            if worker not in stop and now - worker.last_used >= scaledown:
+                stop.append(worker)
+                extra -= 1
+            elif worker in stop:
+                extra -= 1
+        return stop
 
 
 class WorkerPools:
