@@ -34,7 +34,7 @@ import threading
 from typing import Any, Callable
 
 from .config.errors import ConfigError
-from .config.jsonable import to_jsonable
+from .config.jsonable import to_code, to_jsonable
 from .config.parameters import LEVELS, PARAMETERS, BY_NAME, Level, table_json
 from .registry import registry
 
@@ -101,7 +101,8 @@ def entity(kind: str, name: str) -> dict[str, Any]:
                                   "disabled": cell_reason(parameter, level, task, resolution.reusable)}
         effective = resolution[parameter.name]
         rows.append({"parameter": parameter.name, "cells": cells,
-                     "effective": {"value": to_jsonable(effective.value), "level": effective.level.value}})
+                     "effective": {"value": to_jsonable(effective.value), "code": to_code(effective.value),
+                                   "level": effective.level.value}})
     code = task_code(task) if task is not None else "import flyte\n" + environment_code(env)
     return message("entity", kind=kind, name=name, reusable=resolution.reusable, rows=rows, code=code,
                    choices=CHOICES)

@@ -181,7 +181,7 @@ def test_select_sends_three_levels_effective_values_and_disabled_reasons(fronten
     assert entity["kind"] == "task" and entity["name"] == "side_env.work" and len(entity["rows"]) == 21
     retries = _row(entity, "retries")
     assert retries["cells"]["decorator"]["text"] == "2" and retries["cells"]["decorator"]["set"]
-    assert retries["effective"] == {"value": {"count": 2}, "level": "decorator"}
+    assert retries["effective"] == {"value": {"count": 2}, "code": "2", "level": "decorator"}
     assert "can be set at: @env.task decorator, task.override()" in retries["cells"]["environment"]["disabled"]
     assert retries["cells"]["override"]["disabled"] is None
     resources = _row(entity, "resources")
@@ -198,7 +198,7 @@ def test_override_edits_change_the_kernels_effective_value(frontend: Frontend) -
     result = frontend.comm_data(comm_id, "edit_result", reply_to=7)
     assert result["ok"] and result["error"] is None
     entity = frontend.comm_data(comm_id, "entity")
-    assert _row(entity, "retries")["effective"] == {"value": {"count": 5}, "level": "override"}
+    assert _row(entity, "retries")["effective"] == {"value": {"count": 5}, "code": "5", "level": "override"}
     frontend.send(comm_id, {"version": V, "type": "edit", "id": 8, "kind": "task", "name": "side_env.work",
                             "level": "override", "parameter": "resources",
                             "text": "flyte.Resources(cpu=2, memory='1Gi')"})

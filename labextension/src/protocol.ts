@@ -48,7 +48,7 @@ export interface ICell {
 export interface IRow {
   parameter: string;
   cells: Record<string, ICell>;
-  effective: { value: unknown; level: string };
+  effective: { value: unknown; code?: string; level: string };
 }
 
 export type EntityKind = 'environment' | 'task';

@@ -199,7 +199,7 @@ function SettingsForm(props: {
                   </td>
                 ))}
                 <td className="jp-flyte-nb-effective" data-effective={row.parameter}>
-                  <code>{showValue(row.effective.value)}</code>{' '}
+                  <code>{row.effective.code ?? showValue(row.effective.value)}</code>{' '}
                   <span className="jp-flyte-nb-level" data-level={row.effective.level}>
                     [{row.effective.level}]
                   </span>

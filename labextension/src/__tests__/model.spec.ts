@@ -103,7 +103,7 @@ describe('SidebarModel', () => {
     model.handle(kernel[4]);
     model.handle(kernel[5]);
     const retries = model.entity!.rows.find(r => r.parameter === 'retries')!;
-    expect(retries.effective).toEqual({ value: { count: 4 }, level: 'override' });
+    expect(retries.effective).toEqual({ value: { count: 4 }, code: '4', level: 'override' });
   });
 
   it('keeps runs newest first, appends logs, and signals a finished run once', () => {
