@@ -270,7 +270,12 @@ class Bridge:
             run = registry().run(name)
             self.broadcast(message("report", run=run.id, tabs=dict(run.report or {}), path=run.report_path))
 
-    def on_log(self, run: Any, line: str) -> None:
+    def on_log(self, run: Any, line: str) -> bool:
+        """Forward to the sidebars; False: the sidebar observes, it does not replace the cell's output."""
+        self._queue_log(run, line)
+        return False
+
+    def _queue_log(self, run: Any, line: str) -> None:
         with self._lock:
             self._logs.setdefault(run.id, []).append(line)
             if self._timer is None:

@@ -106,13 +106,16 @@ class CallView:
         elif kind == "report" and any(r.id == name for r in self.runs):
             self._in_cell(self._show_report, _find(name))
 
-    def on_log(self, run: RunRecord, line: str) -> None:
-        if run in self.runs:
-            prefix = f"[{run.id}] " if run is not self.root else ""
-            with self._lock:
-                self.logs.append(prefix + line)
-                del self.logs[:-MAX_LOG_LINES]
-            self.refresh()
+    def on_log(self, run: RunRecord, line: str) -> bool:
+        """Show a log line of this view's runs; True when it was one of them (so it is not printed)."""
+        if run not in self.runs:
+            return False
+        prefix = f"[{run.id}] " if run is not self.root else ""
+        with self._lock:
+            self.logs.append(prefix + line)
+            del self.logs[:-MAX_LOG_LINES]
+        self.refresh()
+        return True
 
     def close(self) -> None:
         self._unsubscribe()

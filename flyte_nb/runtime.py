@@ -44,7 +44,8 @@ CURRENT_CALL: contextvars.ContextVar[Call | None] = contextvars.ContextVar("flyt
 #: Inside a warm worker, the controller of the call this thread runs (a worker runs many calls).
 CALL_CONTROLLER: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("flyte_nb_controller",
                                                                                         default=None)
-LogListener = Callable[[RunRecord, str], None]
+#: Hears every log line of every run; returns True when it displayed the line (a cell's view of that run).
+LogListener = Callable[[RunRecord, str], bool]
 #: Distinguishes this kernel's run ids (r1, r2, ...) in file names shared with other kernels.
 RUN_PREFIX = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
 
@@ -418,9 +419,8 @@ class Runtime:
     def _sink(self, run: RunRecord, attempt: Attempt) -> Callable[[str], None]:
         def emit(line: str) -> None:
             attempt.logs.append(line)
-            for listener in list(self.log_listeners):
-                listener(run, line)
-            if not self.log_listeners and not self.quiet:
+            shown = [listener(run, line) for listener in list(self.log_listeners)]  # every listener hears it
+            if not any(shown) and not self.quiet:  # no cell view shows this run: print it
                 sys.stdout.write(line)
 
         return emit

@@ -110,3 +110,27 @@ def test_retries_in_subprocesses() -> None:
     with pytest.raises(flyte.errors.TaskCrashedError, match="exited with code 3"):
         crash()
     assert len(flyte.registry().runs[-1].attempts) == 2
+
+
+def test_logs_print_unless_a_view_shows_them(capfd: pytest.CaptureFixture[str]) -> None:
+    runtime().quiet = False
+    heard: list[str] = []
+    observer = lambda run, line: heard.append(line) or False  # noqa: E731 - like the sidebar: observes only
+    runtime().log_listeners.append(observer)
+    try:
+        env = flyte.TaskEnvironment(name="log_env")
+
+        @env.task
+        def talk(word: str) -> None:
+            print("said", word)
+
+        talk("one")
+        assert "said one" in capfd.readouterr().out and heard == ["said one\n"]
+        shows = lambda run, line: run.task == "log_env.talk"  # noqa: E731 - like a cell's view of this run
+        runtime().log_listeners.append(shows)
+        talk("two")
+        assert "said two" not in capfd.readouterr().out and heard[-1] == "said two\n"
+        runtime().log_listeners.remove(shows)
+    finally:
+        runtime().log_listeners.remove(observer)
+        runtime().quiet = True
