@@ -134,11 +134,18 @@ def test_a_crashed_worker_is_replaced_and_the_call_retried() -> None:
     @env.task
     def fragile_once() -> str:
         import os
+        import subprocess
+        import time
 
+        subprocess.run(["echo", "from a subprocess"], check=True)  # fd-level output, not Python's sys.stdout
+        time.sleep(0.5)
+        os.write(2, b"dying now\n")
+        time.sleep(0.5)
         os._exit(5)
 
-    with pytest.raises(flyte.errors.TaskCrashedError, match="exited with code 5"):
+    with pytest.raises(flyte.errors.TaskCrashedError, match=r"(?s)exited with code 5.*last output:.*dying now"):
         fragile_once()
+    assert "from a subprocess\n" in flyte.registry().runs[-1].logs  # one call in flight: its output is its log
 
 
 def test_concurrency_shares_a_worker_and_replicas_add_workers(client: Any) -> None:

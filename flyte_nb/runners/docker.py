@@ -352,21 +352,20 @@ class DockerRunner(Runner):
     def _stream(container: Any, call: Call, secrets: list[str], tail: list[str],
                 loop: asyncio.AbstractEventLoop) -> None:
         """Container output, line by line and redacted, to the call's log sink as it arrives."""
-        pending = b""
-        try:
-            for chunk in container.logs(stream=True, follow=True, stdout=True, stderr=True):
-                pending += chunk
-                *lines, pending = pending.split(b"\n")
-                for raw in lines:
-                    line = secret_store.redact(raw.decode("utf-8", "replace") + "\n", secrets)
-                    tail.append(line)
-                    loop.call_soon_threadsafe(call.emit, line)
-        except Exception:  # noqa: BLE001 - the container may vanish mid-stream (timeout, interrupt)
-            pass
-        if pending:
-            line = secret_store.redact(pending.decode("utf-8", "replace"), secrets)
+        def line_out(line: str) -> None:
             tail.append(line)
             loop.call_soon_threadsafe(call.emit, line)
+
+        _follow(container, secrets, line_out)
+
+    @staticmethod
+    def follow_output(container: Any, sink: Any, secrets: list[str]) -> threading.Thread:
+        """A daemon thread that hands a long-lived container's output lines (redacted) to sink(line, loop)."""
+        loop = asyncio.get_running_loop()
+        thread = threading.Thread(target=_follow, args=(container, secrets, lambda line: sink(line, loop)),
+                                  daemon=True)
+        thread.start()
+        return thread
 
     def _remove(self, container: Any) -> None:
         for _ in range(3):
@@ -377,6 +376,21 @@ class DockerRunner(Runner):
                 if "No such container" in str(error) or "is already in progress" in str(error):
                     return
                 time.sleep(0.2)
+
+
+def _follow(container: Any, secrets: list[str], line_out: Any) -> None:
+    """Follow a container's stdout/stderr until it stops: whole lines, secrets redacted."""
+    pending = b""
+    try:
+        for chunk in container.logs(stream=True, follow=True, stdout=True, stderr=True):
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for raw in lines:
+                line_out(secret_store.redact(raw.decode("utf-8", "replace") + "\n", secrets))
+    except Exception:  # noqa: BLE001 - the container may vanish mid-stream (timeout, interrupt, idle stop)
+        pass
+    if pending:
+        line_out(secret_store.redact(pending.decode("utf-8", "replace"), secrets))
 
 
 def gc(client: Any | None = None) -> list[str]:

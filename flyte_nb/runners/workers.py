@@ -63,6 +63,15 @@ class Worker:
     last_used: float = field(default_factory=time.monotonic)
     dead: bool = False
     ready: Any = None  # the task that starts its container; awaited by every call placed on it
+    calls: list[Call] = field(default_factory=list)  # in flight now
+    tail: list[str] = field(default_factory=list)  # the container's own output (redacted), last lines
+
+    def container_output(self, line: str, loop: asyncio.AbstractEventLoop) -> None:
+        """What the worker process writes to its file descriptors (a subprocess of a task, a crash):
+        kept for crash messages, and shown in the call's log when exactly one call is in flight."""
+        self.tail = [*self.tail[-49:], line]
+        if len(self.calls) == 1:
+            loop.call_soon_threadsafe(self.calls[0].emit, line)
 
     @property
     def socket(self) -> Path:
@@ -133,6 +142,7 @@ class Pool:
         try:
             worker.container = await asyncio.to_thread(self.runner.client.containers.create, **spec)
             await asyncio.to_thread(worker.container.start)
+            self.runner.follow_output(worker.container, worker.container_output, list(call.secret_values))
             await self._ready(worker, call)
         except BaseException:
             worker.dead = True
@@ -213,6 +223,7 @@ class WorkerPools:
         call.run.attempts[-1].container = worker.container.short_id
         call.status("running")
         folder = Path(tempfile.mkdtemp(prefix=f"{call.run.id}-{number}-", dir=worker.folder))
+        worker.calls.append(call)
         try:
             if os.getuid() == 0:
                 os.chown(folder, *task_ids(call.settings))
@@ -230,12 +241,13 @@ class WorkerPools:
             resources = call.settings.value("resources")
             return outcome(folder, call, number, exit_code=exit_code, oom=oom,
                            where=f"warm worker {worker.number}, container {worker.container.short_id}",
-                           secrets=call.secret_values, log_tail="",
+                           secrets=call.secret_values, log_tail="".join(worker.tail[-20:]) if not done else "",
                            memory_limit=resources.memory_limit_text if resources is not None else None)
         except asyncio.CancelledError:
             worker.dead = True  # timeout or interrupt: the call's thread cannot be stopped, its container can
             raise
         finally:
+            worker.calls.remove(call)
             release_inputs(folder)
             shutil.rmtree(folder, ignore_errors=True)
             await asyncio.shield(pool.release(worker))
