@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import dataclasses
+import enum
 import hashlib
 import inspect
 import json
@@ -120,8 +121,23 @@ def _canonical(value: Any, digest: "hashlib._Hash") -> None:
             _canonical(item, digest)
     elif hasattr(value, "cache_digest"):
         digest.update(f"{type(value).__qualname__}:{value.cache_digest()}".encode())
+    elif isinstance(value, enum.Enum):
+        digest.update(f"enum:{_type_name(value)}.{value.name}".encode())
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # By fields, not by pickle: a notebook class pickles by value with a per-kernel id.
+        digest.update(f"dataclass:{_type_name(value)}".encode())
+        for item in dataclasses.fields(value):
+            digest.update(item.name.encode() + b"=")
+            _canonical(getattr(value, item.name), digest)
+    elif hasattr(type(value), "model_fields") and hasattr(value, "model_dump"):  # a pydantic model
+        digest.update(f"model:{_type_name(value)}".encode())
+        _canonical(value.model_dump(), digest)
     else:
         digest.update(cloudpickle.dumps(value, protocol=5))
+
+
+def _type_name(value: Any) -> str:
+    return f"{type(value).__module__}.{type(value).__qualname__}"
 
 
 # ---- the store ---------------------------------------------------------------------------------
@@ -146,7 +162,31 @@ def read(task: str, key: str, max_age: float | None = None) -> Any:
         return MISS
     if max_age is not None and time.time() - header["created"] > max_age:
         return MISS
-    return cloudpickle.loads(body)
+    try:
+        value = cloudpickle.loads(body)
+    except Exception as error:  # noqa: BLE001 - e.g. the class of the output was renamed since
+        notice(f"cache: the entry of task {task} at {path} cannot be loaded any more ({type(error).__name__}: "
+               f"{error}); removed, recomputing")
+        path.unlink(missing_ok=True)
+        return MISS
+    missing = _missing_blobs(value)
+    if missing:
+        notice(f"cache: the entry of task {task} refers to {missing} which no longer exists; recomputing")
+        return MISS
+    return value
+
+
+def _missing_blobs(value: Any, depth: int = 0) -> str | None:
+    """A File or Dir in the output whose data is gone from the blob store (a hit must not return it)."""
+    from .io import Dir, File
+
+    if isinstance(value, (File, Dir)):
+        return None if value.exists_sync() else repr(value)
+    if depth < 4 and isinstance(value, (builtins.list, tuple, set, frozenset)):
+        return next((m for m in (_missing_blobs(v, depth + 1) for v in value) if m), None)
+    if depth < 4 and isinstance(value, dict):
+        return next((m for m in (_missing_blobs(v, depth + 1) for v in value.values()) if m), None)
+    return None
 
 
 def write(task: str, key: str, value: Any, *, run: str | None, secrets: list[str]) -> Path | None:
@@ -162,14 +202,22 @@ def write(task: str, key: str, value: Any, *, run: str | None, secrets: list[str
     header = {"task": task, "key": key, "created": time.time(), "size": len(body),
               "sha256": hashlib.sha256(body).hexdigest(), "output_type": type(value).__qualname__, "run": run}
     path = _path(task, key)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    except OSError as error:
+        notice(f"cache: the output of task {task} was not cached: {error}")
+        return None
     try:
         with os.fdopen(fd, "wb") as file:
             file.write(MAGIC + json.dumps(header).encode() + b"\n" + body)
             file.flush()
             os.fsync(file.fileno())
         os.replace(tmp, path)
+    except OSError as error:  # a full disk must not fail a call that succeeded
+        Path(tmp).unlink(missing_ok=True)
+        notice(f"cache: the output of task {task} was not cached: {error}")
+        return None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -4,24 +4,29 @@ Flyte's default cache version is a hash of the function body. In a notebook the 
 enough: a task calls helpers defined in other cells, reads constants, builds on classes. So
 the version follows the names the function's code reads from its globals and closure,
 recursively through user code (notebook cells and the user's own modules), and folds in:
-the source of functions, classes and tasks it reaches, the repr of plain values (numbers,
-strings, small containers), and the name and version of imported packages. Editing a helper
+the source of functions, classes (with their bases and properties) and tasks it reaches,
+decorated helpers by the function they wrap, a digest of the content of the values it reads
+(plain data, containers, dataclasses, arrays...), and the name and version of imported
+packages. Editing a helper
 in another cell, or changing a constant it reads, changes the version; re-running an
 unchanged cell does not.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import sys
 import sysconfig
 import types
+import uuid
 from typing import Any
 
-#: Values whose repr is their identity; containers of them are folded in up to this many items.
 PLAIN = (type(None), bool, int, float, complex, str, bytes)
-MAX_ITEMS = 1000
+#: Globals bigger than this are not hashed on every call (an array, a frame): they count by identity.
+MAX_HASHED_BYTES = 16 * 2**20
+KERNEL_NONCE = uuid.uuid4().hex[:12]
 
 
 def is_user_module(name: str | None) -> bool:
@@ -83,17 +88,24 @@ class _Walker:
             self.feed("module", name, value.__name__, str(getattr(value, "__version__", "")))
             if is_user_module(value.__name__) and value.__name__ != "__main__":
                 self.feed(_source(value))
-        elif isinstance(value, (types.FunctionType, types.MethodType)):
-            if is_user_module(getattr(value, "__module__", None)):
-                self.function(value)
+        elif isinstance(value, functools.partial):
+            self.feed("partial", name, _content(value.args), _content(value.keywords))
+            self.value(f"{name}.func", value.func)
+        elif isinstance(value, (types.FunctionType, types.MethodType)) or hasattr(value, "__wrapped__"):
+            # A decorated helper (functools.lru_cache, wraps) counts by the function it wraps.
+            inner = inspect.unwrap(getattr(value, "__func__", value))
+            if is_user_module(getattr(inner, "__module__", None)) and hasattr(inner, "__code__"):
+                self.feed("callable", name, type(value).__qualname__)
+                self.function(inner)
             else:
-                self.feed("import", name, f"{getattr(value, '__module__', '')}.{value.__qualname__}")
+                self.feed("import", name, f"{getattr(inner, '__module__', '')}.{getattr(inner, '__qualname__', '')}")
         elif isinstance(value, type):
             self.klass(name, value)
         else:
-            self.feed("value", name, _plain_repr(value))
+            self.feed("value", name, _content(value))
 
     def klass(self, name: str, cls: type) -> None:
+        """A user class by its members' code, its bases' too (a changed base method changes it)."""
         if not is_user_module(cls.__module__):
             self.feed("import", name, f"{cls.__module__}.{cls.__qualname__}")
             return
@@ -101,13 +113,22 @@ class _Walker:
             return
         self.seen.add(id(cls))
         self.feed("class", name, cls.__qualname__)
+        for base in cls.__mro__[1:]:
+            if is_user_module(base.__module__):
+                self.klass(base.__qualname__, base)
+            else:
+                self.feed("base", f"{base.__module__}.{base.__qualname__}")
         for attr, member in sorted(vars(cls).items()):
             if isinstance(member, (staticmethod, classmethod)):
                 member = member.__func__
-            if isinstance(member, types.FunctionType):
-                self.function(member)
+            if isinstance(member, property):
+                for accessor in (member.fget, member.fset, member.fdel):
+                    if accessor is not None:
+                        self.value(f"{attr}.accessor", accessor)
+            elif isinstance(member, types.FunctionType) or hasattr(member, "__wrapped__"):
+                self.value(attr, member)
             elif not attr.startswith("__"):
-                self.feed(attr, _plain_repr(member))
+                self.feed(attr, _content(member))
 
 
 def _source(obj: Any) -> str:
@@ -130,18 +151,34 @@ def _global_names(code: types.CodeType) -> set[str]:
     return names
 
 
-def _plain_repr(value: Any, depth: int = 0) -> str:
-    """repr of plain values and small containers of them; only the type of anything else.
+def _content(value: Any) -> str:
+    """What a value the code reads contributes: a digest of its content (canonical for plain data,
+    dataclasses, enums and models; by pickle otherwise). Too big to hash on every call, or not
+    picklable: its identity in this kernel, so a cache entry is reused only while it lives."""
+    from .cache import value_digest
 
-    A live object's repr usually holds an address that changes every kernel, which would
-    invalidate the cache for nothing; its type is what the code depends on.
-    """
-    if isinstance(value, PLAIN):
-        return repr(value)
-    if depth < 3 and isinstance(value, (list, tuple, set, frozenset)) and len(value) <= MAX_ITEMS:
-        items = [_plain_repr(v, depth + 1) for v in value]
-        return f"{type(value).__name__}({', '.join(sorted(items) if isinstance(value, (set, frozenset)) else items)})"
-    if depth < 3 and isinstance(value, dict) and len(value) <= MAX_ITEMS:
-        items = sorted(f"{_plain_repr(k, depth + 1)}: {_plain_repr(v, depth + 1)}" for k, v in value.items())
-        return "{" + ", ".join(items) + "}"
-    return f"<{type(value).__module__}.{type(value).__qualname__}>"
+    size = _size_hint(value)
+    if size is not None and size > MAX_HASHED_BYTES:
+        return _identity(value, f"{size:,} bytes, not hashed")
+    try:
+        return value_digest(value)
+    except Exception:  # noqa: BLE001 - a lock, a socket, a generator
+        return _identity(value, "not picklable")
+
+
+def _size_hint(value: Any) -> int | None:
+    """Bytes of an array or a data frame, cheaply; None when there is no cheap answer."""
+    nbytes = getattr(value, "nbytes", None)
+    if isinstance(nbytes, int):
+        return nbytes
+    usage = getattr(value, "memory_usage", None)
+    if callable(usage) and hasattr(value, "columns"):
+        try:
+            return int(usage(deep=False).sum())
+        except Exception:  # noqa: BLE001
+            return None
+    return None
+
+
+def _identity(value: Any, why: str) -> str:
+    return f"<{type(value).__module__}.{type(value).__qualname__} ({why}) id {id(value)} in kernel {KERNEL_NONCE}>"

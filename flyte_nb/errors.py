@@ -33,6 +33,11 @@ class TaskCrashedError(TaskError):
     """The task's process died without a result (signal, os._exit, segfault)."""
 
 
+class TaskShippingError(TaskError):
+    """The task's function or inputs could not travel to its container (not picklable here, or not
+    loadable there: a package missing from the image). Not retried: it would fail again."""
+
+
 class RunnerUnavailableError(RuntimeError):
     """The requested runner cannot work here (e.g. no Docker engine answers)."""
 

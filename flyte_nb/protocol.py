@@ -3,6 +3,8 @@ over a unix socket (tasks keep network "none"; the socket is the only way out)."
 
 from __future__ import annotations
 
+import contextvars
+import os
 import socket
 import struct
 from typing import TYPE_CHECKING, Any
@@ -14,6 +16,17 @@ if TYPE_CHECKING:
 
 HEADER = struct.Struct("!Q")
 VERSION = 1
+#: Inside a warm worker: the controller (socket path, token) of the call this context runs;
+#: a worker runs many calls, concurrently, so it cannot be the process environment.
+CALL_CONTROLLER: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("flyte_nb_controller",
+                                                                                        default=None)
+
+
+def current_controller() -> tuple[str, str] | None:
+    """Where task calls and report flushes of the running task go: the call's (warm worker), else the
+    process's (a cold container's or local subprocess's env, set by the runner); None in a kernel."""
+    controller, token = os.environ.get("FLYTE_NB_CONTROLLER"), os.environ.get("FLYTE_NB_TOKEN")
+    return CALL_CONTROLLER.get() or ((controller, token) if controller and token else None)
 
 
 def dumps(message: Any) -> bytes:

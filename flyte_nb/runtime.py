@@ -27,7 +27,7 @@ import warnings
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from . import cache as caching
-from .errors import InlineIOLimitError, RunnerUnavailableError, TaskOOMError, TaskTimeoutError
+from .errors import InlineIOLimitError, RunnerUnavailableError, TaskOOMError, TaskShippingError, TaskTimeoutError
 from .registry import registry
 from .runners.base import Call, Runner
 from .runners.support import unenforced
@@ -41,9 +41,6 @@ if TYPE_CHECKING:
 RUNNERS = ("auto", "docker", "local", "inprocess")
 #: The call being executed in this context (nested calls record it as their parent).
 CURRENT_CALL: contextvars.ContextVar[Call | None] = contextvars.ContextVar("flyte_nb_call", default=None)
-#: Inside a warm worker, the controller of the call this thread runs (a worker runs many calls).
-CALL_CONTROLLER: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("flyte_nb_controller",
-                                                                                        default=None)
 #: Hears every log line of every run; returns True when it displayed the line (a cell's view of that run).
 LogListener = Callable[[RunRecord, str], bool]
 #: Distinguishes this kernel's run ids (r1, r2, ...) in file names shared with other kernels.
@@ -94,9 +91,6 @@ class Runtime:
         self.queue_limits: dict[str, int] = {}
         self.scheduler: Scheduler | None = None
         self.log_listeners: list[LogListener] = []
-        # Inside a task's container (or local subprocess) the shim's env names the kernel's controller.
-        controller, token = os.environ.get("FLYTE_NB_CONTROLLER"), os.environ.get("FLYTE_NB_TOKEN")
-        self._attached: tuple[str, str] | None = (controller, token) if controller and token else None
         self._inflight: set[concurrent.futures.Future[Any]] = set()
         self._sigint_handler: Any = None
         self.views: bool | None = None  # live notebook views: None = whenever running in a Jupyter kernel
@@ -151,17 +145,12 @@ class Runtime:
                 thread.start()
             return self._loop
 
-    def attach_controller(self, path: str, token: str, *, this_context: bool = False) -> None:
-        """Inside a task: send task calls to the kernel's controller (the shim: for the process;
-        a warm worker: for the context of the call it runs, as several calls share the process)."""
-        if this_context:
-            CALL_CONTROLLER.set((path, token))
-        else:
-            self._attached = (path, token)
-
     @property
     def _controller(self) -> tuple[str, str] | None:
-        return CALL_CONTROLLER.get() or self._attached
+        """Inside a task: the kernel's controller, which runs the task calls this task makes."""
+        from .protocol import current_controller
+
+        return current_controller()
 
     # ---- entry points -----------------------------------------------------------------------
     def view(self, task: "TaskTemplate | None" = None) -> Any:
@@ -364,15 +353,7 @@ class Runtime:
             call.emit = self._sink(run, attempt)
             self._set(run, Status.RUNNING if number == 1 else Status.RETRYING)
             try:
-                coro = runner.attempt(call, number)
-                result = await (asyncio.wait_for(coro, max_runtime) if max_runtime else coro)
-            except asyncio.TimeoutError:
-                self._end(attempt, Status.TIMED_OUT, f"ran past timeout={max_runtime:g}s")
-                raise TaskTimeoutError(
-                    f"task {task.name} attempt {number}/{total} timed out after timeout={max_runtime:g}s "
-                    f"(max_runtime); its {'container' if runner.name == 'docker' else 'process'} was stopped",
-                    task.name, number, attempt.container,
-                ) from None
+                finished, result = await _within(runner.attempt(call, number), max_runtime)
             except asyncio.CancelledError:
                 self._end(attempt, Status.CANCELLED, "cancelled")
                 raise
@@ -385,6 +366,12 @@ class Runtime:
                 continue
             finally:
                 await scheduler.release(call.reservation)
+            if not finished:  # the deadline passed: the attempt was stopped (a timeout is not retried)
+                self._end(attempt, Status.TIMED_OUT, f"ran past timeout={max_runtime:g}s")
+                raise TaskTimeoutError(
+                    f"task {task.name} attempt {number}/{total} timed out after timeout={max_runtime:g}s "
+                    f"(max_runtime); its {'container' if runner.name == 'docker' else 'process'} was stopped",
+                    task.name, number, attempt.container)
             self._end(attempt, Status.SUCCEEDED)
             run.output = _short(result)
             self._set(run, Status.SUCCEEDED)
@@ -441,12 +428,35 @@ class Runtime:
         registry().notify("run", run.id)
 
 
+async def _within(attempt: Awaitable[Any], seconds: float | None) -> tuple[bool, Any]:
+    """(True, result) when the attempt ends in time, (False, None) when it was stopped at the deadline.
+
+    Not asyncio.wait_for: a TimeoutError the task itself raises (an HTTP read timeout, say) is
+    the task's failure, to retry like any other, not Flyte's `timeout` running out.
+    """
+    if seconds is None:
+        return True, await attempt
+    running = asyncio.ensure_future(attempt)
+    try:
+        done, _ = await asyncio.wait({running}, timeout=seconds)
+    except asyncio.CancelledError:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)  # its container is removed before we go on
+        raise
+    if not done:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        return False, None
+    return True, running.result()
+
+
 def _retryable(error: BaseException) -> bool:
     """Task failures, crashes and OOMs are retried; configuration and setup errors are not."""
     from .config.errors import ConfigError
     from .secrets import SecretNotFoundError
 
-    return not isinstance(error, (ConfigError, SecretNotFoundError, RunnerUnavailableError, InlineIOLimitError))
+    return not isinstance(error, (ConfigError, SecretNotFoundError, RunnerUnavailableError, InlineIOLimitError,
+                                  TaskShippingError))
 
 
 def _backoff(retries: Any, number: int) -> float:

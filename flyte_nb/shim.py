@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -18,30 +19,46 @@ import cloudpickle
 from . import protocol
 from .remote import pack_error
 
+_SECRETS_LOCK = threading.Lock()
+
+
 def install_secrets(secrets: list[tuple[Any, str]]) -> None:
-    """mount -> a file <mount>/<key> (on the tmpfs the runner mounted); otherwise an env var."""
+    """mount -> a file <mount>/<key> (on the tmpfs the runner mounted); otherwise an env var.
+
+    A warm worker installs them again for every call, possibly for several calls at once:
+    an unchanged file is left alone, a changed one is replaced atomically (never missing).
+    """
     root = os.environ.get("FLYTE_NB_SECRETS_ROOT")  # the local runner: a private folder stands in for "/"
-    for secret, value in secrets:
-        if secret.mount is not None:
-            folder = Path(root, str(secret.mount).lstrip("/")) if root else Path(secret.mount)
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / secret.key
-            path.unlink(missing_ok=True)  # a warm worker installs them again for every call
-            path.write_text(value, encoding="utf-8")
-            path.chmod(0o400)
-        if secret.as_env_var or secret.mount is None:
-            os.environ[secret.env_var] = value
+    with _SECRETS_LOCK:
+        for secret, value in secrets:
+            if secret.mount is not None:
+                folder = Path(root, str(secret.mount).lstrip("/")) if root else Path(secret.mount)
+                folder.mkdir(parents=True, exist_ok=True)
+                path = folder / secret.key
+                try:
+                    unchanged = path.read_text(encoding="utf-8") == value
+                except OSError:
+                    unchanged = False
+                if not unchanged:
+                    tmp = folder / f".{secret.key}.{os.getpid()}.{threading.get_ident()}"
+                    tmp.write_text(value, encoding="utf-8")
+                    tmp.chmod(0o400)
+                    os.replace(tmp, path)
+            if secret.as_env_var or secret.mount is None:
+                os.environ[secret.env_var] = value
 
 
 def run_call(call_dir: Path) -> dict[str, Any]:
     try:
         payload = cloudpickle.loads((call_dir / "call.pkl").read_bytes())
-    except Exception as error:  # noqa: BLE001 - e.g. a module the task uses is not in the image
-        return {"ok": False, "error": pack_error(ImportError(
-            f"the task could not be loaded in its container: {type(error).__name__}: {error} "
+        func, name = payload["func"], payload["name"]
+        args, kwargs = cloudpickle.loads(payload["inputs"])
+    except Exception as error:  # noqa: BLE001 - e.g. a module the task or its inputs need is not in the image
+        from .errors import TaskShippingError
+
+        return {"ok": False, "error": pack_error(TaskShippingError(
+            f"the task or its inputs could not be loaded in its container: {type(error).__name__}: {error} "
             f"(is the package installed in the environment's image? Image.with_pip_packages(...))"))}
-    func, name = payload["func"], payload["name"]
-    args, kwargs = cloudpickle.loads(payload["inputs"])
     if payload.get("report"):
         from . import report
 
@@ -59,13 +76,19 @@ def run_call(call_dir: Path) -> dict[str, Any]:
         if payload.get("report"):
             from . import report
 
-            report.flush()  # the final state of the report reaches the kernel before the result
+            try:
+                report.flush()  # the final state of the report reaches the kernel before the result
+            except OSError as error:
+                print(f"flyte_nb: the report's last flush did not reach the kernel: {error}", file=sys.stderr)
     return {"ok": True, "value": value, "limit": payload["max_inline_io_bytes"], "task": name}
 
 
 def send_report(tabs: dict[str, str]) -> None:
-    protocol.request(os.environ["FLYTE_NB_CONTROLLER"],
-                     {"op": "report", "token": os.environ["FLYTE_NB_TOKEN"], "tabs": tabs})
+    controller = protocol.current_controller()
+    if controller is None:
+        raise OSError("no flyte_nb controller to send the report to")
+    path, token = controller
+    protocol.request(path, {"op": "report", "token": token, "tabs": tabs})
 
 
 def write_result(call_dir: Path, result: dict[str, Any]) -> None:

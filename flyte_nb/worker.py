@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import protocol
+from .remote import pack_error
 from .shim import install_secrets, run_call, write_result
 
 #: Where the running call's output goes (a per-connection sender), in that call's context.
@@ -70,17 +71,28 @@ class _CallStream:
 
 
 def serve_call(conn: socket.socket) -> None:
-    """One call: {"op": "run", "dir", "controller", "token"} in; log frames, then {"done": True} out."""
+    """One call: {"op": "run", "dir", "controller", "token", "secrets"} in; log frames, then {"done": True}.
+
+    Whatever goes wrong inside the call becomes its error result: only a broken connection
+    (the kernel gave up on the call) ends a call without "done", so a failing call never
+    takes the worker, and the other calls on it, down.
+    """
     sender = _Sender(conn)
     try:
         request = _receive(conn)
-        _SINK.set(sender)
-        call_dir = Path(request["dir"])
+    except OSError:
+        conn.close()
+        return
+    _SINK.set(sender)
+    protocol.CALL_CONTROLLER.set((request["controller"], request["token"]))
+    call_dir = Path(request["dir"])
+    try:
         install_secrets(request["secrets"])
-        from .runtime import runtime
-
-        runtime().attach_controller(request["controller"], request["token"], this_context=True)
-        write_result(call_dir, run_call(call_dir))
+        result = run_call(call_dir)
+    except Exception as error:  # noqa: BLE001 - becomes the call's error, the worker lives on
+        result = {"ok": False, "error": pack_error(error)}
+    try:
+        write_result(call_dir, result)
         sender.send({"done": True})
     except OSError:
         pass  # the kernel went away mid-call

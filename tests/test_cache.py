@@ -222,3 +222,92 @@ def test_cache_works_with_every_runner(tmp_path: Path, monkeypatch: pytest.Monke
         flyte.cache.clear()
         assert plus(1) == 2 and plus(1) == 2
         assert [r.status for r in runs_of("cache_runners.plus")][-2:] == [Status.SUCCEEDED, Status.CACHED]
+
+
+VERSION_EDITS = [  # (setup, task body, edit): the edit must change the task's code version
+    ("class Base:\n    def f(self):\n        return 1\nclass C(Base):\n    pass\n", "return C().f()",
+     "class Base:\n    def f(self):\n        return 2\nclass C(Base):\n    pass\n"),
+    ("class C:\n    @property\n    def p(self):\n        return 1\n", "return C().p",
+     "class C:\n    @property\n    def p(self):\n        return 2\n"),
+    ("import functools\n@functools.lru_cache\ndef g():\n    return 1\n", "return g()",
+     "import functools\n@functools.lru_cache\ndef g():\n    return 2\n"),
+    ("import functools\ndef g(k):\n    return k\nh = functools.partial(g, k=2)\n", "return h()",
+     "h = functools.partial(g, k=3)\n"),
+    ("CFG = {'model': {'opt': {'sched': {'lr': 0.1}}}}\n", "return CFG['model']['opt']['sched']['lr']",
+     "CFG = {'model': {'opt': {'sched': {'lr': 0.5}}}}\n"),
+    ("import dataclasses\n@dataclasses.dataclass\nclass Conf:\n    lr: float\nCONF = Conf(0.1)\n", "return CONF.lr",
+     "CONF = Conf(0.9)\n"),
+    ("BIG = list(range(1001))\n", "return sum(BIG)", "BIG = list(range(1002))\n"),
+    ("import numpy\nARR = numpy.zeros(10)\n", "return float(ARR.sum())", "ARR = numpy.ones(10)\n"),
+    ("K = 1\n", "return K", "K = 2\n"),
+]
+
+
+@pytest.mark.parametrize("setup, body, edit", VERSION_EDITS, ids=[
+    "base-class", "property", "lru_cache", "partial", "deep-dict", "dataclass", "long-list", "array", "constant"])
+def test_what_the_code_reads_is_in_its_version(setup: str, body: str, edit: str) -> None:
+    shell = InteractiveShell.instance()
+    namespace_before = set(shell.user_ns)
+    try:
+        cell(shell, "import flyte_nb as flyte\nenv = flyte.TaskEnvironment(name='version_env')")
+        cell(shell, setup)
+        cell(shell, f"@env.task(cache='auto')\ndef reader() -> object:\n    {body}\n")
+        before = code_version(shell.user_ns["reader"].func)
+        cell(shell, setup)  # the same cells again: the same version
+        cell(shell, f"@env.task(cache='auto')\ndef reader() -> object:\n    {body}\n")
+        assert code_version(shell.user_ns["reader"].func) == before
+        cell(shell, edit)
+        assert code_version(shell.user_ns["reader"].func) != before
+    finally:
+        for name in set(shell.user_ns) - namespace_before:
+            shell.user_ns.pop(name, None)
+
+
+def test_input_digests_are_the_same_in_every_kernel() -> None:
+    import subprocess
+    import sys
+
+    code = ("import dataclasses, enum\nfrom flyte_nb.cache import value_digest\n"
+            "@dataclasses.dataclass\nclass Point:\n    x: int\n    y: int\n"
+            "class Color(enum.Enum):\n    RED = 1\n"
+            "print(value_digest(Point(1, 2)), value_digest(Color.RED), value_digest({'a': {1, 2}}))")
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+            for _ in range(2)}
+    assert len(runs) == 1 and len(runs.pop().split()) == 3
+
+
+def test_unloadable_entries_and_failed_writes_never_fail_a_call(tmp_path: Path, capsys: Any) -> None:
+    import hashlib
+    import json
+
+    path = cache.write("t.x", "k1", 1, run=None, secrets=[])
+    assert path is not None
+    header, _, _ = path.read_bytes()[len(cache.MAGIC):].partition(b"\n")
+    body = b"cmodule_renamed_since\nThing\n)\x81."  # an intact entry whose output's class is gone
+    meta = json.loads(header)
+    meta.update(sha256=hashlib.sha256(body).hexdigest(), size=len(body))
+    path.write_bytes(cache.MAGIC + json.dumps(meta).encode() + b"\n" + body)
+    assert cache.read("t.x", "k1") is cache.MISS and not path.exists()
+    assert "cannot be loaded any more" in capsys.readouterr().err
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache folder should be")
+    import os
+
+    os.environ["FLYTE_NB_CACHE_DIR"] = str(blocked)
+    assert cache.write("t.x", "k2", 1, run=None, secrets=[]) is None
+    assert "was not cached" in capsys.readouterr().err
+
+
+def test_a_hit_whose_file_is_gone_recomputes(ip: Any) -> None:
+    cell(ip, """
+@env.task(cache="auto")
+def make(n: int) -> flyte.io.File:
+    out = flyte.io.File.new_remote("n.txt")
+    with out.open("w") as f:
+        f.write(str(n))
+    return out
+""")
+    first = cell(ip, "make(3)")
+    Path(first.path).unlink()
+    second = cell(ip, "make(3)")
+    assert Path(second.path).read_text() == "3" and runs_of("cache_env.make")[-1].status is Status.SUCCEEDED

@@ -411,3 +411,49 @@ def test_shm_shares_disk_pod_template_interruptible_and_queue_reach_the_containe
     else:
         assert host["StorageOpt"] == {"size": "1Gi"}
     assert "pod_template fields not honored by the docker runner: nodeSelector" in err
+
+
+def test_a_timeout_error_raised_by_the_task_is_its_failure_not_the_deadline() -> None:
+    e = make_env(name="own_timeout_env")
+
+    @e.task(retries=1)
+    def flaky_http() -> str:
+        raise TimeoutError("read timed out")
+
+    @e.task(retries=1, timeout=600)
+    def flaky_http_with_deadline() -> str:
+        raise TimeoutError("read timed out")
+
+    for task in (flaky_http, flaky_http_with_deadline):
+        with pytest.raises(TimeoutError, match="read timed out") as caught:
+            task()
+        assert not isinstance(caught.value, flyte.TaskTimeoutError)
+        assert len(flyte.registry().runs[-1].attempts) == 2  # retried like any failure
+
+
+def test_what_cannot_travel_fails_once_with_a_clear_error(client: Any) -> None:
+    import threading as _threading
+
+    lock = _threading.Lock()
+    e = make_env(name="ship_env")
+
+    @e.task(retries=2)
+    def locked() -> bool:
+        with lock:
+            return True
+
+    with pytest.raises(flyte.errors.TaskShippingError, match="cannot be pickled to travel.*lock"):
+        locked()
+    assert len(flyte.registry().runs[-1].attempts) == 1
+
+    import numpy
+
+    @e.task(retries=2)
+    def total(values: Any) -> float:
+        return float(values.sum())
+
+    with pytest.raises(flyte.errors.TaskShippingError, match="No module named 'numpy'.*with_pip_packages"):
+        total(numpy.ones(100_000))  # by reference through the store; the default image has no numpy
+    assert len(flyte.registry().runs[-1].attempts) == 1
+    pickled = Path(flyte.io.host_root()) / "pickled"
+    assert list(pickled.iterdir()) == []  # the input's blob went with the call

@@ -206,6 +206,7 @@ def test_a_timeout_on_a_warm_worker_stops_it(client: Any) -> None:
         time.sleep(seconds)
         return seconds
 
+    assert slow(0.01) == 0.01  # the worker is up: the 2 s below are the call's, not the container start's
     with pytest.raises(flyte.TaskTimeoutError):
         slow(30)
     deadline = time.monotonic() + 10
@@ -250,3 +251,46 @@ def test_kernel_exit_removes_warm_workers(client: Any, tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     kernel = out.stdout.split()[-1]
     assert client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={kernel}"}) == []
+
+
+def test_idle_ttl_is_the_environments_a_busy_pool_keeps_its_replicas(client: Any) -> None:
+    env = flyte.TaskEnvironment(name="busy_env", reusable=policy(replicas=2, idle_ttl=2))
+
+    @env.task
+    async def nap(seconds: float) -> str:
+        import socket
+
+        await asyncio.sleep(seconds)
+        return socket.gethostname()
+
+    async def burst() -> list[str]:
+        return await asyncio.gather(nap(0.5), nap(0.5))
+
+    assert len(set(asyncio.run(burst()))) == 2
+    for _ in range(6):  # busy for ~4 s, past idle_ttl, with one call at a time
+        assert asyncio.run(nap(0)) and len(workers(client)) == 2
+        time.sleep(0.6)
+
+
+def test_reports_and_concurrent_mounted_secrets_on_warm_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLYTE_NB_SECRET_RACE_KEY", "race-value")
+    env = flyte.TaskEnvironment(name="race_env", reusable=policy(replicas=1, concurrency=4),
+                                secrets=flyte.Secret("RACE_KEY", mount="/etc/race"))
+
+    @env.task(report=True)
+    async def use(i: int) -> str:
+        import asyncio
+
+        from flyte_nb import report
+
+        report.log(f"<p>call {i}</p>", do_flush=True)
+        await asyncio.sleep(0.05)
+        return open("/etc/race/RACE_KEY").read()
+
+    async def many() -> list[str]:
+        return await asyncio.gather(*(use(i) for i in range(12)))
+
+    assert asyncio.run(many()) == ["race-value"] * 12
+    runs = [run for run in flyte.registry().runs if run.task == "race_env.use"]
+    assert all(len(run.attempts) == 1 for run in runs)  # no crash, no retry
+    assert all(run.report and f"call " in run.report["main"] for run in runs)

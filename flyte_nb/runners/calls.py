@@ -18,7 +18,7 @@ from typing import Any, Iterator
 import cloudpickle
 
 from ..codeversion import is_user_module
-from ..errors import InlineIOLimitError, TaskCrashedError, TaskOOMError
+from ..errors import InlineIOLimitError, TaskCrashedError, TaskOOMError, TaskShippingError
 from ..remote import unpack_error
 from ..secrets import redact
 from .base import Call
@@ -97,19 +97,26 @@ def write_payload(folder: Path, call: Call) -> list[str]:
     _ship_by_value(call.task.func)
     io.prepare_host_root()
     args, kwargs = call.arguments.args, call.arguments.kwargs
-    inputs, keys = io.dumps((args, kwargs), owned=False)
-    limit = call.settings.value("max_inline_io_bytes")
-    if (args or kwargs) and len(inputs) > limit:
-        io.remove(keys)
-        raise InlineIOLimitError.of(call.task.name, "inputs", len(inputs), limit)
-    # The function, not the TaskTemplate: unpickling a template would load the configuration
-    # models (pydantic) in every container; a function that calls other tasks still brings them.
-    payload = {"func": call.task.func, "name": call.task.name, "is_async": call.task.is_async, "inputs": inputs,
-               "report": bool(call.settings.value("report")), "max_inline_io_bytes": limit}
-    (folder / "call.pkl").write_bytes(cloudpickle.dumps(payload))
+    keys = _INPUT_KEYS.setdefault(folder, [])  # registered first: removed with the folder whatever happens
+    try:
+        inputs, written = io.dumps((args, kwargs), owned=False)
+        keys.extend(written)
+        limit = call.settings.value("max_inline_io_bytes")
+        if (args or kwargs) and len(inputs) > limit:
+            raise InlineIOLimitError.of(call.task.name, "inputs", len(inputs), limit)
+        # The function, not the TaskTemplate: unpickling a template would load the configuration
+        # models (pydantic) in every container; a function that calls other tasks still brings them.
+        payload = {"func": call.task.func, "name": call.task.name, "is_async": call.task.is_async,
+                   "inputs": inputs, "report": bool(call.settings.value("report")), "max_inline_io_bytes": limit}
+        blob = cloudpickle.dumps(payload)
+    except InlineIOLimitError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a lock, a socket, a generator: nothing that travels
+        raise TaskShippingError(f"task {call.task.name}: its function or inputs cannot be pickled to travel to "
+                                f"the task: {type(error).__name__}: {error}", call.task.name) from None
+    (folder / "call.pkl").write_bytes(blob)
     if os.getuid() == 0:
         os.chown(folder / "call.pkl", *task_ids(call.settings))
-    _INPUT_KEYS[folder] = keys
     return keys
 
 

@@ -209,11 +209,25 @@ class DockerRunner(Runner):
         import docker.errors
 
         try:
-            return await asyncio.to_thread(self.client.containers.create, **spec)
+            return await self._create_or_remove(spec)
         except docker.errors.ImageNotFound:
             self._ready.pop(call.settings.value("image").digest, None)
             spec = {**spec, "image": await self.prepare(call)}
-            return await asyncio.to_thread(self.client.containers.create, **spec)
+            return await self._create_or_remove(spec)
+
+    async def _create_or_remove(self, spec: dict[str, Any]) -> Any:
+        """Create; when the call is cancelled meanwhile (timeout, interrupt), the engine still creates
+        the container, so wait for it and remove it instead of leaving it behind."""
+        creating = asyncio.ensure_future(asyncio.to_thread(self.client.containers.create, **spec))
+        try:
+            return await asyncio.shield(creating)
+        except asyncio.CancelledError:
+            try:
+                container = await creating
+            except Exception:  # noqa: BLE001 - it was never created
+                raise asyncio.CancelledError from None
+            await asyncio.to_thread(self._remove, container)
+            raise
 
     def spec(self, call: Call, number: int, ref: str, folder: Path, token: str) -> dict[str, Any]:
         """A cold container for one attempt: the shim runs the call in /flyte/call and exits."""

@@ -4,8 +4,9 @@ A pool per key: the environment, its resolved image, resources, env vars, secret
 template, i.e. everything fixed at container creation (the spec forbids overriding those on
 a reusable task, so every call of the pool fits the same container). Workers start on demand,
 up to `replicas` (max), each taking `concurrency` calls at once over its unix socket; a worker
-idle for `idle_ttl` stops, workers above the minimum of `replicas=(min, max)` stop after
-`scaledown_ttl` idle, and all stop at kernel shutdown (they carry the kernel's labels).
+idle past `scaledown_ttl` stops while the pool is above the minimum of `replicas=(min, max)`,
+all stop when the whole environment has been idle for `idle_ttl` (Flyte's meaning: idle_ttl is
+the environment's, scaledown_ttl a replica's), and at kernel shutdown (they carry its labels).
 
 Faults: a worker that dies mid-call (crash, OOM) fails that call as a crash/OOM of its
 attempt, so the call's own retry policy decides; the dead worker leaves the pool and the next
@@ -31,6 +32,7 @@ from .. import secrets as secret_store
 from ..config.jsonable import to_jsonable
 from ..controller import Controller
 from ..errors import RunnerUnavailableError
+from ..notices import notice
 from .base import Call
 from .calls import calls_root, outcome, release_inputs, task_ids, write_payload
 
@@ -162,21 +164,19 @@ class Pool:
             await asyncio.sleep(0.01)
 
     def idle(self, now: float) -> list[Worker]:
-        """Workers to stop: idle past idle_ttl; and, above the minimum replicas, idle past scaledown_ttl
-        (a burst scales the pool up, and it shrinks back to its minimum sooner than to zero)."""
-        idle = sorted((w for w in self.workers if not w.dead and w.inflight == 0), key=lambda w: w.last_used)
-        ttl, scaledown = self.policy.idle_ttl.total_seconds(), self.policy.scaledown_ttl.total_seconds()
-        extra = max(0, len([w for w in self.workers if not w.dead]) - self.policy.min_replicas)
-        stop = [w for w in idle if now - w.last_used >= ttl]
-        for worker in idle:
-            if extra <= 0:
-                break
-            if worker not in stop and now - worker.last_used >= scaledown:
-                stop.append(worker)
-                extra -= 1
-            elif worker in stop:
-                extra -= 1
-        return stop
+        """Workers to stop. idle_ttl is the environment's: when no call has used any worker for that
+        long, all stop. scaledown_ttl is a replica's: above the minimum of `replicas`, a worker idle
+        that long stops (a burst scales the pool up; it shrinks back to its minimum sooner)."""
+        live = [w for w in self.workers if not w.dead]
+        if not live:
+            return []
+        if all(w.inflight == 0 for w in live) and now - max(w.last_used for w in live) >= \
+                self.policy.idle_ttl.total_seconds():
+            return live
+        extra = len(live) - self.policy.min_replicas
+        idle = sorted((w for w in live if w.inflight == 0), key=lambda w: w.last_used)
+        scaledown = self.policy.scaledown_ttl.total_seconds()
+        return [w for w in idle if now - w.last_used >= scaledown][:max(0, extra)]
 
 
 class WorkerPools:
@@ -196,17 +196,20 @@ class WorkerPools:
         return self.pools[key]
 
     async def _reap(self) -> None:
-        while any(pool.workers for pool in self.pools.values()):
+        while any(pool.workers for pool in list(self.pools.values())):
             await asyncio.sleep(0.5)
             now = time.monotonic()
-            for pool in self.pools.values():
+            for pool in list(self.pools.values()):  # a call may add a pool while this one awaits
                 async with pool.changed:
                     idle = pool.idle(now)
                     for worker in idle:
                         worker.dead = True
                         pool.workers.remove(worker)
                 for worker in idle:
-                    await asyncio.to_thread(self.runner.discard_worker, worker)
+                    try:
+                        await asyncio.to_thread(self.runner.discard_worker, worker)
+                    except Exception as error:  # noqa: BLE001 - the reaper must outlive one failed removal
+                        notice(f"could not stop warm worker {worker.number} of pool {pool.key}: {error}")
 
     def warm_image(self, call: Call) -> str | None:
         """The image reference of the call's pool when it has a live worker (the warm path skips the build check)."""
