@@ -19,7 +19,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from .config.errors import ConfigError
-from .config.jsonable import to_jsonable
+from .config.jsonable import to_code
 from .config.parameters import LEVELS, PARAMETERS, Level
 from .config.validate import validate_settings
 from .registry import registry
@@ -208,7 +208,7 @@ class FlyteMagics(Magics):
         rows = []
         for name, env in registry().environments.items():
             resolution = env.resolve()
-            shown = [f"{k}={_short(to_jsonable(e.value))}" for k, e in resolution.items()
+            shown = [f"{k}={_short(to_code(e.value))}" for k, e in resolution.items()
                      if e.level is Level.ENVIRONMENT and k != "name"]
             rows.append([name, "\n".join(shown), ", ".join(env.tasks)])
         return Table(["environment", "settings", "tasks"], rows, title="flyte_nb environments")
@@ -219,7 +219,7 @@ class FlyteMagics(Magics):
         rows = []
         for name, task in registry().tasks.items():
             resolution = task.resolve()
-            shown = [f"{k}={_short(to_jsonable(e.value))} [{e.level.value}]" for k, e in resolution.items()
+            shown = [f"{k}={_short(to_code(e.value))} [{e.level.value}]" for k, e in resolution.items()
                      if e.level is not Level.DEFAULT and k != "name"]
             rows.append([name, "async" if task.is_async else "sync", "\n".join(shown)])
         return Table(["task", "kind", "effective settings [level]"], rows, title="flyte_nb tasks")

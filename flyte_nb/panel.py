@@ -16,7 +16,7 @@ from typing import Any, Callable
 import ipywidgets as widgets
 
 from .config.errors import ConfigError
-from .config.jsonable import to_jsonable
+from .config.jsonable import to_code
 from .config.parameters import LEVELS, PARAMETERS, Level, Parameter
 from .edits import CHOICES, UNSET, apply, cell_reason, editor_text, level_settings, parse
 from .registry import registry
@@ -134,7 +134,7 @@ class SettingsPanel:
                         editor.placeholder = "—" if why else "unset"
                 effective = resolution[parameter.name]
                 self.effective[parameter.name].value = (
-                    f"<code>{html.escape(_short(to_jsonable(effective.value)))}</code> "
+                    f"<code>{html.escape(_short(to_code(effective.value)))}</code> "
                     f"<small>[{effective.level.value}]</small>")
         finally:
             self._updating = False

@@ -203,7 +203,7 @@ def test_kernel_is_the_venv_python_and_the_magic_registers_a_task(kernel: Kernel
     assert not done.of("error", "execute_result")
     tasks = kernel.ok("%flyte_tasks").result
     row = next(line for line in tasks.splitlines() if line.startswith("e2e_env.my_task"))
-    assert "async" in row and "report=True [decorator]" in row and "retries={'count': 1} [decorator]" in row
+    assert "async" in row and "report=True [decorator]" in row and "retries=1 [decorator]" in row
     assert kernel.value("[type(my_task).__name__, my_task.name, my_task.resolve().value('retries').count]") == \
         ["TaskTemplate", "e2e_env.my_task", 1]
 
@@ -263,12 +263,12 @@ def test_panel_edit_from_the_frontend_changes_the_next_call(kernel: Kernel) -> N
     assert kernel.widget("flyte-nb-editor-retries-environment", opened)[1]["disabled"] is True
     effective_id, effective = kernel.widget("flyte-nb-effective-retries", opened)
     error_id, _ = kernel.widget("flyte-nb-error-retries", opened)
-    assert html.unescape(effective["value"]) == "<code>{'count': 1}</code> <small>[decorator]</small>"
+    assert html.unescape(effective["value"]) == "<code>1</code> <small>[decorator]</small>"
 
     # The user types 2 in the override cell of retries.
     edited = kernel.edit_widget(editor_id, "2")
     assert any(m["content"]["comm_id"] == effective_id for m in edited.of("comm_msg")), edited.describe()
-    assert html.unescape(kernel.models[effective_id]["value"]) == "<code>{'count': 2}</code> <small>[override]</small>"
+    assert html.unescape(kernel.models[effective_id]["value"]) == "<code>2</code> <small>[override]</small>"
     assert kernel.models[error_id]["value"] == ""
     assert kernel.value("[my_task.resolve().value('retries').count, my_task.resolve()['retries'].level.value]") == \
         [2, "override"]
@@ -276,7 +276,7 @@ def test_panel_edit_from_the_frontend_changes_the_next_call(kernel: Kernel) -> N
     # An invalid edit shows the error on the row and changes nothing.
     kernel.edit_widget(editor_id, "-1")
     assert "retries=-1 is invalid" in html.unescape(kernel.models[error_id]["value"])
-    assert html.unescape(kernel.models[effective_id]["value"]) == "<code>{'count': 2}</code> <small>[override]</small>"
+    assert html.unescape(kernel.models[effective_id]["value"]) == "<code>2</code> <small>[override]</small>"
     assert kernel.value("my_task.resolve().value('retries').count") == 2
 
     # The next call runs with the panel's setting: 1 + 2 attempts allowed.
@@ -290,7 +290,7 @@ def test_panel_edit_from_the_frontend_changes_the_next_call(kernel: Kernel) -> N
     # Clearing the cell goes back to the decorator's value (and leaves the kernel as it was).
     kernel.edit_widget(editor_id, "")
     assert kernel.models[error_id]["value"] == ""
-    assert html.unescape(kernel.models[effective_id]["value"]) == "<code>{'count': 1}</code> <small>[decorator]</small>"
+    assert html.unescape(kernel.models[effective_id]["value"]) == "<code>1</code> <small>[decorator]</small>"
     assert kernel.value("[my_task.resolve().value('retries').count, dict(flyte.registry().session_overrides("
                         "'e2e_env.my_task'))]") == [1, {}]
 
