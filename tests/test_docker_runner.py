@@ -457,3 +457,25 @@ def test_what_cannot_travel_fails_once_with_a_clear_error(client: Any) -> None:
     assert len(flyte.registry().runs[-1].attempts) == 1
     pickled = Path(flyte.io.host_root()) / "pickled"
     assert list(pickled.iterdir()) == []  # the input's blob went with the call
+
+
+def test_a_task_silent_for_longer_than_the_api_timeout_keeps_its_logs() -> None:
+    runner = runtime().runner()
+    e = make_env(name="silent_env")
+
+    @e.task
+    def quiet_then_talk() -> int:
+        import time
+
+        print("before", flush=True)
+        time.sleep(4)
+        print("after the silence", flush=True)
+        return 1
+
+    patient = runner.client
+    runner.client = docker.from_env(timeout=2)  # the engine API's read timeout, shorter than the silence
+    try:
+        assert quiet_then_talk() == 1
+    finally:
+        runner.client = patient
+    assert flyte.registry().runs[-1].logs == "before\nafter the silence\n"

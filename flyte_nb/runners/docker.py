@@ -335,12 +335,15 @@ class DockerRunner(Runner):
                            secrets=list(secrets.values()), log_tail=tail, memory_limit=limit)
 
     async def _run(self, container: Any, call: Call, secrets: list[str], folder: Path) -> tuple[int, bool, str]:
-        await asyncio.to_thread(container.start)
-        call.status("running")
+        # Attached before start, like `docker run`: the stream ends with the process, so nothing is
+        # lost at the start and there is no wait for the engine to close a followed log at the end.
+        output = await asyncio.to_thread(container.attach, stdout=True, stderr=True, stream=True, logs=True)
         tail: list[str] = []
-        streamer = threading.Thread(target=self._stream, args=(container, call, secrets, tail,
+        streamer = threading.Thread(target=self._stream, args=(output, call, secrets, tail,
                                                                asyncio.get_running_loop()), daemon=True)
         streamer.start()
+        await asyncio.to_thread(container.start)
+        call.status("running")
         status = await asyncio.to_thread(self._wait, container)
         await asyncio.to_thread(streamer.join, 10)
         if (folder / "result.pkl").exists():  # finished: no need to ask how it ended (OOM, crash)
@@ -363,21 +366,21 @@ class DockerRunner(Runner):
                     raise
 
     @staticmethod
-    def _stream(container: Any, call: Call, secrets: list[str], tail: list[str],
+    def _stream(output: Any, call: Call, secrets: list[str], tail: list[str],
                 loop: asyncio.AbstractEventLoop) -> None:
         """Container output, line by line and redacted, to the call's log sink as it arrives."""
         def line_out(line: str) -> None:
             tail.append(line)
             loop.call_soon_threadsafe(call.emit, line)
 
-        _follow(container, secrets, line_out)
+        _follow(output, secrets, line_out)
 
     @staticmethod
     def follow_output(container: Any, sink: Any, secrets: list[str]) -> threading.Thread:
         """A daemon thread that hands a long-lived container's output lines (redacted) to sink(line, loop)."""
         loop = asyncio.get_running_loop()
-        thread = threading.Thread(target=_follow, args=(container, secrets, lambda line: sink(line, loop)),
-                                  daemon=True)
+        output = container.logs(stream=True, follow=True, stdout=True, stderr=True)
+        thread = threading.Thread(target=_follow, args=(output, secrets, lambda line: sink(line, loop)), daemon=True)
         thread.start()
         return thread
 
@@ -392,11 +395,11 @@ class DockerRunner(Runner):
                 time.sleep(0.2)
 
 
-def _follow(container: Any, secrets: list[str], line_out: Any) -> None:
-    """Follow a container's stdout/stderr until it stops: whole lines, secrets redacted."""
+def _follow(output: Any, secrets: list[str], line_out: Any) -> None:
+    """A container's output stream (attach or followed logs) until it ends: whole lines, secrets redacted."""
     pending = b""
     try:
-        for chunk in container.logs(stream=True, follow=True, stdout=True, stderr=True):
+        for chunk in output:
             pending += chunk
             *lines, pending = pending.split(b"\n")
             for raw in lines:
