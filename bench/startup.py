@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 
 from .common import Result, Row, Stats, interleave, sh
 
@@ -124,8 +122,8 @@ def import_profile() -> str:
             continue
         rows.append((int(cumulative), name))
     top = sorted((r for r in rows if not r[1].startswith("IPython")), reverse=True)[:10]
-    lines = [f"**What `%load_ext flyte_nb` imports** (`python -X importtime`, one run, so noisy; imports after "
-             f"IPython's own; cumulative, nested modules overlap):", "",
+    lines = ["**What `%load_ext flyte_nb` imports** (`python -X importtime`, one run, so noisy; imports after "
+             "IPython's own; cumulative, nested modules overlap):", "",
              "| module | cumulative ms |", "|---|---|"]
     lines += [f"| `{name.strip()}` | {c / 1000:.1f} |" for c, name in top]
     return "\n".join(lines)

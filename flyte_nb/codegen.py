@@ -63,6 +63,6 @@ def task_code(task: "TaskTemplate", prefix: str = "flyte.") -> str:
         f"{keyword} {task.func.__name__}{signature}:",
         "    ...",
         "",
-        f"# call with the settings in effect now:",
+        "# call with the settings in effect now:",
         f"{'await ' if task.is_async else ''}{override_code(task, prefix)}(...)",
     ]).lstrip("\n")

@@ -20,7 +20,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 
 from .config.errors import ConfigError
 from .config.jsonable import to_code
-from .config.parameters import LEVELS, PARAMETERS, Level
+from .config.parameters import PARAMETERS, Level
 from .config.validate import validate_settings
 from .registry import registry
 from .table import Table

@@ -197,7 +197,7 @@ class Runtime:
 
     def submit(self, coro: Awaitable[Any]) -> concurrent.futures.Future[Any]:
         """Run on the runtime loop; tracked so a kernel interrupt can cancel it."""
-        self._install_sigint()
+        self.arm_interrupt()
         finished = threading.Event()
 
         async def tracked() -> Any:
@@ -227,10 +227,10 @@ class Runtime:
             self.cancel(future)
             raise
 
-    def _install_sigint(self) -> None:
+    def arm_interrupt(self) -> None:
         """A kernel interrupt (SIGINT) cancels in-flight calls, then does what the handler it wraps did.
 
-        Checked at every call and every cell (magics.arm_interrupt): ipykernel puts its own
+        Called at every call and, after %load_ext, every cell (magics.arm_interrupt): ipykernel puts its own
         handler back after each cell, so "installed once" is not enough; when the current
         handler is not ours, wrap the current one again (never ours inside ours).
         """
@@ -253,8 +253,6 @@ class Runtime:
             self._sigint_handler = on_sigint
         except ValueError:
             pass
-
-    arm_interrupt = _install_sigint
 
     def _remote(self, task: "TaskTemplate", bound: inspect.BoundArguments) -> Any:
         from . import protocol

@@ -11,7 +11,6 @@ import flyte_nb as flyte
 from flyte_nb.config.errors import show
 from flyte_nb.config.parameters import BY_NAME, Level
 
-from .helpers import set_at
 
 _cron = flyte.Cron("0 * * * *")
 

@@ -6,7 +6,6 @@ tests (a helper edited in another cell) exercise the same path a user does.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any, Iterator
 

@@ -293,4 +293,4 @@ def test_reports_and_concurrent_mounted_secrets_on_warm_workers(monkeypatch: pyt
     assert asyncio.run(many()) == ["race-value"] * 12
     runs = [run for run in flyte.registry().runs if run.task == "race_env.use"]
     assert all(len(run.attempts) == 1 for run in runs)  # no crash, no retry
-    assert all(run.report and f"call " in run.report["main"] for run in runs)
+    assert all(run.report and "call " in run.report["main"] for run in runs)

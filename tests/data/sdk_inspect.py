@@ -9,7 +9,6 @@ Only the SDK's own objects are read here; nothing of flyte_nb is imported.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import importlib
 import inspect
