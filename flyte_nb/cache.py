@@ -25,7 +25,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 import cloudpickle
 
@@ -242,30 +242,35 @@ def _load(path: Path) -> tuple[dict[str, Any], bytes]:
     return header, body
 
 
+def _entry_paths(task: str | None) -> Iterator[Path]:
+    """The entry files of one task, or of all."""
+    base = root()
+    folders = [base / _safe(task)] if task else (sorted(base.iterdir()) if base.is_dir() else [])
+    for folder in folders:
+        if folder.is_dir():
+            yield from folder.glob("*.entry")
+
+
 def list(task: str | None = None) -> "list[Entry]":  # noqa: A001 - flyte.cache.list(), like the SDK's verbs
     """The entries on disk (newest first), optionally of one task."""
     entries = []
-    folders = [root() / _safe(task)] if task else (sorted(root().iterdir()) if root().is_dir() else [])
-    for folder in folders:
-        for path in folder.glob("*.entry") if folder.is_dir() else ():
-            try:
-                header, _ = _load(path)
-            except (OSError, CorruptEntryError):
-                continue
-            entries.append(Entry(task=header["task"], key=header["key"], created=header["created"],
-                                 size=header["size"], output_type=header["output_type"], run=header.get("run"),
-                                 path=str(path)))
+    for path in _entry_paths(task):
+        try:
+            header, _ = _load(path)
+        except (OSError, CorruptEntryError):
+            continue
+        entries.append(Entry(task=header["task"], key=header["key"], created=header["created"],
+                             size=header["size"], output_type=header["output_type"], run=header.get("run"),
+                             path=str(path)))
     return sorted(entries, key=lambda e: e.created, reverse=True)
 
 
 def clear(task: str | None = None) -> int:
     """Remove the entries (of one task, or all); returns how many."""
     removed = 0
-    folders = [root() / _safe(task)] if task else (sorted(root().iterdir()) if root().is_dir() else [])
-    for folder in folders:
-        for path in folder.glob("*.entry") if folder.is_dir() else ():
-            path.unlink(missing_ok=True)
-            removed += 1
+    for path in _entry_paths(task):
+        path.unlink(missing_ok=True)
+        removed += 1
     return removed
 
 

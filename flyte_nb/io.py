@@ -19,7 +19,7 @@ import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import IO, Any, AsyncIterator, Iterator
+from typing import IO, Any, AsyncIterator, Iterator, TypeVar
 
 from .paths import data_dir
 
@@ -87,12 +87,63 @@ class _Opened:
         self.__exit__(*exc)
 
 
-class File:
-    """A file in the blob store; pickles as its key, so only the reference crosses a call."""
+class _Stored:
+    """What File and Dir share: a key into the store, resolved to a path where the code runs
+    (the kernel's folder, or the container's mount), and pickled as that key alone."""
 
     def __init__(self, key: str, name: str | None = None) -> None:
         self.key = key
         self.name = name or Path(key).name
+
+    @classmethod
+    def from_local_sync(cls: type[_S], local_path: str | os.PathLike[str]) -> _S:
+        raise NotImplementedError
+
+    @classmethod
+    async def from_local(cls: type[_S], local_path: str | os.PathLike[str]) -> _S:
+        import asyncio
+
+        return await asyncio.to_thread(cls.from_local_sync, local_path)
+
+    @property
+    def path(self) -> str:
+        return str(root() / self.key)
+
+    def __fspath__(self) -> str:
+        return self.path
+
+    def exists_sync(self) -> bool:
+        raise NotImplementedError
+
+    async def exists(self) -> bool:
+        return self.exists_sync()
+
+    def download_sync(self, local_path: str | os.PathLike[str] | None = None) -> str:
+        raise NotImplementedError
+
+    async def download(self, local_path: str | os.PathLike[str] | None = None) -> str:
+        import asyncio
+
+        return await asyncio.to_thread(self.download_sync, local_path)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.key, self.name))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, type(self)) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.key))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.key!r})"
+
+
+_S = TypeVar("_S", bound=_Stored)
+
+
+class File(_Stored):
+    """A file in the blob store; pickles as its key, so only the reference crosses a call."""
 
     # ---- making one -------------------------------------------------------------------------
     @classmethod
@@ -112,29 +163,16 @@ class File:
         return cls(key)
 
     @classmethod
-    async def from_local(cls, local_path: str | os.PathLike[str]) -> "File":
-        import asyncio
-
-        return await asyncio.to_thread(cls.from_local_sync, local_path)
-
-    @classmethod
     def new_remote(cls, file_name: str | None = None) -> "File":
         """A new, empty place in the store to write an output to (then `open("wb")`)."""
         return cls(f"new/{uuid.uuid4().hex}/{file_name or 'data'}")
 
     @classmethod
-    def from_existing_remote(cls, path: str) -> "File":
+    def from_existing_remote(cls, path: str | os.PathLike[str]) -> "File":
         """A File for a path that is already inside the store."""
         return cls(str(Path(path).relative_to(root())))
 
     # ---- using one --------------------------------------------------------------------------
-    @property
-    def path(self) -> str:
-        return str(root() / self.key)
-
-    def __fspath__(self) -> str:
-        return self.path
-
     def open(self, mode: str = "rb") -> _Opened:
         return _Opened(Path(self.path), mode)
 
@@ -143,9 +181,6 @@ class File:
 
     def exists_sync(self) -> bool:
         return Path(self.path).is_file()
-
-    async def exists(self) -> bool:
-        return self.exists_sync()
 
     def download_sync(self, local_path: str | os.PathLike[str] | None = None) -> str:
         """A local copy (or the stored file itself when no path is given)."""
@@ -157,36 +192,15 @@ class File:
         shutil.copyfile(self.path, target)
         return str(target)
 
-    async def download(self, local_path: str | os.PathLike[str] | None = None) -> str:
-        import asyncio
-
-        return await asyncio.to_thread(self.download_sync, local_path)
-
     def cache_digest(self) -> str:
         """What the task cache keys on: the content, not the key (new_remote keys are random)."""
         if self.key.startswith("sha256/"):
             return self.key.split("/")[1]
         return _sha256(Path(self.path))
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (File, (self.key, self.name))
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, File) and other.key == self.key
-
-    def __hash__(self) -> int:
-        return hash(("File", self.key))
-
-    def __repr__(self) -> str:
-        return f"File({self.key!r})"
-
-
-class Dir:
+class Dir(_Stored):
     """A folder in the blob store; pickles as its key."""
-
-    def __init__(self, key: str, name: str | None = None) -> None:
-        self.key = key
-        self.name = name or Path(key).name
 
     @classmethod
     def from_local_sync(cls, local_path: str | os.PathLike[str]) -> "Dir":
@@ -201,37 +215,23 @@ class Dir:
         return cls(key)
 
     @classmethod
-    async def from_local(cls, local_path: str | os.PathLike[str]) -> "Dir":
-        import asyncio
-
-        return await asyncio.to_thread(cls.from_local_sync, local_path)
-
-    @classmethod
     def new_remote(cls, dir_name: str | None = None) -> "Dir":
         """A new folder in the store; create files in it under `.path`."""
         made = cls(f"new/{uuid.uuid4().hex}/{dir_name or 'data'}")
         Path(made.path).mkdir(parents=True, exist_ok=True)
         return made
 
-    @property
-    def path(self) -> str:
-        return str(root() / self.key)
-
-    def __fspath__(self) -> str:
-        return self.path
-
     def walk_sync(self) -> Iterator[File]:
-        base = Path(self.path)
-        for item in sorted(base.rglob("*")):
+        for item in sorted(Path(self.path).rglob("*")):
             if item.is_file():
-                yield File(str(item.relative_to(root())))
+                yield File.from_existing_remote(item)
 
     async def walk(self) -> AsyncIterator[File]:
         for file in self.walk_sync():
             yield file
 
     def list_files_sync(self) -> list[File]:
-        return [File(str(p.relative_to(root()))) for p in sorted(Path(self.path).iterdir()) if p.is_file()]
+        return [File.from_existing_remote(p) for p in sorted(Path(self.path).iterdir()) if p.is_file()]
 
     async def list_files(self) -> list[File]:
         return self.list_files_sync()
@@ -243,16 +243,8 @@ class Dir:
         shutil.copytree(self.path, target, dirs_exist_ok=True)
         return str(target)
 
-    async def download(self, local_path: str | os.PathLike[str] | None = None) -> str:
-        import asyncio
-
-        return await asyncio.to_thread(self.download_sync, local_path)
-
     def exists_sync(self) -> bool:
         return Path(self.path).is_dir()
-
-    async def exists(self) -> bool:
-        return self.exists_sync()
 
     def cache_digest(self) -> str:
         digest = hashlib.sha256()
@@ -261,18 +253,6 @@ class Dir:
             if item.is_file():
                 digest.update(str(item.relative_to(base)).encode() + b"\0" + _sha256(item).encode())
         return digest.hexdigest()
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Dir, (self.key, self.name))
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Dir) and other.key == self.key
-
-    def __hash__(self) -> int:
-        return hash(("Dir", self.key))
-
-    def __repr__(self) -> str:
-        return f"Dir({self.key!r})"
 
 
 # ---- arrays and data frames: by reference through the store, inside pickles ----------------------

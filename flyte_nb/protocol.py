@@ -49,9 +49,13 @@ def request(path: str, message: Any) -> Any:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.connect(path)
         sock.sendall(dumps(message))
-        header = _recv(sock, HEADER.size)
-        (size,) = HEADER.unpack(header)
-        return cloudpickle.loads(_recv(sock, size))
+        return receive(sock)
+
+
+def receive(sock: socket.socket) -> Any:
+    """One frame from a blocking socket (the shim's replies, a warm worker's requests)."""
+    (size,) = HEADER.unpack(_recv(sock, HEADER.size))
+    return cloudpickle.loads(_recv(sock, size))
 
 
 def _recv(sock: socket.socket, size: int) -> bytes:

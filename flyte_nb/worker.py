@@ -79,7 +79,7 @@ def serve_call(conn: socket.socket) -> None:
     """
     sender = _Sender(conn)
     try:
-        request = _receive(conn)
+        request = protocol.receive(conn)
     except OSError:
         conn.close()
         return
@@ -99,13 +99,6 @@ def serve_call(conn: socket.socket) -> None:
     finally:
         _SINK.set(None)
         conn.close()
-
-
-def _receive(conn: socket.socket) -> Any:
-    import cloudpickle
-
-    (size,) = protocol.HEADER.unpack(protocol._recv(conn, protocol.HEADER.size))
-    return cloudpickle.loads(protocol._recv(conn, size))
 
 
 def main() -> int:

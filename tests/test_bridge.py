@@ -11,18 +11,18 @@ from __future__ import annotations
 import json
 import os
 import queue
-import sys
 import time
 import uuid
 from typing import Any, Iterator
 
 import pytest
-from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 
 import flyte_nb as flyte
 from flyte_nb import bridge
 from flyte_nb.config.parameters import PARAMETERS
+
+from .kernels import start_venv_kernel
 
 TIMEOUT = 60.0
 KERNEL_NAME = "flyte-nb-bridge"
@@ -94,15 +94,8 @@ class Frontend:
 @pytest.fixture(scope="module")
 def frontend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Frontend]:
     home = tmp_path_factory.mktemp("bridge")
-    spec_dir = home / "kernels" / KERNEL_NAME
-    spec_dir.mkdir(parents=True)
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "flyte_nb bridge", "language": "python"}))
-    km = KernelManager(kernel_name=KERNEL_NAME,
-                       kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec_dir.parent)]))
     env = {**os.environ, "FLYTE_NB_RUNNER": "local", "FLYTE_NB_DATA_DIR": str(home / "data")}
-    km.start_kernel(env=env, cwd=str(home))
+    km = start_venv_kernel(home, KERNEL_NAME, env)
     client = None
     try:
         client = Frontend(km)

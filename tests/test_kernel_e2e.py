@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
+
+from .kernels import start_venv_kernel
 
 pytestmark = pytest.mark.docker
 
@@ -164,17 +165,9 @@ def status_updates(done: Executed) -> tuple[str, list[str]]:
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
     home = tmp_path_factory.mktemp("kernel")
-    spec_dir = home / "kernels" / KERNEL_NAME
-    spec_dir.mkdir(parents=True)
-    # This interpreter (.venv's, under `.venv/bin/python -m pytest`), never a python3 found on PATH.
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "flyte_nb e2e", "language": "python"}))
-    specs = KernelSpecManager(kernel_dirs=[str(spec_dir.parent)])
-    km = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs)
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLYTE_NB_")}  # the default runner
     env["FLYTE_NB_DATA_DIR"] = str(home / "data")
-    km.start_kernel(env=env, cwd=str(home))
+    km = start_venv_kernel(home, KERNEL_NAME, env)
     kernel: Kernel | None = None
     try:
         kernel = Kernel(km)

@@ -59,24 +59,33 @@ def image_code(image: Any, prefix: str = "flyte.") -> str:
     else:
         chain = f"{prefix}Image.from_base({image.base!r}{name})"
     for layer in image.layers:
-        if layer.kind == "pip":
-            extra = "".join(f", {k}={getattr(layer, k)!r}" for k in ("index_url", "extra_args")
-                            if getattr(layer, k)) + (f", extra_index_urls={list(layer.extra_index_urls)!r}"
-                                                     if layer.extra_index_urls else "") + (", pre=True" if layer.pre else "")
-            chain += f".with_pip_packages({', '.join(map(repr, layer.packages))}{extra})"
-        elif layer.kind == "apt":
-            chain += f".with_apt_packages({', '.join(map(repr, layer.packages))})"
-        elif layer.kind == "env":
-            chain += f".with_env_vars({dict(layer.env_vars)!r})"
-        elif layer.kind == "commands":
-            chain += f".with_commands({list(layer.commands)!r})"
-        elif layer.kind == "workdir":
-            chain += f".with_workdir({layer.path!r})"
-        elif layer.kind == "requirements":
-            chain += f".with_requirements({layer.path!r})"
-        elif layer.kind in ("source_file", "source_folder"):
-            chain += f".with_{layer.kind}({layer.src!r}, {layer.dst!r})"
+        chain += layer_code(layer) or ""
     return chain
+
+
+def layer_code(layer: Any, path: Callable[[Any], str] = repr) -> str | None:
+    """`.with_pip_packages(...)` and the like: one Image layer as its builder call; None for an
+    unknown kind. `path` writes the file a layer names (the export copies it into the project)."""
+    if layer.kind == "pip":
+        options = "".join(f", {k}={getattr(layer, k)!r}" for k in ("index_url", "extra_args") if getattr(layer, k))
+        if layer.extra_index_urls:
+            options += f", extra_index_urls={list(layer.extra_index_urls)!r}"
+        if layer.pre:
+            options += ", pre=True"
+        return f".with_pip_packages({', '.join(map(repr, layer.packages))}{options})"
+    if layer.kind == "apt":
+        return f".with_apt_packages({', '.join(map(repr, layer.packages))})"
+    if layer.kind == "env":
+        return f".with_env_vars({dict(layer.env_vars)!r})"
+    if layer.kind == "commands":
+        return f".with_commands({list(layer.commands)!r})"
+    if layer.kind == "workdir":
+        return f".with_workdir({layer.path!r})"
+    if layer.kind == "requirements":
+        return f".with_requirements({path(layer.path)})"
+    if layer.kind in ("source_file", "source_folder"):
+        return f".with_{layer.kind}({path(layer.src)}, {layer.dst!r})"
+    return None
 
 
 def to_code(value: Any, prefix: str = "flyte.", special: Special | None = None) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..config.cache import Cache
 from ..config.image import Image, _name_of
-from ..config.jsonable import to_code
+from ..config.jsonable import layer_code, to_code
 from ..config.links import Link
 from ..config.retries import RetryStrategy
 from ..config.reuse import ReusePolicy
@@ -87,28 +87,10 @@ class SdkCode:
         return chain
 
     def layer(self, layer: Any) -> str:
-        if layer.kind == "pip":
-            options = "".join(f", {k}={getattr(layer, k)!r}" for k in ("index_url", "extra_args") if getattr(layer, k))
-            if layer.extra_index_urls:
-                options += f", extra_index_urls={list(layer.extra_index_urls)!r}"
-            if layer.pre:
-                options += ", pre=True"
-            return f".with_pip_packages({', '.join(map(repr, layer.packages))}{options})"
-        if layer.kind == "apt":
-            return f".with_apt_packages({', '.join(map(repr, layer.packages))})"
-        if layer.kind == "env":
-            return f".with_env_vars({dict(layer.env_vars)!r})"
-        if layer.kind == "commands":
-            return f".with_commands({list(layer.commands)!r})"
-        if layer.kind == "workdir":
-            return f".with_workdir({layer.path!r})"
-        if layer.kind == "requirements":
-            return f".with_requirements({self.copy(Path(layer.path))})"
-        if layer.kind == "source_file":
-            return f".with_source_file({self.copy(Path(layer.src))}, {layer.dst!r})"
-        if layer.kind == "source_folder":
-            return f".with_source_folder({self.copy(Path(layer.src))}, {layer.dst!r})"
-        raise ExportError(f"image layer {layer!r} has no flyte SDK counterpart")
+        code = layer_code(layer, path=lambda source: self.copy(Path(source)))
+        if code is None:
+            raise ExportError(f"image layer {layer!r} has no flyte SDK counterpart")
+        return code
 
     def copy(self, source: Path) -> str:
         """A file of an image layer, copied into the project's files/; code naming it relative to the module."""
