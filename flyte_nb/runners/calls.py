@@ -45,6 +45,12 @@ def task_ids(settings: Any) -> tuple[int, int]:
     return uid, gid
 
 
+def hand_to_task(path: Path, settings: Any) -> None:
+    """A kernel running as root gives a call's folder or file to the user its task runs as."""
+    if os.getuid() == 0:
+        os.chown(path, *task_ids(settings))
+
+
 def calls_root() -> Path:
     root = Path(os.environ.get("FLYTE_NB_RUN_DIR") or Path(tempfile.gettempdir()) / f"flyte-nb-{os.getuid()}")
     root.mkdir(parents=True, exist_ok=True, mode=0o711)
@@ -56,8 +62,7 @@ def call_folder(call: Call, number: int) -> Iterator[Path]:
     """A private folder for one attempt, writable by the task's user, removed afterwards."""
     folder = Path(tempfile.mkdtemp(prefix=f"{call.run.id}-{number}-", dir=calls_root()))
     try:
-        if os.getuid() == 0:
-            os.chown(folder, *task_ids(call.settings))
+        hand_to_task(folder, call.settings)
         folder.chmod(0o700)
         yield folder
     finally:
@@ -86,11 +91,10 @@ def _ship_by_value(func: Any) -> None:
         cloudpickle.register_pickle_by_value(sys.modules[name])
 
 
-def write_payload(folder: Path, call: Call) -> list[str]:
-    """call.pkl: the task by value and its inputs; big arrays and frames go to the blob store.
-
-    Returns the store keys the inputs refer to (the runner removes them after the attempt).
-    Inputs bigger than max_inline_io_bytes fail here, before any container starts.
+def write_payload(folder: Path, call: Call) -> None:
+    """call.pkl: the task by value and its inputs; big arrays and frames go to the blob store
+    (their files are removed with the folder: release_inputs). Inputs bigger than
+    max_inline_io_bytes fail here, before any container starts.
     """
     from .. import io
 
@@ -115,9 +119,7 @@ def write_payload(folder: Path, call: Call) -> list[str]:
         raise TaskShippingError(f"task {call.task.name}: its function or inputs cannot be pickled to travel to "
                                 f"the task: {type(error).__name__}: {error}", call.task.name) from None
     (folder / "call.pkl").write_bytes(blob)
-    if os.getuid() == 0:
-        os.chown(folder / "call.pkl", *task_ids(call.settings))
-    return keys
+    hand_to_task(folder / "call.pkl", call.settings)
 
 
 def describe(call: Call, number: int, where: str | None) -> str:

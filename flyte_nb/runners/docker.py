@@ -194,6 +194,7 @@ class DockerRunner(Runner):
         known = self._ready.get(image.digest)
         if known is not None:
             return known  # checked earlier in this kernel; a removed image shows at create (ImageNotFound)
+        call.status("building")
         ref = await asyncio.to_thread(ensure_image, image, log=call.emit)
         version = await asyncio.to_thread(image_python_version, ref)
         if tuple(version) != tuple(sys.version_info[:2]):
@@ -204,7 +205,7 @@ class DockerRunner(Runner):
         self._ready[image.digest] = ref
         return ref
 
-    async def _create(self, call: Call, spec: dict[str, Any]) -> Any:
+    async def create_container(self, call: Call, spec: dict[str, Any]) -> Any:
         """containers.create; when the image was removed since it was checked, build it again once."""
         import docker.errors
 
@@ -311,19 +312,15 @@ class DockerRunner(Runner):
     async def attempt(self, call: Call, number: int) -> Any:
         secrets = secret_store.resolve(call.settings.value("secrets"))  # a missing one fails before anything
         call.secret_values = list(secrets.values())
-        if call.settings.reusable:
-            warm = self.workers.warm_image(call)  # a live worker runs the image already: no check needed
-            if warm is None:
-                call.status("building")
-            return await self.workers.attempt(call, number, warm or await self.prepare(call))
-        call.status("building")
         ref = await self.prepare(call)
+        if call.settings.reusable:
+            return await self.workers.attempt(call, number, ref, secrets)
         with call_folder(call, number) as folder:
             write_payload(folder, call)
             async with Controller(folder / "ctl.sock", call, secrets) as controller:
                 spec = self.spec(call, number, ref, folder, controller.token)
                 call.status("starting")
-                container = await self._create(call, spec)
+                container = await self.create_container(call, spec)
                 call.run.attempts[-1].container = container.short_id
                 try:
                     exit_code, oom, tail = await self._run(container, call, list(secrets.values()), folder)
@@ -379,8 +376,12 @@ class DockerRunner(Runner):
     def follow_output(container: Any, sink: Any, secrets: list[str]) -> threading.Thread:
         """A daemon thread that hands a long-lived container's output lines (redacted) to sink(line, loop)."""
         loop = asyncio.get_running_loop()
-        output = container.logs(stream=True, follow=True, stdout=True, stderr=True)
-        thread = threading.Thread(target=_follow, args=(output, secrets, lambda line: sink(line, loop)), daemon=True)
+
+        def follow() -> None:  # the request itself blocks too: in the thread, not on the runtime's loop
+            _follow(container.logs(stream=True, follow=True, stdout=True, stderr=True), secrets,
+                    lambda line: sink(line, loop))
+
+        thread = threading.Thread(target=follow, daemon=True)
         thread.start()
         return thread
 

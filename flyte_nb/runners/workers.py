@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -34,7 +33,7 @@ from ..controller import Controller
 from ..errors import RunnerUnavailableError
 from ..notices import notice
 from .base import Call
-from .calls import calls_root, outcome, release_inputs, task_ids, write_payload
+from .calls import calls_root, hand_to_task, outcome, release_inputs, write_payload
 
 if TYPE_CHECKING:
     from .docker import DockerRunner
@@ -90,7 +89,6 @@ class Pool:
         self.policy = policy
         self.workers: list[Worker] = []
         self.started = 0
-        self.ref: str | None = None  # the image its workers run
         self.changed = asyncio.Condition()
 
     async def acquire(self, call: Call, ref: str) -> Worker:
@@ -132,17 +130,15 @@ class Pool:
 
     def _folder(self, number: int) -> Path:
         folder = Path(tempfile.mkdtemp(prefix=f"worker-{self.key}-{number}-", dir=calls_root()))
-        if os.getuid() == 0:
-            os.chown(folder, *task_ids(self.settings))
+        hand_to_task(folder, self.settings)
         folder.chmod(0o700)
         return folder
 
     async def _start(self, worker: Worker, call: Call, ref: str) -> None:
-        self.ref = ref
         spec = self.runner.worker_spec(call, ref, worker.folder, self.key, worker.number)
         call.status("starting")
         try:
-            worker.container = await asyncio.to_thread(self.runner.client.containers.create, **spec)
+            worker.container = await self.runner.create_container(call, spec)
             await asyncio.to_thread(worker.container.start)
             self.runner.follow_output(worker.container, worker.container_output, list(call.secret_values))
             await self._ready(worker, call)
@@ -211,25 +207,15 @@ class WorkerPools:
                     except Exception as error:  # noqa: BLE001 - the reaper must outlive one failed removal
                         notice(f"could not stop warm worker {worker.number} of pool {pool.key}: {error}")
 
-    def warm_image(self, call: Call) -> str | None:
-        """The image reference of the call's pool when it has a live worker (the warm path skips the build check)."""
-        pool = self.pools.get(pool_key(call))
-        if pool is not None and pool.ref is not None and any(not w.dead for w in pool.workers):
-            return pool.ref
-        return None
-
-    async def attempt(self, call: Call, number: int, ref: str) -> Any:
-        secrets = secret_store.resolve(call.settings.value("secrets"))
-        call.secret_values = list(secrets.values())
+    async def attempt(self, call: Call, number: int, ref: str, secrets: dict[Any, str]) -> Any:
+        """One attempt on a warm worker; `secrets` resolved by the runner (call.secret_values set)."""
         pool = self.pool(call)
         worker = await pool.acquire(call, ref)
         call.run.attempts[-1].container = worker.container.short_id
-        call.status("running")
         folder = Path(tempfile.mkdtemp(prefix=f"{call.run.id}-{number}-", dir=worker.folder))
         worker.calls.append(call)
         try:
-            if os.getuid() == 0:
-                os.chown(folder, *task_ids(call.settings))
+            hand_to_task(folder, call.settings)
             write_payload(folder, call)
             async with Controller(folder / "ctl.sock", call, secrets) as controller:
                 inside = f"{WORKER_DIR}/{folder.name}"
@@ -262,7 +248,6 @@ class WorkerPools:
         try:
             await protocol.write_message(writer, request)
             call.status("running")
-            pending = ""
             while True:
                 try:
                     message = await protocol.read_message(reader)
