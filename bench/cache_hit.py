@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from .common import Result, Row, Spans, interleave, loop_hop, ms, thread_hop
+from .common import Result, Row, Spans, against_floors, floor_rows, ms
 
 TARGET_MS = 1.0
 
@@ -22,15 +22,14 @@ def run(quick: bool) -> Result:
 
     assert square(7) == 49  # the one real run: writes the entry
     repeats = 5 if quick else 30
-    stats = interleave({"hit": lambda: square(7), "hop": loop_hop(), "thread": thread_hop()}, repeats, warmup=2)
+    stats = against_floors("hit", lambda: square(7), repeats)
     assert flyte.registry().runs[-1].cache == "hit"
     met = stats["hit"].median * 1000 <= TARGET_MS
     result = Result("cache_hit", "Cache hit",
                     f"`square(7)` of a `cache=\"auto\"` task (docker runner) after one real run, called "
                     f"synchronously; {repeats} hits after 2 warm-up hits, interleaved with the floors of any call.")
     result.rows = [Row("cache hit `square(7)`", stats["hit"], target=f"<= {TARGET_MS:g} ms median", met=met),
-                   Row("floor: empty round trip to the runtime loop", stats["hop"]),
-                   Row("floor: round trip with one `asyncio.to_thread`", stats["thread"])]
+                   *floor_rows(stats)]
     spans, total = profile(square, 5 if quick else 30)
     result.notes.append(spans.table([
         ("`Runtime.execute` (on the runtime loop)", "execute"),

@@ -93,7 +93,7 @@ class Breakdown:
 
         total = statistics.fmean(self.totals)
         order = [("runtime before the runner (bind, loop hop, registry, scheduler)", "pre"),
-                 ("`prepare`: ensure_image + Python version check", "prepare"),
+                 ("`prepare`: ensure_image + Python version check (remembered per kernel)", "prepare"),
                  ("`write_payload` (cloudpickle of task and inputs)", "payload"),
                  ("controller socket up", "controller"),
                  ("docker-py `containers.create`", "create"),
@@ -328,7 +328,7 @@ def bounds(stats: dict[str, Stats], breakdown: Breakdown, found: dict[str, Any])
     config = life("py_flyte") - life("py_plain")
     process = statistics.median(breakdown.process) - med("py_plain", "process")
     imports = med("py_flyte_imports", "process") - med("py_flyte", "process")
-    steps = {"`prepare` (an image inspect per call)": breakdown.median("prepare"),
+    steps = {"`prepare` (the image check, remembered per kernel)": breakdown.median("prepare"),
              "waiting for the log streamer thread to end (`streamer.join`) after the container exited":
                  breakdown.median("after_wait") - breakdown.median("reload"),
              "`container.reload` after wait": breakdown.median("reload"),

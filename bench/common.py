@@ -248,3 +248,14 @@ def thread_hop() -> Callable[[], Any]:
         await asyncio.to_thread(lambda: None)
 
     return lambda: runtime().wait(runtime().submit(hop()))
+
+
+def against_floors(name: str, call: Callable[[], Any], repeats: int) -> dict[str, Stats]:
+    """`call` interleaved with the floors of any task call (an empty loop round trip, one to_thread)."""
+    return interleave({name: call, "hop": loop_hop(), "thread": thread_hop()}, repeats, warmup=2)
+
+
+def floor_rows(stats: dict[str, Stats]) -> list[Row]:
+    """The table rows of the two floors measured by against_floors."""
+    return [Row("floor: empty round trip to the runtime loop", stats["hop"]),
+            Row("floor: round trip with one `asyncio.to_thread`", stats["thread"])]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from datetime import timedelta
 
-from .common import Result, Row, Spans, interleave, loop_hop, ms, thread_hop
+from .common import Result, Row, Spans, against_floors, floor_rows, ms
 
 TARGET_MS = 5.0
 
@@ -22,7 +22,7 @@ def run(quick: bool) -> Result:
 
     repeats = 3 if quick else 30
     noop()  # starts the worker (not timed)
-    stats = interleave({"warm": noop, "hop": loop_hop(), "thread": thread_hop()}, repeats, warmup=2)
+    stats = against_floors("warm", noop, repeats)
     met = stats["warm"].median * 1000 <= TARGET_MS
     result = Result("warm_call", "Warm reusable call",
                     f"A no-op task in an environment with `reusable=flyte.ReusePolicy(replicas=2)`, its worker "
@@ -30,16 +30,15 @@ def run(quick: bool) -> Result:
                     f"interleaved with the floors of any call (an empty round trip to the runtime loop, and one "
                     f"through `asyncio.to_thread`).")
     result.rows = [Row("warm call `noop()`", stats["warm"], target=f"<= {TARGET_MS:g} ms median", met=met),
-                   Row("floor: empty round trip to the runtime loop", stats["hop"]),
-                   Row("floor: round trip with one `asyncio.to_thread`", stats["thread"])]
+                   *floor_rows(stats)]
     spans, total = profile(noop, 3 if quick else 30)
     result.notes.append(spans.table([
         ("whole warm attempt (`WorkerPools.attempt`)", "attempt"),
-        ("`prepare` (ensure_image: an image inspect over the engine API; skipped while a worker is live)", "prepare"),
+        ("`prepare` (the image check, remembered per kernel after the first)", "prepare"),
         ("pool slot acquire", "acquire"),
         ("`write_payload`", "payload"),
         ("controller socket up", "controller_in"),
-        ("the worker round trip (`_converse`: connect, hello back to the controller, run, result)", "converse"),
+        ("the worker round trip (`_converse`: connect, send the call and its secrets, run, result)", "converse"),
         ("controller close", "controller_out"),
         ("`outcome` (read result.pkl)", "outcome"),
         ("pool slot release", "release"),
@@ -84,8 +83,8 @@ def bounds(stats: dict, spans: Spans, total: float) -> str:
     attempt = spans.median("attempt")
     prepare = spans.median("prepare")
     return (f"**What bounds it.** Missed by {warm * 1000 / TARGET_MS - 1:.0%} ({ms(warm)} vs {TARGET_MS:g} ms). "
-            f"The worker round trip itself (socket connect, the worker's hello to the controller, unpickling, "
+            f"The worker round trip itself (socket connect, the call and its secrets sent, unpickling, "
             f"running, result.pkl) is {ms(converse)}; the kernel side of the attempt around it is "
-            f"{ms(attempt - converse)}, of which `prepare` (an image inspect per call) is {ms(prepare)}; outside "
+            f"{ms(attempt - converse)}, of which `prepare` (the image check, remembered per kernel) is {ms(prepare)}; outside "
             f"the attempt (runtime loop hop, scheduler, records) {ms(total - attempt)}, against a bare loop hop "
             f"of {ms(stats['hop'].median)}.")
