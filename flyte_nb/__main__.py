@@ -1,4 +1,4 @@
-"""`python -m flyte_nb <command>`: docs (regenerate docs/parameters.md and docs/runners.md), gc (remove orphaned containers)."""
+"""`python -m flyte_nb <command>`: docs (regenerate docs/parameters.md, docs/runners.md, docs/sdk-differences.md), gc (remove orphaned containers)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
         runners = Path(args.output).with_name("runners.md")
         runners.write_text(render_runners(), encoding="utf-8")
         print(f"wrote {runners}")
+        from .differences import render as render_differences
+
+        differences = Path(args.output).with_name("sdk-differences.md")
+        differences.write_text(render_differences(), encoding="utf-8")
+        print(f"wrote {differences}")
     return 0
 
 

@@ -8,4 +8,50 @@ differs (so the list stays true), and docs/sdk-differences.md is generated from 
 from __future__ import annotations
 
 DIFFERENCES: dict[str, str] = {
+    "differences.falsy_override_retries_kept":
+        "A falsy override is kept: `override(retries=0)` (or `env_vars={}`, `timeout=0`) means what it says; "
+        "the SDK treats a falsy value as unset and keeps the decorator's value.",
+    "differences.override_refuses_report":
+        "`override(report=...)` is refused with a ConfigError naming the parameter: the spec's table allows "
+        "`report` only at the decorator level (the SDK accepts it on override).",
+    "differences.override_refuses_triggers":
+        "`override(triggers=...)` is refused: the spec's table allows `triggers` only at the decorator level "
+        "(the SDK accepts it on override).",
+    "differences.override_refuses_plugin_config":
+        "`override(plugin_config=...)` is refused: the spec's table allows `plugin_config` only on the "
+        "TaskEnvironment (the SDK accepts it on override for a registered plugin type).",
+    "differences.decorator_pod_template_on_reusable_env":
+        "`@env.task(pod_template=...)` on a reusable environment is accepted, as the spec's table allows "
+        "`pod_template` at the decorator level; the SDK refuses it (ValueError) because a reused container "
+        "cannot take a per-task pod spec.",
+    "differences.local_timeout_enforced":
+        "Timeouts are enforced on this machine: a task over its `timeout` is stopped with TaskTimeoutError; "
+        "the SDK's local mode ignores timeouts.",
+    "differences.local_env_vars_set":
+        "`env_vars` are set in the task's container; the SDK's local mode runs tasks in-process without them.",
+    "differences.local_memory_enforced":
+        "`Resources(memory=...)` is the container's limit: a task over it is OOM-killed (TaskOOMError); the "
+        "SDK's local mode ignores resources.",
+    "differences.local_secret_required":
+        "A requested secret must exist (flyte_nb.secrets.set, %flyte_secret, or FLYTE_NB_SECRET_*) and is "
+        "injected into the container; the SDK's local mode ignores secrets.",
+    "differences.local_image_used":
+        "Tasks run in their environment's image (built locally); the SDK's local mode runs them in the "
+        "caller's Python and ignores the image.",
 }
+
+
+HEADER = """# Deliberate differences from flyte 2.12.1
+
+Generated from `flyte_nb/differences.py` by `python -m flyte_nb docs`; do not edit by hand.
+Everything not listed here behaves as the real SDK does: `tests/conformance/` runs each scenario under
+flyte 2.12.1 and under flyte_nb and compares results and exception types. Each row below is a scenario
+that the suite checks *does* differ, so this list cannot go stale.
+"""
+
+
+def render() -> str:
+    """docs/sdk-differences.md: one row per deliberate difference, with the scenario that proves it."""
+    lines = [HEADER, "| Scenario | What flyte_nb does, and why |", "|---|---|"]
+    lines += [f"| `{key}` | {reason.replace('|', chr(92) + '|')} |" for key, reason in DIFFERENCES.items()]
+    return "\n".join(lines) + "\n"

@@ -34,6 +34,8 @@ class Scenario:
     id: str
     code: str
     timeout: float = 60.0
+    #: flyte_nb's runner for this scenario: "docker" for what only containers enforce (image, resources, secrets).
+    runner: str = "inprocess"
 
 
 def scenario_files() -> list[Path]:

@@ -46,15 +46,20 @@ def _on_alarm(signum: int, frame: Any) -> None:
 
 
 def prepare(impl: str) -> Any:
-    """Make `import flyte` give the implementation under test; returns a per-scenario reset hook."""
+    """Make `import flyte` give the implementation under test; returns the per-scenario reset hook."""
     if impl == "sdk":
-        return lambda: None
+        return lambda runner: None
     import flyte_nb
     import flyte_nb.compat
 
     flyte_nb.compat.install()
-    flyte_nb.init(runner="inprocess", quiet=True)
-    return flyte_nb.registry().clear  # a fresh registry per scenario
+
+    def reset(runner: str) -> None:
+        """A fresh registry and the scenario's runner (flyte.init() inside a scenario then keeps it)."""
+        flyte_nb.registry().clear()
+        flyte_nb.init(runner=runner, quiet=True)
+
+    return reset
 
 
 def run_one(code: str, timeout: float) -> dict[str, Any]:
@@ -88,7 +93,7 @@ def main(impl: str, scenarios_path: str, outcomes_path: str) -> None:
     reset = prepare(impl)
     outcomes: dict[str, Any] = {}
     for scenario in scenarios:
-        reset()
+        reset(scenario["runner"])
         outcomes[scenario["id"]] = run_one(scenario["code"], scenario["timeout"])
         with open(outcomes_path, "w", encoding="utf-8") as f:  # written each time: a crash keeps the ones done
             json.dump(outcomes, f)

@@ -53,3 +53,11 @@ def test_harness_tells_results_errors_and_tuples_apart() -> None:
     from .run_scenarios import plain
 
     assert plain((1, [2])) != plain([1, [2]]) and plain({1: "a"}) != plain({"1": "a"})
+
+
+def test_sdk_differences_doc_is_generated_from_the_list() -> None:
+    from flyte_nb.differences import render
+
+    path = Path(__file__).resolve().parents[2] / "docs" / "sdk-differences.md"
+    assert path.read_text(encoding="utf-8") == render(), "run: python -m flyte_nb docs"
+    assert all(f"`{key}`" in render() for key in DIFFERENCES)
