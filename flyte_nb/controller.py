@@ -28,6 +28,7 @@ class Controller:
         self.secrets = secrets
         self.token = _secrets.token_hex(16)
         self._server: asyncio.AbstractServer | None = None
+        self._handlers: set[asyncio.Task[Any]] = set()  # requests being served (nested calls in flight)
 
     async def __aenter__(self) -> "Controller":
         self._server = await asyncio.start_unix_server(self._handle, path=str(self.path))
@@ -38,9 +39,17 @@ class Controller:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+        # The attempt is over (finished, timed out or interrupted): nested calls still running have no
+        # parent left to answer, so they are cancelled too, and their containers removed before we return.
+        for handler in list(self._handlers):
+            handler.cancel()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
         self.path.unlink(missing_ok=True)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handler = asyncio.current_task()
+        if handler is not None:
+            self._handlers.add(handler)
         try:
             message = await protocol.read_message(reader)
             if not isinstance(message, dict) or message.get("token") != self.token:
@@ -49,7 +58,10 @@ class Controller:
             await protocol.write_message(writer, reply)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
+        except asyncio.CancelledError:  # the attempt ended (__aexit__): the handler task ends here, quietly
+            pass
         finally:
+            self._handlers.discard(handler)  # type: ignore[arg-type]
             writer.close()
 
     async def _dispatch(self, message: dict[str, Any]) -> Any:

@@ -33,6 +33,40 @@ class TaskCrashedError(TaskError):
     """The task's process died without a result (signal, os._exit, segfault)."""
 
 
+class TaskExitError(TaskError):
+    """The task raised SystemExit (sys.exit), KeyboardInterrupt or another BaseException that is not an
+    Exception. It is that call's failure, retried like any other: let through, it would stop the event
+    loop every call of the kernel runs on. `exit_code` is SystemExit's code as a process would exit with
+    it (None for the others)."""
+
+    def __init__(self, message: str, task: str = "", attempt: int | None = None, container: str | None = None,
+                 remote_traceback: str | None = None, exit_code: int | None = None) -> None:
+        super().__init__(message, task, attempt, container, remote_traceback)
+        self.exit_code = exit_code
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (str(self), self.task, self.attempt, self.container, self.remote_traceback,
+                             self.exit_code))
+
+    @classmethod
+    def of(cls, error: BaseException, where: str, task: str, attempt: int) -> "TaskExitError":
+        if isinstance(error, SystemExit):
+            code = error.code
+            exit_code = 0 if code is None else code if isinstance(code, int) else 1
+            return cls(f"{where}: the task called sys.exit({code!r}) (exit code {exit_code}) instead of returning",
+                       task, attempt, exit_code=exit_code)
+        return cls(f"{where}: the task raised {type(error).__name__}({_text(error)}), which is not an Exception; "
+                   f"it fails this call only", task, attempt)
+
+
+def _text(error: BaseException) -> str:
+    """str(error), or a placeholder when the task's exception cannot say what it is."""
+    try:
+        return str(error)
+    except Exception as failure:  # noqa: BLE001 - a task's __str__ may raise anything
+        return f"<its __str__ raised {type(failure).__name__}>"
+
+
 class TaskShippingError(TaskError):
     """The task's function or inputs could not travel to its container (not picklable here, or not
     loadable there: a package missing from the image). Not retried: it would fail again."""

@@ -27,7 +27,9 @@ import warnings
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from . import cache as caching
-from .errors import InlineIOLimitError, RunnerUnavailableError, TaskOOMError, TaskShippingError, TaskTimeoutError
+from .blocking import in_thread
+from .errors import (InlineIOLimitError, RunnerUnavailableError, TaskExitError, TaskOOMError, TaskShippingError,
+                     TaskTimeoutError)
 from .registry import registry
 from .runners.base import Call, Runner
 from .runners.support import unenforced
@@ -168,7 +170,7 @@ class Runtime:
     async def call(self, task: "TaskTemplate", bound: inspect.BoundArguments, view: Any = None) -> Any:
         """Awaitable call from any loop: direct on the runtime loop, bridged from others."""
         if self._controller is not None:
-            return await asyncio.to_thread(self._remote, task, bound)
+            return await in_thread(self._remote, task, bound)
         if _running_loop() is self.loop:
             return await self.execute(task, bound)
         future = self.submit(self.execute(task, bound, view=view))
@@ -351,7 +353,8 @@ class Runtime:
             call.emit = self._sink(run, attempt)
             self._set(run, Status.RUNNING if number == 1 else Status.RETRYING)
             try:
-                finished, result = await _within(runner.attempt(call, number), max_runtime)
+                finished, result = await _within(_contained(runner.attempt(call, number), call, number, total),
+                                                 max_runtime)
             except asyncio.CancelledError:
                 self._end(attempt, Status.CANCELLED, "cancelled")
                 raise
@@ -424,6 +427,22 @@ class Runtime:
         if status.done:
             run.ended = time.time()
         registry().notify("run", run.id)
+
+
+async def _contained(attempt: Awaitable[Any], call: Call, number: int, total: int) -> Any:
+    """The attempt, with a BaseException the task raised (sys.exit, KeyboardInterrupt) turned into its failure.
+
+    Raised through an asyncio Task, SystemExit and KeyboardInterrupt stop the event loop itself, and
+    with it every call of the kernel; here, before any Task boundary, they become a TaskExitError.
+    Cancellation (a timeout, a kernel interrupt) passes through: it is the runtime's, not the task's.
+    """
+    try:
+        return await attempt
+    except (asyncio.CancelledError, Exception):
+        raise
+    except BaseException as error:  # noqa: BLE001 - whatever a task raises is that task's failure
+        where = f"task {call.task.name}, attempt {number}/{total}"
+        raise TaskExitError.of(error, where, call.task.name, number) from error
 
 
 async def _within(attempt: Awaitable[Any], seconds: float | None) -> tuple[bool, Any]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import secrets as secret_store
+from ..blocking import in_thread
 from ..config.resources import Resources, parse_gpu, parse_memory
 from ..controller import Controller
 from ..errors import RunnerUnavailableError
@@ -56,22 +57,33 @@ KERNEL_LABELS = {
 KERNEL_ID = "-".join(KERNEL_LABELS.values())
 
 
-def connect(timeout: float = 5.0) -> Any:
-    """A docker-py client that answers, or RunnerUnavailableError naming where it looked."""
+#: Seconds an engine has to answer at connection; calls then get API_TIMEOUT per request.
+CONNECT_TIMEOUT = 3.0
+API_TIMEOUT = 600
+
+
+def connect(timeout: float = CONNECT_TIMEOUT) -> Any:
+    """A docker-py client that answers, or RunnerUnavailableError naming where it looked.
+
+    docker.from_env asks the engine's API version while it constructs the client, so the short
+    timeout must be given there: with the API timeout, a hung engine (it accepts and never
+    answers) held flyte.init for 600 s and runner="auto" never fell back to local.
+    """
     import docker
 
     where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
     try:
-        client = docker.from_env(timeout=600)
-        client.api.timeout = timeout
+        client = docker.from_env(timeout=timeout)
         client.ping()
-        client.api.timeout = 600
-        return client
     except Exception as error:  # noqa: BLE001 - any failure means "no engine here"
+        hung = "timed out" in str(error).lower() or "timeout" in type(error).__name__.lower()
         raise RunnerUnavailableError(
-            f"no Docker engine answers at {where} ({type(error).__name__}); start dockerd, set DOCKER_HOST, "
-            f"or use flyte.init(runner='local')"
+            f"no Docker engine answers at {where} "
+            f"({f'it did not reply within {timeout:g}s' if hung else type(error).__name__}); start dockerd, "
+            f"set DOCKER_HOST, or use flyte.init(runner='local')"
         ) from None
+    client.api.timeout = API_TIMEOUT
+    return client
 
 
 def runtime_mounts() -> list[Any]:
@@ -169,6 +181,7 @@ class DockerRunner(Runner):
         self.engine = self.client.info()
         self._mounts = runtime_mounts()
         self._ready: dict[str, str] = {}  # image digest -> checked local reference
+        self._orphans: dict[str, str] = {}  # containers left when the engine was unreachable: id -> short id
         self.workers = WorkerPools(self)
         atexit.register(self.remove_all)
 
@@ -195,8 +208,8 @@ class DockerRunner(Runner):
         if known is not None:
             return known  # checked earlier in this kernel; a removed image shows at create (ImageNotFound)
         call.status("building")
-        ref = await asyncio.to_thread(ensure_image, image, log=call.emit)
-        version = await asyncio.to_thread(image_python_version, ref)
+        ref = await in_thread(ensure_image, image, log=call.emit)
+        version = await in_thread(image_python_version, ref)
         if tuple(version) != tuple(sys.version_info[:2]):
             raise RunnerUnavailableError(
                 f"task {call.task.name}: image {ref} has Python {version[0]}.{version[1]} but this kernel runs "
@@ -219,7 +232,7 @@ class DockerRunner(Runner):
     async def _create_or_remove(self, spec: dict[str, Any]) -> Any:
         """Create; when the call is cancelled meanwhile (timeout, interrupt), the engine still creates
         the container, so wait for it and remove it instead of leaving it behind."""
-        creating = asyncio.ensure_future(asyncio.to_thread(self.client.containers.create, **spec))
+        creating = asyncio.ensure_future(in_thread(self.client.containers.create, **spec))
         try:
             return await asyncio.shield(creating)
         except asyncio.CancelledError:
@@ -227,7 +240,7 @@ class DockerRunner(Runner):
                 container = await creating
             except Exception:  # noqa: BLE001 - it was never created
                 raise asyncio.CancelledError from None
-            await asyncio.to_thread(self._remove, container)
+            await in_thread(self._remove, container)
             raise
 
     def spec(self, call: Call, number: int, ref: str, folder: Path, token: str) -> dict[str, Any]:
@@ -310,6 +323,39 @@ class DockerRunner(Runner):
         return -1, False
 
     async def attempt(self, call: Call, number: int) -> Any:
+        """One attempt; losing the engine meanwhile is a RunnerUnavailableError that says so, not a raw
+        `requests` error, and a container that could not be removed then is removed once it answers."""
+        import requests
+
+        await self._sweep()
+        try:
+            return await self._attempt(call, number)
+        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
+            where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+            left = f"; its container {', '.join(self._orphans.values())} is removed when the engine answers again " \
+                   f"(or by `python -m flyte_nb gc`)" if self._orphans else ""
+            raise RunnerUnavailableError(
+                f"task {call.task.name}, attempt {number}: lost the connection to the Docker engine at {where} "
+                f"({type(error).__name__}){left}") from None
+
+    async def _sweep(self) -> None:
+        """Remove the containers an engine that went away left behind, now that calls reach it again."""
+        for container_id in list(self._orphans):
+            if await in_thread(self._remove_id, container_id):
+                self._orphans.pop(container_id, None)
+
+    def _remove_id(self, container_id: str) -> bool:
+        import docker.errors
+
+        try:
+            self.client.api.remove_container(container_id, force=True)
+        except docker.errors.NotFound:
+            pass
+        except Exception:  # noqa: BLE001 - still unreachable: try again at the next call
+            return False
+        return True
+
+    async def _attempt(self, call: Call, number: int) -> Any:
         secrets = secret_store.resolve(call.settings.value("secrets"))  # a missing one fails before anything
         call.secret_values = list(secrets.values())
         ref = await self.prepare(call)
@@ -325,7 +371,7 @@ class DockerRunner(Runner):
                 try:
                     exit_code, oom, tail = await self._run(container, call, list(secrets.values()), folder)
                 finally:
-                    await asyncio.shield(asyncio.to_thread(self._remove, container))
+                    await asyncio.shield(in_thread(self._remove, container))
             resources = call.settings.value("resources")
             limit = resources.memory_limit_text if resources is not None else None
             return outcome(folder, call, number, exit_code=exit_code, oom=oom, where=f"container {container.short_id}",
@@ -334,18 +380,18 @@ class DockerRunner(Runner):
     async def _run(self, container: Any, call: Call, secrets: list[str], folder: Path) -> tuple[int, bool, str]:
         # Attached before start, like `docker run`: the stream ends with the process, so nothing is
         # lost at the start and there is no wait for the engine to close a followed log at the end.
-        output = await asyncio.to_thread(container.attach, stdout=True, stderr=True, stream=True, logs=True)
+        output = await in_thread(container.attach, stdout=True, stderr=True, stream=True, logs=True)
         tail: list[str] = []
         streamer = threading.Thread(target=self._stream, args=(output, call, secrets, tail,
                                                                asyncio.get_running_loop()), daemon=True)
         streamer.start()
-        await asyncio.to_thread(container.start)
+        await in_thread(container.start)
         call.status("running")
-        status = await asyncio.to_thread(self._wait, container)
-        await asyncio.to_thread(streamer.join, 10)
+        status = await in_thread(self._wait, container)
+        await in_thread(streamer.join, 10)
         if (folder / "result.pkl").exists():  # finished: no need to ask how it ended (OOM, crash)
             return int(status.get("StatusCode", 0)), False, "".join(tail[-20:])
-        await asyncio.to_thread(container.reload)
+        await in_thread(container.reload)
         state = container.attrs.get("State", {})
         return int(status.get("StatusCode", state.get("ExitCode", -1))), bool(state.get("OOMKilled")), \
             "".join(tail[-20:])
@@ -386,6 +432,7 @@ class DockerRunner(Runner):
         return thread
 
     def _remove(self, container: Any) -> None:
+        """Force-remove; when the engine cannot be reached, remember it for the next call (_sweep)."""
         for _ in range(3):
             try:
                 container.remove(force=True)
@@ -394,6 +441,7 @@ class DockerRunner(Runner):
                 if "No such container" in str(error) or "is already in progress" in str(error):
                     return
                 time.sleep(0.2)
+        self._orphans[container.id] = container.short_id
 
 
 def _follow(output: Any, secrets: list[str], line_out: Any) -> None:

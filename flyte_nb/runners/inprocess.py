@@ -8,11 +8,10 @@ the thread; the container and local runners do not have that limit.
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 from typing import Any
 
 from .. import report
+from ..blocking import in_thread
 from .base import Call, Runner
 
 
@@ -27,8 +26,8 @@ class InProcessRunner(Runner):
         try:
             if call.task.is_async:
                 return await func(*args, **kwargs)
-            context = contextvars.copy_context()
-            return await asyncio.get_running_loop().run_in_executor(None, lambda: context.run(func, *args, **kwargs))
+            # its own thread, not the loop's pool: a sync task waiting on its children holds its thread
+            return await in_thread(func, *args, **kwargs)  # in this context (report)
         finally:
             if call.settings.value("report"):
                 report.flush()

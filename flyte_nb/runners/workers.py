@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import protocol
 from .. import secrets as secret_store
+from ..blocking import in_thread
 from ..config.jsonable import to_jsonable
 from ..controller import Controller
 from ..errors import RunnerUnavailableError
@@ -126,7 +127,7 @@ class Pool:
                 self.workers.remove(worker)
             self.changed.notify_all()
         if worker.dead and worker.inflight == 0:
-            await asyncio.to_thread(self.runner.discard_worker, worker)
+            await in_thread(self.runner.discard_worker, worker)
 
     def _folder(self, number: int) -> Path:
         folder = Path(tempfile.mkdtemp(prefix=f"worker-{self.key}-{number}-", dir=calls_root()))
@@ -139,7 +140,7 @@ class Pool:
         call.status("starting")
         try:
             worker.container = await self.runner.create_container(call, spec)
-            await asyncio.to_thread(worker.container.start)
+            await in_thread(worker.container.start)
             self.runner.follow_output(worker.container, worker.container_output, list(call.secret_values))
             await self._ready(worker, call)
         except BaseException:
@@ -153,7 +154,7 @@ class Pool:
                 raise RunnerUnavailableError(f"task {call.task.name}: its warm worker did not start in "
                                              f"{START_TIMEOUT:g}s")
             if int(time.monotonic() * 10) % 10 == 0:
-                await asyncio.to_thread(worker.container.reload)
+                await in_thread(worker.container.reload)
                 if worker.container.status == "exited":
                     logs = worker.container.logs(tail=20).decode("utf-8", "replace")
                     raise RunnerUnavailableError(f"task {call.task.name}: its warm worker exited at start:\n{logs}")
@@ -203,7 +204,7 @@ class WorkerPools:
                         pool.workers.remove(worker)
                 for worker in idle:
                     try:
-                        await asyncio.to_thread(self.runner.discard_worker, worker)
+                        await in_thread(self.runner.discard_worker, worker)
                     except Exception as error:  # noqa: BLE001 - the reaper must outlive one failed removal
                         notice(f"could not stop warm worker {worker.number} of pool {pool.key}: {error}")
 
@@ -226,7 +227,7 @@ class WorkerPools:
             exit_code, oom = 0, False
             if not done:  # the worker died under the call
                 worker.dead = True
-                exit_code, oom = await asyncio.to_thread(self.runner.exit_state, worker.container)
+                exit_code, oom = await in_thread(self.runner.exit_state, worker.container)
             resources = call.settings.value("resources")
             return outcome(folder, call, number, exit_code=exit_code, oom=oom,
                            where=f"warm worker {worker.number}, container {worker.container.short_id}",
@@ -267,5 +268,5 @@ class WorkerPools:
         for pool in self.pools.values():
             for worker in list(pool.workers):
                 worker.dead = True
-                await asyncio.to_thread(self.runner.discard_worker, worker)
+                await in_thread(self.runner.discard_worker, worker)
             pool.workers.clear()
