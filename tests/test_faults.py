@@ -12,8 +12,10 @@ import shutil
 import socket
 import sys
 import tempfile
+import subprocess
 import threading
 import time
+from pathlib import Path
 from typing import Any, Iterator
 
 import docker
@@ -25,11 +27,17 @@ from flyte_nb.runners.docker import KERNEL_ID, LABEL
 from flyte_nb.runtime import runtime
 
 RUNNERS = ("docker", "local", "inprocess")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _client() -> Any:
+    """The real engine, whatever DOCKER_HOST a test points the runner at."""
+    return docker.DockerClient(base_url="unix:///var/run/docker.sock")
 
 
 def ours() -> list[Any]:
     """Containers of this kernel (the test process), whatever their state."""
-    return docker.DockerClient(base_url="unix:///var/run/docker.sock").containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"})
+    return _client().containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"})
 
 
 @pytest.fixture(params=RUNNERS)
@@ -208,6 +216,11 @@ class Engine:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def close_runner() -> None:
+    """Stop the current runner's warm workers (flyte.init does not, and a later test counts containers)."""
+    asyncio.run_coroutine_threadsafe(runtime().runner().close(), runtime().loop).result(60)
+
+
 def watchdog(func: Any, seconds: float = 60) -> Any:
     """func() on a thread; fails the test (instead of hanging it) when func has not returned in time."""
     outcome: dict[str, Any] = {}
@@ -269,3 +282,72 @@ def test_the_engine_going_away_mid_call_is_a_clear_error_and_the_container_goes_
 def _until(condition: Any) -> None:
     while not condition():
         time.sleep(0.1)
+
+
+# ---- leftovers and socket paths --------------------------------------------------------------------
+KERNEL_SCRIPT = '''
+import flyte_nb as flyte
+
+env = flyte.TaskEnvironment(name="leftover_env", reusable=flyte.ReusePolicy(replicas=2, idle_ttl=300))
+
+@env.task
+async def one(x: int) -> int:
+    return x + 1
+
+async def main() -> list:
+    import asyncio
+    return await asyncio.gather(*(one(i) for i in range(4)))
+
+flyte.init(runner="docker", quiet=True)
+import asyncio
+print("result", asyncio.run(main()))
+import os
+print("pid", os.getpid())
+'''
+
+
+def test_a_kernel_that_exits_leaves_nothing_under_the_temp_dir(tmp_path: Path) -> None:
+    """A reusable environment's replicas each had a worker-* folder that outlived the kernel."""
+    temp = tempfile.mkdtemp(prefix="fnb-", dir="/tmp")
+    try:
+        script = tmp_path / "kernel.py"
+        script.write_text(KERNEL_SCRIPT)
+        env = {**os.environ, "TMPDIR": temp, "PYTHONPATH": str(ROOT), "FLYTE_NB_DATA_DIR": str(tmp_path / "data")}
+        env.pop("FLYTE_NB_RUN_DIR", None)
+        done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0 and "result [1, 2, 3, 4]" in done.stdout, done.stderr[-3000:]
+        left = [str(p.relative_to(temp)) for p in Path(temp).rglob("*")]
+        assert left in ([], [f"flyte-nb-{os.getuid()}"]), left  # at most the (shared, empty) root of call folders
+        pid = done.stdout.split("pid ")[1].split()[0]
+        assert _client().containers.list(all=True, filters={"label": f"{LABEL}.pid={pid}"}) == []
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def test_a_deep_temp_dir_still_runs_calls_and_a_long_run_dir_is_a_clear_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deep TMPDIR gave `OSError: AF_UNIX path too long` with no hint."""
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    monkeypatch.delenv("FLYTE_NB_RUN_DIR", raising=False)
+    for name in ("local", "docker"):
+        flyte.init(runner=name, quiet=True)
+        assert fine(1) == 2
+    flyte.init(runner="docker", quiet=True)
+    assert asyncio.run(reusable_one(1)) == 2  # a warm worker's call: the deepest socket path
+    close_runner()
+    assert ours() == []
+    monkeypatch.setenv("FLYTE_NB_RUN_DIR", str(deep))
+    with pytest.raises(RunnerUnavailableError, match=r"FLYTE_NB_RUN_DIR='.*' is \d+ characters: .* AF_UNIX .* "
+                                                     r"at most 44"):
+        fine(1)
+    assert flyte.registry().runs[-1].status.value == "failed"
+
+
+renv = flyte.TaskEnvironment(name="faults_reuse", reusable=flyte.ReusePolicy(replicas=2, idle_ttl=60))
+
+
+@renv.task
+async def reusable_one(x: int) -> int:
+    return x + 1

@@ -6,13 +6,16 @@ run in Docker) passes and leaves its screenshots in ui-tests/artifacts/.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -27,6 +30,25 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1", "FLYTE_NB_PYTHON": sys.executable, "NO_COLOR": "1",
             "FORCE_COLOR": "0"}
+
+
+def _free_port() -> int:
+    """A loopback port nothing listens on now (the OS picks it), for JupyterLab under Playwright."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _listening(port: int) -> Iterator[None]:
+    """Something listening on `port` meanwhile (or already: then that is the listener)."""
+    with socket.socket() as other:
+        try:
+            other.bind(("127.0.0.1", port))
+            other.listen(1)
+        except OSError:  # taken already: the same situation
+            pass
+        yield
 
 
 def _plain(text: str) -> str:
@@ -66,8 +88,9 @@ def test_browser_sidebar_edits_runs_and_report(node_modules: Path) -> None:
     assert shutil.which("chromium") or Path("/usr/bin/chromium").exists(), "Debian's chromium is missing"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    done = subprocess.run(["npx", "playwright", "test"], cwd=ROOT / "ui-tests", capture_output=True, text=True,
-                          timeout=600, env=_env())
+    with _listening(8899):  # the port a run by hand uses is taken: the test must not depend on it
+        done = subprocess.run(["npx", "playwright", "test"], cwd=ROOT / "ui-tests", capture_output=True, text=True,
+                              timeout=600, env={**_env(), "FLYTE_NB_UI_PORT": str(_free_port())})
     out = _plain(done.stdout)
     assert done.returncode == 0, out[-6000:] + done.stderr[-3000:]
     assert "1 passed" in out, out[-2000:]

@@ -7,7 +7,9 @@ const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
 const ROOT = path.resolve(__dirname, '..');
 const JUPYTER = process.env.FLYTE_NB_JUPYTER || path.join(ROOT, '.venv', 'bin', 'jupyter');
-const PORT = 8899;
+// The port comes from the environment (tests/test_ui.py picks a free one); 8899 only when run by hand.
+const PORT = Number(process.env.FLYTE_NB_UI_PORT || 8899);
+process.env.FLYTE_NB_UI_PORT = String(PORT); // the web server's config reads it too
 
 module.exports = {
   ...baseConfig,

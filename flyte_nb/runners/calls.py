@@ -18,7 +18,7 @@ from typing import Any, Iterator
 import cloudpickle
 
 from ..codeversion import is_user_module
-from ..errors import InlineIOLimitError, TaskCrashedError, TaskOOMError, TaskShippingError
+from ..errors import InlineIOLimitError, RunnerUnavailableError, TaskCrashedError, TaskOOMError, TaskShippingError
 from ..remote import unpack_error
 from ..secrets import redact
 from .base import Call
@@ -51,10 +51,39 @@ def hand_to_task(path: Path, settings: Any) -> None:
         os.chown(path, *task_ids(settings))
 
 
+#: The longest call root that keeps every socket under it (the deepest: a warm worker's call,
+#: <root>/worker-<key>-<n>-<random>/<run>-<n>-<random>/ctl.sock) within AF_UNIX's 107 bytes.
+MAX_ROOT = 44
+
+
 def calls_root() -> Path:
-    root = Path(os.environ.get("FLYTE_NB_RUN_DIR") or Path(tempfile.gettempdir()) / f"flyte-nb-{os.getuid()}")
+    root = _root_path()
     root.mkdir(parents=True, exist_ok=True, mode=0o711)
     return root
+
+
+def _root_path() -> Path:
+    """$FLYTE_NB_RUN_DIR, else <temp dir>/flyte-nb-<uid>; under a deep TMPDIR, /tmp/flyte-nb-<uid>.
+
+    A deep temp dir used to fail every call with a bare `OSError: AF_UNIX path too long`.
+    """
+    chosen = os.environ.get("FLYTE_NB_RUN_DIR")
+    if chosen:
+        if len(chosen) > MAX_ROOT:
+            raise RunnerUnavailableError(
+                f"FLYTE_NB_RUN_DIR={chosen!r} is {len(chosen)} characters: the unix sockets of calls under it "
+                f"would pass the 107-byte limit of AF_UNIX paths; set it to a folder of at most {MAX_ROOT}")
+        return Path(chosen)
+    name = f"flyte-nb-{os.getuid()}"
+    default = Path(tempfile.gettempdir()) / name
+    if len(str(default)) <= MAX_ROOT:
+        return default
+    if os.path.isdir("/tmp") and os.access("/tmp", os.W_OK | os.X_OK):
+        return Path("/tmp") / name
+    raise RunnerUnavailableError(
+        f"the temp dir {tempfile.gettempdir()!r} is too deep for the unix sockets of calls (AF_UNIX paths are "
+        f"limited to 107 bytes) and /tmp is not writable; set FLYTE_NB_RUN_DIR to a folder of at most "
+        f"{MAX_ROOT} characters")
 
 
 @contextlib.contextmanager

@@ -189,7 +189,7 @@ class DockerRunner(Runner):
         await self.workers.close()
 
     def remove_all(self) -> int:
-        """Remove every container this kernel started (kernel shutdown)."""
+        """Remove every container this kernel started, and its warm workers' folders (kernel shutdown)."""
         removed = 0
         try:
             for container in self.client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}):
@@ -197,6 +197,7 @@ class DockerRunner(Runner):
                 removed += 1
         except Exception:  # noqa: BLE001 - the engine may be gone at shutdown
             pass
+        self.workers.remove_folders()
         return removed
 
     async def prepare(self, call: Call) -> str:

@@ -91,6 +91,7 @@ class Pool:
         self.workers: list[Worker] = []
         self.started = 0
         self.changed = asyncio.Condition()
+        self.folders: list[Path] = []  # every worker folder made, removed at kernel exit (remove_folders)
 
     async def acquire(self, call: Call, ref: str) -> Worker:
         """A slot on a worker: a free one, else a new worker (up to max replicas), else wait.
@@ -131,6 +132,7 @@ class Pool:
 
     def _folder(self, number: int) -> Path:
         folder = Path(tempfile.mkdtemp(prefix=f"worker-{self.key}-{number}-", dir=calls_root()))
+        self.folders.append(folder)
         hand_to_task(folder, self.settings)
         folder.chmod(0o700)
         return folder
@@ -263,6 +265,13 @@ class WorkerPools:
             if pending:
                 call.emit(secret_store.redact(pending, call.secret_values))
             writer.close()
+
+    def remove_folders(self) -> None:
+        """At kernel exit: the folders of every worker this kernel started (one per replica), whatever
+        became of its container; nothing of a kernel may remain under the temp dir after it exits."""
+        for pool in self.pools.values():
+            for folder in pool.folders:
+                shutil.rmtree(folder, ignore_errors=True)
 
     async def close(self) -> None:
         for pool in self.pools.values():
