@@ -55,16 +55,28 @@ class TaskExitError(TaskError):
             exit_code = 0 if code is None else code if isinstance(code, int) else 1
             return cls(f"{where}: the task called sys.exit({code!r}) (exit code {exit_code}) instead of returning",
                        task, attempt, exit_code=exit_code)
-        return cls(f"{where}: the task raised {type(error).__name__}({_text(error)}), which is not an Exception; "
+        return cls(f"{where}: the task raised {type(error).__name__}({error_text(error)}), which is not an Exception; "
                    f"it fails this call only", task, attempt)
 
 
-def _text(error: BaseException) -> str:
-    """str(error), or a placeholder when the task's exception cannot say what it is."""
+def plain_text(error: BaseException) -> str | None:
+    """str(error); None when its __str__ raises."""
+    try:
+        return str(error)
+    except Exception:  # noqa: BLE001 - a task's __str__ may raise anything
+        return None
+
+
+def error_text(error: BaseException) -> str:
+    """str(error), or what went wrong when the task's exception cannot say what it is (its __str__ raises)."""
     try:
         return str(error)
     except Exception as failure:  # noqa: BLE001 - a task's __str__ may raise anything
-        return f"<its __str__ raised {type(failure).__name__}>"
+        try:
+            why = f": {failure}"
+        except Exception:  # noqa: BLE001
+            why = ""
+        return f"<{type(error).__name__}.__str__ raised {type(failure).__name__}{why}>"
 
 
 class TaskShippingError(TaskError):

@@ -8,6 +8,8 @@ from typing import Any
 
 import cloudpickle
 
+from .errors import error_text, plain_text
+
 
 class RemoteTraceback(Exception):
     """Shown under the re-raised exception: where it happened inside the task's container."""
@@ -28,7 +30,7 @@ def pack_error(error: BaseException) -> dict[str, Any]:
         cloudpickle.loads(blob)
     except Exception:  # noqa: BLE001 - any exception may be unpicklable
         blob = None
-    return {"type": f"{type(error).__module__}.{type(error).__qualname__}", "message": str(error),
+    return {"type": f"{type(error).__module__}.{type(error).__qualname__}", "message": error_text(error),
             "traceback": text, "pickled": blob, "oom": isinstance(error, MemoryError)}
 
 
@@ -46,7 +48,8 @@ def unpack_error(packed: dict[str, Any], note: str, clean: Any = lambda s: s) ->
         except Exception:  # noqa: BLE001
             error = None
     text = clean(packed["traceback"])
-    if error is None or clean(str(error)) != str(error):
+    plain = plain_text(error) if error is not None else None
+    if plain is None or clean(plain) != plain:  # unshowable (its __str__ raises) or it carries a secret
         error = TaskError(f"{packed['type']}: {clean(packed['message'])}", task=note, remote_traceback=text)
     error.__cause__ = RemoteTraceback(text)
     error.__traceback__ = None

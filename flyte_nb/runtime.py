@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from . import cache as caching
 from .blocking import in_thread
 from .errors import (InlineIOLimitError, RunnerUnavailableError, TaskExitError, TaskOOMError, TaskShippingError,
-                     TaskTimeoutError)
+                     TaskTimeoutError, error_text, plain_text)
 from .registry import registry
 from .runners.base import Call, Runner
 from .runners.support import unenforced
@@ -362,6 +362,8 @@ class Runtime:
                 self._end(attempt, _status_of(error), "".join(traceback.format_exception_only(error)).strip())
                 if number == total or not _retryable(error):
                     _note(error, f"task {task.name}, attempt {number}/{total}, runner {runner.name}")
+                    if plain_text(error) is None:  # its __str__ raises: say so instead of "<exception str() failed>"
+                        _note(error, error_text(error))
                     raise
                 await asyncio.sleep(_backoff(retries, number))
                 continue

@@ -105,10 +105,14 @@ class TaskTemplate:
     # ---- calling -------------------------------------------------------------------------
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> inspect.BoundArguments:
         """Check the call against the function's signature before anything starts."""
+        signature = inspect.signature(self.func)
         try:
-            bound = inspect.signature(self.func).bind(*args, **kwargs)
-        except TypeError as error:
-            raise TypeError(f"task {self.name}: {error}") from None
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as error:  # the signature and what was passed, not just "too many positional arguments"
+            given = f"{len(args)} positional argument{'s' if len(args) != 1 else ''}"
+            if kwargs:
+                given += f" and keyword{'s' if len(kwargs) != 1 else ''} {', '.join(kwargs)}"
+            raise TypeError(f"task {self.name}{_shown(self.func, signature)}: {error}; called with {given}") from None
         bound.apply_defaults()
         return bound
 
@@ -149,3 +153,11 @@ def make_task(env: "TaskEnvironment", func: Callable[..., Any], decorator: Mappi
 
     registry().add_task(task)
     return task
+
+
+def _shown(func: Any, signature: inspect.Signature) -> inspect.Signature:
+    """The signature as written (annotations evaluated, not 'int' in quotes), when they evaluate."""
+    try:
+        return inspect.signature(func, eval_str=True)
+    except Exception:  # noqa: BLE001 - a forward reference that does not resolve: show them as strings
+        return signature

@@ -22,7 +22,7 @@ import docker
 import pytest
 
 import flyte_nb as flyte
-from flyte_nb.errors import RunnerUnavailableError, TaskExitError
+from flyte_nb.errors import RunnerUnavailableError, TaskExitError, plain_text
 from flyte_nb.runners.docker import KERNEL_ID, LABEL
 from flyte_nb.runtime import runtime
 
@@ -351,3 +351,42 @@ renv = flyte.TaskEnvironment(name="faults_reuse", reusable=flyte.ReusePolicy(rep
 @renv.task
 async def reusable_one(x: int) -> int:
     return x + 1
+
+
+# ---- clear messages -------------------------------------------------------------------------------
+class Unshowable(Exception):
+    def __str__(self) -> str:
+        raise ValueError("no text")
+
+
+@fenv.task
+def raises_unshowable() -> int:
+    raise Unshowable()
+
+
+@fenv.task
+def two(a: int, b: int) -> int:
+    return a + b
+
+
+def test_an_exception_whose_str_raises_is_reported_clearly(runner: str) -> None:
+    """Packing it for the kernel called str() and crashed the shim: a 'crash' with no hint."""
+    with pytest.raises(Exception) as caught:
+        raises_unshowable()
+    text = "\n".join([plain_text(caught.value) or "", *getattr(caught.value, "__notes__", [])])
+    assert "<Unshowable.__str__ raised ValueError: no text>" in text, text
+    assert "exited with code" not in text
+    assert fine(1) == 2
+
+
+def test_positional_argument_errors_show_the_signature_and_what_was_given() -> None:
+    flyte.init(runner="inprocess", quiet=True)
+    with pytest.raises(TypeError, match=r"task faults_env.two\(a: int, b: int\) -> int: too many positional "
+                                        r"arguments; called with 3 positional arguments"):
+        two(1, 2, 3)
+    with pytest.raises(TypeError, match=r"missing a required argument: 'b'; called with 1 positional argument$"):
+        two(1)
+    with pytest.raises(TypeError, match=r"multiple values for argument 'a'; called with 1 positional argument "
+                                        r"and keyword a"):
+        two(1, a=2)
+    assert flyte.registry().runs == []  # nothing started
