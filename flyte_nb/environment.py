@@ -31,30 +31,38 @@ def _signature(level: Level, *, first: list[inspect.Parameter]) -> inspect.Signa
 
 
 def check_depends_on(name: str, depends_on: tuple["TaskEnvironment", ...]) -> None:
-    """Refuse a cycle, and two different live environments of one name, in the graph."""
-    seen: dict[str, TaskEnvironment] = {}
+    """Refuse a cycle, and two different live environments of one name, in the graph.
 
-    def walk(env: TaskEnvironment, path: tuple[str, ...]) -> None:
+    Walked with an explicit stack, not recursion: a 1000-deep chain of environments is a
+    legal graph and must not hit Python's recursion limit.
+    """
+    given = [e.name for e in depends_on]
+    seen: dict[str, TaskEnvironment] = {}
+    stack: list[tuple[TaskEnvironment, tuple[str, ...]]] = [(env, (name,)) for env in reversed(depends_on)]
+    while stack:
+        env, path = stack.pop()
         if env.name == name:
             raise ConfigError(
-                f"depends_on={show([e.name for e in depends_on])} at the TaskEnvironment level makes a cycle: "
-                f"{' -> '.join((*path, env.name))}",
-                parameter="depends_on", value=[e.name for e in depends_on], level=Level.ENVIRONMENT.value,
+                f"depends_on={show(given)} at the TaskEnvironment level makes a cycle: "
+                f"{' -> '.join(_shorten((*path, env.name)))}",
+                parameter="depends_on", value=given, level=Level.ENVIRONMENT.value,
             )
         if env.name in seen and seen[env.name] is not env:
             raise ConfigError(
-                f"depends_on={show([e.name for e in depends_on])} at the TaskEnvironment level reaches two "
+                f"depends_on={show(given)} at the TaskEnvironment level reaches two "
                 f"different environments named {env.name!r} (one was redefined; re-run the cells that use it)",
-                parameter="depends_on", value=[e.name for e in depends_on], level=Level.ENVIRONMENT.value,
+                parameter="depends_on", value=given, level=Level.ENVIRONMENT.value,
             )
         if env.name in seen:
-            return
+            continue
         seen[env.name] = env
-        for child in env.settings.get("depends_on", ()):
-            walk(child, (*path, env.name))
+        for child in reversed(env.settings.get("depends_on", ())):
+            stack.append((child, (*path, env.name)))
 
-    for env in depends_on:
-        walk(env, (name,))
+
+def _shorten(path: tuple[str, ...], keep: int = 6) -> tuple[str, ...]:
+    """A long cycle path with its middle elided, so the message stays one readable line."""
+    return path if len(path) <= 2 * keep else (*path[:keep], "...", *path[-keep:])
 
 
 class TaskEnvironment:

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal
 
 import pydantic
 
+from .durations import duration
 from .model import Setting
 
 CacheBehavior = Literal["auto", "override", "disable"]
@@ -35,12 +36,15 @@ class Cache(Setting):
     def _inputs(cls, value: Any) -> Any:
         return (value,) if isinstance(value, str) else value
 
+    @pydantic.field_validator("max_age", mode="before")
+    @classmethod
+    def _age(cls, value: Any) -> Any:
+        return value if value is None or isinstance(value, str) else duration(value, "max_age")
+
     @pydantic.field_validator("max_age")
     @classmethod
-    def _age(cls, value: timedelta | None) -> timedelta | None:
-        if value is not None and value.total_seconds() <= 0:
-            raise ValueError(f"max_age must be > 0, got {value!r}")
-        return value
+    def _age_parsed(cls, value: timedelta | None) -> timedelta | None:
+        return value if value is None else duration(value, "max_age")
 
 
 def normalize_cache(value: Any) -> Cache:

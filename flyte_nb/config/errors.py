@@ -9,6 +9,7 @@ the SDK keeps working when it catches either.
 
 from __future__ import annotations
 
+import reprlib
 from typing import TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:
@@ -16,9 +17,21 @@ if TYPE_CHECKING:
 
 
 def show(value: Any, limit: int = 80) -> str:
-    """A short, safe repr of a user value for error messages."""
-    text = repr(value)
+    """A short, safe repr of a user value for error messages.
+
+    Safe: a value whose repr fails (a 1000-deep list hits the recursion limit, a user class's
+    __repr__ may raise) is shown by reprlib's depth-limited form, so building the message for a
+    bad value never raises an error of its own.
+    """
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - any failure of a user value's repr
+        text = _SHALLOW.repr(value) if not isinstance(value, BaseException) else type(value).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_SHALLOW = reprlib.Repr()
+_SHALLOW.maxlevel, _SHALLOW.maxstring, _SHALLOW.maxother = 3, 60, 60
 
 
 class ConfigError(ValueError, TypeError):

@@ -17,6 +17,7 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 
 import pydantic
 
+from .errors import show
 from .model import ENV_NAME, Setting
 
 _NAME = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*$")
@@ -274,5 +275,7 @@ def normalize_image(value: Any) -> Image:
     if value == "auto":
         return Image.from_debian_base()
     if isinstance(value, str) and value.strip():
+        if len(value) > 512 or not value.isprintable() or any(c.isspace() for c in value):
+            raise ValueError(f"image {show(value)} is not an image reference (printable, no spaces, at most 512 chars)")
         return Image.from_base(value)
     raise ValueError(f"image must be a flyte.Image, an image reference or 'auto', not {value!r}")

@@ -15,8 +15,8 @@ import pydantic
 
 from .errors import ConfigError, reason_of, show
 
-#: A valid environment variable name (env_vars keys, Secret.as_env_var, Image.with_env_vars).
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: A valid environment variable name, ASCII only (env_vars keys, Secret.as_env_var, Image.with_env_vars).
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z: "A\n" is not a name
 
 
 class Setting(pydantic.BaseModel):

@@ -85,6 +85,8 @@ def _env_vars(value: Any) -> Any:
             raise ValueError(f"env_vars key {key!r} is not a valid environment variable name")
         if not isinstance(item, str):
             raise ValueError(f"env_vars[{key!r}] must be a str, got {item!r}")
+        if "\0" in item:  # the engine and execve() cannot carry a NUL byte
+            raise ValueError(f"env_vars[{key!r}] contains a NUL character (\\x00), which no environment can hold")
     return dict(value)
 
 
@@ -124,7 +126,7 @@ def _before(normalize: Callable[[Any], Any], core: Any, accepts: Any) -> Any:
 
 _TYPES: dict[str, Any] = {
     "name": Annotated[_Str, pydantic.Field(pattern=_NAME_PATTERN, max_length=63)],
-    "short_name": Annotated[_Str, pydantic.Field(min_length=1, max_length=63, pattern=r"^\S+$")],
+    "short_name": Annotated[_Str, pydantic.Field(min_length=1, max_length=63, pattern=r"^[^\s\x00]+$")],
     "image": _before(normalize_image, Image, Union[Literal["auto"], str, Image]),
     "resources": _before(_resources, Resources, Resources),
     "env_vars": _before(_env_vars, dict[str, str], dict[str, str]),

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 import pydantic
 
+from .errors import show
 from .model import Setting
 
 
@@ -36,5 +37,7 @@ def normalize_pod_template(value: Any) -> PodTemplate | str:
     if isinstance(value, PodTemplate):
         return value
     if isinstance(value, str) and value.strip():
+        if len(value) > 253 or not value.isprintable():  # 253: a Kubernetes object name
+            raise ValueError(f"pod_template name {show(value)} must be printable and at most 253 chars")
         return value
     raise ValueError(f"pod_template must be a flyte.PodTemplate or a template name, not {value!r}")

@@ -8,19 +8,28 @@ is what the container may use.
 
 from __future__ import annotations
 
+import math
 import re
+from decimal import Decimal
 from typing import Any, ClassVar, Literal, Union
 
 import pydantic
 
+from .errors import show
 from .model import Setting
 
-_CPU = re.compile(r"^(\d+(\.\d+)?|\.\d+)(m?)$")
-_MEMORY = re.compile(r"^(\d+(\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E)?$")
+# ASCII digits only ([0-9], not \d: '٣' is a digit to Python but not to the engine), matched whole.
+_CPU = re.compile(r"([0-9]+(\.[0-9]+)?|\.[0-9]+)(m?)")
+_MEMORY = re.compile(r"([0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E)?")
 _MEMORY_FACTOR = {
     None: 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
     "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
 }
+#: Largest quantities any engine or cluster takes: bytes fit a signed 64-bit int (8Ei), and a
+#: million cores is beyond any node; larger values (a 400-digit memory, cpu=1e300) are refused here
+#: instead of overflowing later. What fits *this* host is checked at call time (runners/host_limits.py).
+MAX_MEMORY = 2**63 - 1
+MAX_CPU = 1_000_000.0
 #: Accelerators a "NAME:COUNT" gpu string may name (the flyte SDK's GPU literal names).
 ACCELERATORS: tuple[str, ...] = (
     "A10", "A10G", "A100", "A100 80G", "B200", "GB200", "H100", "H200", "L4", "L40s", "T4", "V100",
@@ -30,31 +39,46 @@ DEVICE_CLASSES = ("GPU", "TPU", "NEURON", "AMD_GPU", "HABANA_GAUDI")
 
 
 def parse_cpu(value: Any) -> float:
-    """Cores as a float: 2 -> 2.0, "500m" -> 0.5, "1.5" -> 1.5. Raises ValueError."""
+    """Cores as a float: 2 -> 2.0, "500m" -> 0.5, "1.5" -> 1.5. Raises ValueError (never OverflowError)."""
     if isinstance(value, bool):
-        raise ValueError(f"cpu must be a number of cores or a string like '500m', not {value!r}")
+        raise ValueError(f"cpu must be a number of cores or a string like '500m', not {show(value)}")
     if isinstance(value, (int, float)):
-        cores = float(value)
-    elif isinstance(value, str) and (match := _CPU.match(value.strip())):
-        cores = float(match.group(1)) / (1000 if match.group(3) else 1)
+        cores = _as_float(value)
+    elif isinstance(value, str) and (match := _CPU.fullmatch(value)):
+        cores = _as_float(Decimal(match.group(1)) / (1000 if match.group(3) else 1))
     else:
-        raise ValueError(f"cpu must be a number of cores or a string like '500m' or '2', not {value!r}")
-    if not cores > 0:
-        raise ValueError(f"cpu must be > 0, got {value!r}")
+        raise ValueError(f"cpu must be a number of cores or a string like '500m' or '2', not {show(value)}")
+    if math.isnan(cores) or not cores > 0:
+        raise ValueError(f"cpu must be > 0, got {show(value)}")
+    if cores > MAX_CPU:
+        raise ValueError(f"cpu={show(value)} is more than the maximum of {MAX_CPU:g} cores")
     return cores
 
 
+def _as_float(value: Any) -> float:
+    """float(value), with an int too large for a float counted as infinite (over any maximum)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
 def parse_memory(value: Any, what: str = "memory") -> int:
-    """Bytes as an int: "512Mi" -> 536870912. Raises ValueError naming `what`."""
+    """Bytes as an int: "512Mi" -> 536870912. Raises ValueError naming `what` (never OverflowError)."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValueError(f"{what} must be a string like '512Mi' or '2Gi', not {value!r}")
-    match = _MEMORY.match(str(value).strip())
-    if not match:
-        raise ValueError(f"{what} must be a quantity like '512Mi', '2Gi' or '1G', not {value!r}")
-    size = int(float(match.group(1)) * _MEMORY_FACTOR[match.group(3)])
-    if size <= 0:
-        raise ValueError(f"{what} must be > 0, got {value!r}")
-    return size
+        raise ValueError(f"{what} must be a string like '512Mi' or '2Gi', not {show(value)}")
+    text = value if isinstance(value, str) else None
+    if isinstance(value, int):
+        size = Decimal(value)
+    elif text is not None and (match := _MEMORY.fullmatch(text)):
+        size = Decimal(match.group(1)) * _MEMORY_FACTOR[match.group(3)]
+    else:
+        raise ValueError(f"{what} must be a quantity like '512Mi', '2Gi' or '1G', not {show(value)}")
+    if size > MAX_MEMORY:
+        raise ValueError(f"{what}={show(value)} is more than the maximum of 8Ei (2**63 - 1 bytes)")
+    if int(size) <= 0:
+        raise ValueError(f"{what} must be > 0, got {show(value)}")
+    return int(size)
 
 
 def _request_limit(value: Any, parse: Any, what: str) -> Any:
@@ -106,7 +130,7 @@ def parse_gpu(value: Any) -> tuple[int, str | None]:
         name, _, count = value.rpartition(":")
         if name not in ACCELERATORS:
             raise ValueError(f"gpu {value!r} names an unknown accelerator {name!r}; known: {', '.join(ACCELERATORS)}")
-        if not count.isdigit() or int(count) < 1:
+        if not re.fullmatch("[0-9]+", count) or int(count) < 1:  # ASCII: '٣'.isdigit() is True
             raise ValueError(f"gpu {value!r} must end in a count >= 1, like 'A100:1'")
         return int(count), name
     raise ValueError(f"gpu must be an int, a string like 'A100:1' or a flyte.Device, not {value!r}")

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import pydantic
 
+from .durations import duration
 from .model import Setting
 
 
@@ -22,11 +23,7 @@ class RetryStrategy(Setting):
     @pydantic.field_validator("backoff", mode="before")
     @classmethod
     def _backoff(cls, value: Any) -> Any:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = timedelta(seconds=value)
-        if isinstance(value, timedelta) and value.total_seconds() < 0:
-            raise ValueError(f"backoff must be >= 0, got {value!r}")
-        return value
+        return value if value is None else duration(value, "backoff", inclusive=True)
 
 
 def normalize_retries(value: Any) -> RetryStrategy:
@@ -43,12 +40,7 @@ def normalize_retries(value: Any) -> RetryStrategy:
 def _duration(value: Any, what: str) -> timedelta | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, timedelta)):
-        raise ValueError(f"{what} must be seconds (int) or a timedelta, not {value!r}")
-    delta = value if isinstance(value, timedelta) else timedelta(seconds=value)
-    if delta.total_seconds() <= 0:
-        raise ValueError(f"{what} must be > 0, got {value!r}")
-    return delta
+    return duration(value, what)
 
 
 class Timeout(Setting):

@@ -8,16 +8,17 @@ from typing import Any, ClassVar, Literal, Union
 
 import pydantic
 
+from .durations import duration
+from .errors import show
 from .model import Setting
 
 
 def _seconds(value: Any, what: str, minimum: float) -> timedelta:
-    if isinstance(value, bool) or not isinstance(value, (int, float, timedelta)):
-        raise ValueError(f"{what} must be seconds (int) or a timedelta, not {value!r}")
-    delta = value if isinstance(value, timedelta) else timedelta(seconds=value)
-    if delta.total_seconds() < minimum:
-        raise ValueError(f"{what} must be >= {minimum:g} seconds, got {value!r}")
-    return delta
+    return duration(value, what, minimum=minimum, inclusive=True)
+
+
+#: Most warm containers one environment may keep: more is no machine's pool (and 10**400 is not a count).
+MAX_REPLICAS = 1000
 
 
 class ReusePolicy(Setting):
@@ -38,11 +39,11 @@ class ReusePolicy(Setting):
             if len(value) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
                 raise ValueError(f"replicas as a tuple must be (min, max) ints, got {value!r}")
             low, high = value
-            if low < 0 or high < 1 or low > high:
-                raise ValueError(f"replicas (min, max) needs 0 <= min <= max and max >= 1, got {value!r}")
+            if low < 0 or high < 1 or low > high or high > MAX_REPLICAS:
+                raise ValueError(f"replicas (min, max) needs 0 <= min <= max and 1 <= max <= {MAX_REPLICAS}, got {value!r}")
             return tuple(value)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"replicas must be an int >= 1 or a (min, max) tuple, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_REPLICAS:
+            raise ValueError(f"replicas must be an int in 1..{MAX_REPLICAS} or a (min, max) tuple, got {show(value)}")
         return value
 
     @pydantic.field_validator("idle_ttl", mode="before")

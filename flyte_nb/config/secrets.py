@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 import pydantic
 
+from .errors import show
 from .model import ENV_NAME, Setting
 
 _KEY = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$")
@@ -31,8 +32,9 @@ class Secret(Setting):
     @pydantic.field_validator("key", "group")
     @classmethod
     def _key(cls, value: str | None) -> str | None:
-        if value is not None and not _KEY.match(value):
-            raise ValueError(f"must be letters, digits, '_', '.', '-' (not starting or ending with them), got {value!r}")
+        if value is not None and (len(value) > 253 or not _KEY.fullmatch(value)):  # 253: a Kubernetes name
+            raise ValueError(f"must be letters, digits, '_', '.', '-' (not starting or ending with them), "
+                             f"at most 253, got {show(value)}")
         return value
 
     @pydantic.field_validator("as_env_var")

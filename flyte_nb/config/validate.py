@@ -56,6 +56,14 @@ def validate_value(name: str, value: Any, level: Level) -> Any:
             f"{name}={show(value)} is invalid at the {level.title} level: {reason_of(error)}",
             parameter=name, value=value, level=level.value,
         ) from None
+    except (RecursionError, ArithmeticError) as error:
+        # A last net under the checks above: a value nested too deeply for a check (or for its
+        # own repr in a message), or a number no check bounded, is still one clear refusal.
+        why = "it is nested too deeply" if isinstance(error, RecursionError) else f"it is out of range ({error})"
+        raise ConfigError(
+            f"{name}={show(value)} is invalid at the {level.title} level: {why}",
+            parameter=name, value=value, level=level.value,
+        ) from None
 
 
 def validate_settings(
