@@ -102,3 +102,25 @@ def describe(outcome: dict[str, Any]) -> str:
         error = outcome["error"]
         return f"raised {error['type']}: {error['message'][:500]}"
     return f"bad scenario: {outcome['bad']}\n    output: {outcome.get('output', '')[-500:]}"
+
+
+def summary() -> str:
+    """Per area: scenarios, matches, listed differences and unlisted mismatches (for issue notes and reviews).
+
+    python -m tests.conformance.harness
+    """
+    from flyte_nb.differences import DIFFERENCES
+
+    rows = ["area                 scenarios  match  listed  mismatched"]
+    for path in scenario_files():
+        sdk, nb = outcomes(path, "sdk"), outcomes(path, "nb")
+        ids = [s.id for s in scenarios(path)]
+        same = [i for i in ids if conforms(sdk[i], nb[i])]
+        listed = [i for i in ids if i in DIFFERENCES and i not in same]
+        wrong = [i for i in ids if i not in same and i not in listed]
+        rows.append(f"{area(path):20} {len(ids):9}  {len(same):5}  {len(listed):6}  {len(wrong):10}  {' '.join(wrong)}")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(summary())

@@ -11,7 +11,8 @@ from flyte_nb.differences import DIFFERENCES
 
 from .harness import all_scenarios, area, conforms, describe, outcomes, scenario_files, scenarios
 
-CASES = [pytest.param(path, s.id, id=s.id) for path in scenario_files() for s in scenarios(path)]
+CASES = [pytest.param(path, s.id, id=s.id, marks=[pytest.mark.docker] if s.runner == "docker" else [])
+         for path in scenario_files() for s in scenarios(path)]
 
 
 @pytest.mark.parametrize(("path", "scenario_id"), CASES)
