@@ -158,7 +158,11 @@ def read(task: str, key: str, max_age: float | None = None) -> Any:
         return MISS
     except CorruptEntryError as error:
         notice(f"cache: the entry of task {task} at {path} is corrupt ({error}); removed, recomputing")
-        path.unlink(missing_ok=True)
+        _remove(path)
+        return MISS
+    except OSError as error:  # a directory where the entry is, a file where its folder is, no permission
+        notice(f"cache: the entry of task {task} at {path} cannot be read ({type(error).__name__}: "
+               f"{error.strerror or error}); recomputing")
         return MISS
     if max_age is not None and time.time() - header["created"] > max_age:
         return MISS
@@ -167,13 +171,21 @@ def read(task: str, key: str, max_age: float | None = None) -> Any:
     except Exception as error:  # noqa: BLE001 - e.g. the class of the output was renamed since
         notice(f"cache: the entry of task {task} at {path} cannot be loaded any more ({type(error).__name__}: "
                f"{error}); removed, recomputing")
-        path.unlink(missing_ok=True)
+        _remove(path)
         return MISS
     missing = _missing_blobs(value)
     if missing:
         notice(f"cache: the entry of task {task} refers to {missing} which no longer exists; recomputing")
         return MISS
     return value
+
+
+def _remove(path: Path) -> None:
+    """Remove a bad entry if possible: an entry that cannot be removed is still only a miss."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _missing_blobs(value: Any, depth: int = 0) -> str | None:
@@ -224,6 +236,11 @@ def write(task: str, key: str, value: Any, *, run: str | None, secrets: list[str
     return path
 
 
+#: The header fields a read relies on, with their types.
+_HEADER_FIELDS: dict[str, Any] = {"task": str, "key": str, "created": (int, float), "size": int, "sha256": str,
+                                  "output_type": str}
+
+
 def _load(path: Path) -> tuple[dict[str, Any], bytes]:
     data = path.read_bytes()
     if not data.startswith(MAGIC):
@@ -235,6 +252,9 @@ def _load(path: Path) -> tuple[dict[str, Any], bytes]:
         header = None
     if not isinstance(header, dict):
         raise CorruptEntryError("unreadable header")
+    for field, kind in _HEADER_FIELDS.items():  # an edited header must not fail the call later (created - time)
+        if not isinstance(header.get(field), kind) or isinstance(header.get(field), bool):
+            raise CorruptEntryError(f"header field {field!r} is missing or not a {kind}")
     if len(body) != header.get("size"):
         raise CorruptEntryError(f"truncated: {len(body)} of {header.get('size')} bytes")
     if hashlib.sha256(body).hexdigest() != header.get("sha256"):
