@@ -46,6 +46,8 @@ CURRENT_CALL: contextvars.ContextVar[Call | None] = contextvars.ContextVar("flyt
 #: Hears every log line of every run; returns True when it displayed the line (a cell's view of that run).
 LogListener = Callable[[RunRecord, str], bool]
 #: Distinguishes this kernel's run ids (r1, r2, ...) in file names shared with other kernels.
+#: Seconds between wake-ups of a thread blocked on a call, so a pending SIGINT handler runs (Runtime.wait).
+WAKE = 0.1
 RUN_PREFIX = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
 
 
@@ -223,7 +225,16 @@ class Runtime:
             finished.wait(timeout)
 
     def wait(self, future: concurrent.futures.Future[Any]) -> Any:
+        """Block until the call is done; a kernel interrupt meanwhile cancels it (and waits for cleanup).
+
+        Never one untimed future.result(): a process-directed SIGINT lands on any thread, and when it
+        is not the main one, Python runs the handler only once the main thread executes bytecode
+        again, which a lock wait without a timeout never does: the interrupt was lost until the task
+        ended (the flaky kernel-interrupt test). Waking every WAKE seconds lets the handler run.
+        """
         try:
+            while not future.done():
+                concurrent.futures.wait((future,), timeout=WAKE)
             return future.result()
         except KeyboardInterrupt:
             self.cancel(future)

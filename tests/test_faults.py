@@ -390,3 +390,30 @@ def test_positional_argument_errors_show_the_signature_and_what_was_given() -> N
                                         r"and keyword a"):
         two(1, a=2)
     assert flyte.registry().runs == []  # nothing started
+
+
+# ---- kernel interrupts ------------------------------------------------------------------------------
+@fenv.task
+def sleep_sync(seconds: float) -> int:
+    time.sleep(seconds)
+    return 1
+
+
+def test_an_interrupt_delivered_to_another_thread_still_cancels_a_blocking_call() -> None:
+    """The race behind the flaky kernel-interrupt test: a SIGINT to the process lands on any thread;
+    on a thread other than the main one, Python runs the handler only when the main thread executes
+    bytecode, and an untimed future.result() never does: the interrupt waited for the task to end."""
+    import signal
+
+    flyte.init(runner="local", quiet=True)
+
+    def interrupt_from_here() -> None:  # the signal delivered to this (non-main) thread, as the kernel may see it
+        _until(lambda: flyte.registry().runs and flyte.registry().runs[-1].status.value == "running")
+        time.sleep(0.5)
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+
+    threading.Thread(target=interrupt_from_here, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        sleep_sync(20)
+    run = flyte.registry().runs[-1]
+    assert run.status.value == "cancelled" and run.attempts[-1].status.value == "cancelled"
