@@ -32,7 +32,7 @@ import cloudpickle
 from .codeversion import code_version
 from .config.cache import Cache, normalize_cache
 from .notices import notice
-from .paths import cache_dir
+from .paths import cache_dir, private_dir
 
 if TYPE_CHECKING:
     from .config.resolve import Resolution
@@ -215,7 +215,7 @@ def write(task: str, key: str, value: Any, *, run: str | None, secrets: list[str
               "sha256": hashlib.sha256(body).hexdigest(), "output_type": type(value).__qualname__, "run": run}
     path = _path(task, key)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(path.parent)  # every folder up to the cache dir made 0700 (paths.private_dir)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     except OSError as error:
         notice(f"cache: the output of task {task} was not cached: {error}")

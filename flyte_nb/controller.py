@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import protocol
 from .remote import pack_error
+from .runners.calls import hand_to_task as _hand_to_task
 
 if TYPE_CHECKING:
     from .config.secrets import Secret
@@ -32,7 +33,8 @@ class Controller:
 
     async def __aenter__(self) -> "Controller":
         self._server = await asyncio.start_unix_server(self._handle, path=str(self.path))
-        os.chmod(self.path, 0o666)  # the task runs as an unprivileged user
+        os.chmod(self.path, 0o600)  # its task's user alone (host: runners.calls.hand_to_task), in a 0700 folder
+        _hand_to_task(self.path, self.call.settings)
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

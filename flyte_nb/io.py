@@ -18,10 +18,10 @@ import hashlib
 import os
 import shutil
 import uuid
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Any, AsyncIterator, Iterator, TypeVar
 
-from .paths import data_dir
+from .paths import PRIVATE_DIR, data_dir, private_dir
 
 MOUNT = "/flyte/blobs"
 #: The store's top folders: content-addressed files, copied folders, new outputs, arrays/frames in pickles.
@@ -39,20 +39,70 @@ def root() -> Path:
     return Path(os.environ.get("FLYTE_NB_BLOB_ROOT") or host_root())
 
 
+#: The store's folders: owner and group only (tasks reach it through their uid or the store's group).
+STORE_MODE = 0o770
+
+
 def prepare_host_root() -> Path:
-    """Create the store; its areas are writable by every task user (sticky, like /tmp), since
-    tasks may run as different users (a pod template's runAsUser)."""
+    """Create the store private from the start: 0770, owned by the tasks' uid:gid when the kernel is
+    root (containers of other uids, a pod template's runAsUser, join its group), else 0700, the kernel
+    user's. A store left by an older version (areas 1777) is narrowed the same way."""
+    from .identity import TASK_GID, TASK_UID
+
     folder = host_root()
-    folder.mkdir(parents=True, exist_ok=True)
-    for area in AREAS:
-        path = folder / area
-        path.mkdir(exist_ok=True)
-        if path.stat().st_mode & 0o7777 != 0o1777:
-            try:
-                path.chmod(0o1777)
-            except PermissionError:
-                pass  # made by another user; it is already shared
+    mode = STORE_MODE if os.getuid() == 0 else PRIVATE_DIR
+    for path in (folder, *(folder / area for area in AREAS)):
+        made = not path.exists()
+        private_dir(path, mode)
+        if os.getuid() == 0 and (made or path.stat().st_uid == 0):
+            os.chown(path, TASK_UID, TASK_GID)
     return folder
+
+
+class BlobKeyError(ValueError):
+    """A File/Dir key, or a path in the store, that leads outside the store (`..`, absolute, a symlink)."""
+
+
+def confine(key: str) -> str:
+    """A key as the store accepts it: a relative path with no `..`, no NUL; else BlobKeyError.
+
+    Keys arrive from containers (a task's output), so they are checked before any path is made of them.
+    """
+    text = str(key)
+    parts = PurePosixPath(text).parts
+    if not text or "\0" in text or text.startswith("/") or ".." in parts:
+        raise BlobKeyError(f"blob key {text!r}: a File or Dir key must be a relative path inside the blob "
+                           f"store (no '..', not absolute); the kernel reads nothing outside {root()}")
+    return text
+
+
+def _writable_root() -> Path:
+    """The store, about to be written: on the host it is created private first (prepare_host_root),
+    so no folder of it is ever made with the process's umask."""
+    if not os.environ.get("FLYTE_NB_BLOB_ROOT"):
+        prepare_host_root()
+    return root()
+
+
+def located(key: str) -> Path:
+    """The path of a key in this process's store, refused (BlobKeyError) when it or a symlink on the way
+    resolves outside the store: a task that plants a symlink cannot make the kernel read or delete
+    host files."""
+    base = root()
+    path = base / confine(key)
+    real_base = base.resolve()
+    resolved = path.resolve()
+    if resolved != real_base and real_base not in resolved.parents:
+        raise BlobKeyError(f"blob key {key!r} resolves to {resolved}, outside the blob store {real_base} "
+                           f"(a symlink out of the store); refused")
+    return path
+
+
+def _check_tree(folder: Path) -> None:
+    """Every entry under a stored folder stays in the store (before it is copied or hashed)."""
+    base = root()
+    for item in folder.rglob("*"):
+        located(str(item.relative_to(base)))
 
 
 def _sha256(path: Path) -> str:
@@ -72,6 +122,7 @@ class _Opened:
 
     def __enter__(self) -> IO[Any]:
         if any(flag in self.mode for flag in "wax"):
+            _writable_root()
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.file = open(self.path, self.mode)  # noqa: SIM115 - closed in __exit__
         return self.file
@@ -92,7 +143,7 @@ class _Stored:
     (the kernel's folder, or the container's mount), and pickled as that key alone."""
 
     def __init__(self, key: str, name: str | None = None) -> None:
-        self.key = key
+        self.key = confine(key)
         self.name = name or Path(key).name
 
     @classmethod
@@ -107,7 +158,7 @@ class _Stored:
 
     @property
     def path(self) -> str:
-        return str(root() / self.key)
+        return str(located(self.key))
 
     def __fspath__(self) -> str:
         return self.path
@@ -154,7 +205,7 @@ class File(_Stored):
             raise FileNotFoundError(f"File.from_local: {source} is not a file")
         digest = _sha256(source)
         key = f"sha256/{digest}/{source.name}"
-        target = root() / key
+        target = _writable_root() / key
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
@@ -208,7 +259,7 @@ class Dir(_Stored):
         if not source.is_dir():
             raise NotADirectoryError(f"Dir.from_local: {source} is not a folder")
         key = f"dirs/{uuid.uuid4().hex}/{source.name}"
-        target = root() / key
+        target = _writable_root() / key
         tmp = target.with_name(f".{target.name}.tmp")
         shutil.copytree(source, tmp)
         os.replace(tmp, target)
@@ -218,6 +269,7 @@ class Dir(_Stored):
     def new_remote(cls, dir_name: str | None = None) -> "Dir":
         """A new folder in the store; create files in it under `.path`."""
         made = cls(f"new/{uuid.uuid4().hex}/{dir_name or 'data'}")
+        _writable_root()
         Path(made.path).mkdir(parents=True, exist_ok=True)
         return made
 
@@ -240,6 +292,7 @@ class Dir(_Stored):
         if local_path is None:
             return self.path
         target = Path(local_path)
+        _check_tree(Path(self.path))
         shutil.copytree(self.path, target, dirs_exist_ok=True)
         return str(target)
 
@@ -249,6 +302,7 @@ class Dir(_Stored):
     def cache_digest(self) -> str:
         digest = hashlib.sha256()
         base = Path(self.path)
+        _check_tree(base)
         for item in sorted(base.rglob("*")):
             if item.is_file():
                 digest.update(str(item.relative_to(base)).encode() + b"\0" + _sha256(item).encode())
@@ -276,7 +330,7 @@ def dumps(value: Any, *, owned: bool) -> tuple[bytes, list[str]]:
 
 def _store_path(suffix: str) -> tuple[str, Path]:
     key = f"pickled/{uuid.uuid4().hex}{suffix}"
-    path = root() / key
+    path = _writable_root() / key
     path.parent.mkdir(parents=True, exist_ok=True)
     return key, path
 
@@ -284,7 +338,7 @@ def _store_path(suffix: str) -> tuple[str, Path]:
 def load_array(key: str, owned: bool) -> Any:
     import numpy
 
-    path = root() / key
+    path = located(key)
     value = numpy.load(path, allow_pickle=False)
     if owned:
         path.unlink(missing_ok=True)
@@ -294,7 +348,7 @@ def load_array(key: str, owned: bool) -> Any:
 def load_frame(key: str, owned: bool) -> Any:
     import pandas
 
-    path = root() / key
+    path = located(key)
     value = pandas.read_pickle(path)
     if owned:
         path.unlink(missing_ok=True)
@@ -343,4 +397,4 @@ class _StorePickler(_pickler_base()):  # type: ignore[misc]
 
 def remove(keys: list[str]) -> None:
     for key in keys:
-        (root() / key).unlink(missing_ok=True)
+        located(key).unlink(missing_ok=True)

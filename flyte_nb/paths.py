@@ -18,3 +18,49 @@ def cache_dir() -> Path:
     base = os.environ.get("FLYTE_NB_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "flyte_nb")
     return Path(base)
+
+
+#: Modes of everything flyte_nb keeps for the user: owner only, set at creation (never 0755 first).
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+def private_dir(path: Path, mode: int = PRIVATE_DIR) -> Path:
+    """`mkdir -p path`: `path` created with `mode`, the folders above it that it makes with 0700 (so
+    none is ever open to others, not even for a moment); `path` narrowed to `mode` when an older
+    version left it wider.
+
+    Folders that already existed above `path` (~/.local/share) are the user's and stay as they are.
+    """
+    missing: list[Path] = []
+    folder = path
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        wanted = mode if made == path else PRIVATE_DIR
+        try:
+            os.mkdir(made, wanted)
+        except FileExistsError:
+            continue
+        if made.stat().st_mode & 0o7777 != wanted:  # a umask can only have narrowed it; give back those bits
+            os.chmod(made, wanted)
+    if path.stat().st_mode & 0o7777 != mode and path.stat().st_uid == os.getuid():
+        os.chmod(path, mode)
+    return path
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file that only its owner can read: created 0600 under a temporary name, then renamed,
+    so no reader ever sees it wider or half written."""
+    import tempfile
+
+    private_dir(path.parent)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mkstemp creates it 0600
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

@@ -307,7 +307,7 @@ class Runtime:
                     max_age = cache.max_age.total_seconds() if cache.max_age else None
                     hit = await asyncio.to_thread(caching.read, task.name, key, max_age)
                     if hit is not caching.MISS:
-                        run.output = _short(hit)
+                        run.output = _short(hit, call.secret_values)
                         run.cache = "hit"
                         self._set(run, Status.CACHED)
                         return hit
@@ -320,7 +320,7 @@ class Runtime:
         except BaseException as error:
             if not run.status.done:
                 self._set(run, Status.CANCELLED if isinstance(error, asyncio.CancelledError) else _status_of(error),
-                          error="".join(traceback.format_exception_only(error)).strip())
+                          error=_error_text(error, call.secret_values))
             raise
         finally:
             CURRENT_CALL.reset(token)
@@ -370,7 +370,7 @@ class Runtime:
                 self._end(attempt, Status.CANCELLED, "cancelled")
                 raise
             except Exception as error:  # noqa: BLE001 - a task may raise anything; retried or re-raised
-                self._end(attempt, _status_of(error), "".join(traceback.format_exception_only(error)).strip())
+                self._end(attempt, _status_of(error), _error_text(error, call.secret_values))
                 if number == total or not _retryable(error):
                     _note(error, f"task {task.name}, attempt {number}/{total}, runner {runner.name}")
                     if plain_text(error) is None:  # its __str__ raises: say so instead of "<exception str() failed>"
@@ -387,7 +387,7 @@ class Runtime:
                     f"(max_runtime); its {'container' if runner.name == 'docker' else 'process'} was stopped",
                     task.name, number, attempt.container)
             self._end(attempt, Status.SUCCEEDED)
-            run.output = _short(result)
+            run.output = _short(result, call.secret_values)
             self._set(run, Status.SUCCEEDED)
             return result
         raise AssertionError("unreachable")
@@ -404,16 +404,14 @@ class Runtime:
     @staticmethod
     def _on_report(call: Call, tabs: dict[str, str]) -> None:
         """A report flush: redact, keep on the run, save as one standalone HTML file, tell the views."""
-        from .paths import data_dir
+        from .paths import data_dir, write_private
         from .report import standalone_html
         from .secrets import redact
 
         run = call.run
         run.report = {name: redact(html, call.secret_values) for name, html in tabs.items()}
-        folder = data_dir() / "reports"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{RUN_PREFIX}-{run.id}.html"
-        path.write_text(standalone_html(f"{run.task} ({run.id})", run.report), encoding="utf-8")
+        path = data_dir() / "reports" / f"{RUN_PREFIX}-{run.id}.html"
+        write_private(path, standalone_html(f"{run.task} ({run.id})", run.report).encode("utf-8"))
         run.report_path = str(path)
         registry().notify("report", run.id)
 
@@ -501,8 +499,19 @@ def _note(error: BaseException, text: str) -> None:
         error.add_note(text)
 
 
-def _short(value: Any, limit: int = 200) -> str:
-    text = repr(value)
+def _error_text(error: BaseException, secrets: list[str]) -> str:
+    """An error as run records keep it, secrets redacted (a nested call's or a runner's text too)."""
+    from .secrets import redact
+
+    return redact("".join(traceback.format_exception_only(error)).strip(), secrets)
+
+
+def _short(value: Any, secrets: list[str], limit: int = 200) -> str:
+    """A result's repr for run records (%flyte_runs, the sidebar): secrets redacted before it is cut,
+    so no prefix of one survives the cut."""
+    from .secrets import redact
+
+    text = redact(repr(value), secrets)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

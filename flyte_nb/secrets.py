@@ -8,15 +8,15 @@ values here just before a container starts and hands them over its private socke
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
 from .config.secrets import Secret
-from .paths import data_dir
+from .paths import data_dir, write_private
 
 REDACTED = "[redacted]"
 
@@ -49,18 +49,7 @@ def _load() -> dict[str, str]:
 
 
 def _save(values: dict[str, str]) -> None:
-    path = store_path()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path.parent, 0o700)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secrets-")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(values, out)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_private(store_path(), json.dumps(values).encode("utf-8"))
 
 
 def set(key: str, value: str, group: str | None = None) -> None:  # noqa: A001 - the SDK-like name
@@ -106,8 +95,25 @@ def resolve(secrets: Iterable[Secret]) -> dict[Secret, str]:
     return {secret: get(secret.key, secret.group) for secret in secrets}
 
 
+#: The shortest line of a multi-line secret that is redacted on its own (shorter ones are too common).
+MIN_PART = 4
+
+
+def secret_texts(values: Iterable[str]) -> list[str]:
+    """Every text that gives a secret away, longest first: each value, the repr form of it (how it
+    shows inside a repr'd output), and, for a multi-line value (a PEM key), each of its lines,
+    since logs travel line by line and a key's lines are the key."""
+    texts: builtins.set[str] = builtins.set()  # this module's own set() is the store's
+    for value in values:
+        if not value:
+            continue
+        texts.update({value, repr(value)[1:-1]})
+        texts.update(line.strip() for line in value.splitlines() if len(line.strip()) >= MIN_PART)
+    return sorted(texts, key=len, reverse=True)
+
+
 def redact(text: str, values: Iterable[str]) -> str:
-    """Replace every secret value (longest first) in text that is about to reach the notebook."""
-    for value in sorted((v for v in values if v), key=len, reverse=True):
-        text = text.replace(value, REDACTED)
+    """Replace every secret text (secret_texts) in text that is about to reach the notebook."""
+    for secret in secret_texts(values):
+        text = text.replace(secret, REDACTED)
     return text

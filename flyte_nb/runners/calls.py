@@ -19,30 +19,42 @@ import cloudpickle
 
 from ..codeversion import is_user_module
 from ..errors import InlineIOLimitError, RunnerUnavailableError, TaskCrashedError, TaskOOMError, TaskShippingError
+from ..identity import TASK_GID, TASK_UID
+from ..paths import private_dir
 from ..remote import unpack_error
 from ..secrets import redact
 from .base import Call
 
-#: The uid:gid tasks run as (never root); the kernel's own ids when it is not root.
-TASK_UID = os.getuid() if os.getuid() != 0 else 1000
-TASK_GID = os.getgid() if os.getuid() != 0 else 1000
+def security_contexts(settings: Any) -> list[dict[str, Any]]:
+    """The pod template's securityContext, then the primary container's (which wins)."""
+    from ..config.pod_template import PodTemplate
+
+    template = settings.value("pod_template")
+    if not isinstance(template, PodTemplate):
+        return []
+    spec = dict(template.pod_spec or {})
+    contexts = [spec.get("securityContext") or spec.get("security_context") or {}]
+    contexts += [c.get("securityContext") or c.get("security_context") or {} for c in spec.get("containers", [])
+                 if c.get("name") == template.primary_container_name]
+    return contexts
 
 
 def task_ids(settings: Any) -> tuple[int, int]:
     """The uid:gid a call's task runs as: the pod template's runAsUser/runAsGroup, else TASK_UID:TASK_GID."""
-    from ..config.pod_template import PodTemplate
-
-    template = settings.value("pod_template")
     uid, gid = TASK_UID, TASK_GID
-    if isinstance(template, PodTemplate):
-        spec = dict(template.pod_spec or {})
-        contexts = [spec.get("securityContext") or spec.get("security_context") or {}]
-        contexts += [c.get("securityContext") or c.get("security_context") or {} for c in spec.get("containers", [])
-                     if c.get("name") == template.primary_container_name]
-        for context in contexts:  # the primary container's context wins over the pod's
-            uid = int(context.get("runAsUser", uid))
-            gid = int(context.get("runAsGroup", gid))
+    for context in security_contexts(settings):
+        uid = int(context.get("runAsUser", uid))
+        gid = int(context.get("runAsGroup", gid))
     return uid, gid
+
+
+def read_only_root(settings: Any) -> bool:
+    """Whether the task's root filesystem is read-only: yes, unless the pod template's securityContext
+    says readOnlyRootFilesystem: false (Kubernetes' own knob, so an export keeps the same meaning)."""
+    read_only = True
+    for context in security_contexts(settings):
+        read_only = bool(context.get("readOnlyRootFilesystem", read_only))
+    return read_only
 
 
 def hand_to_task(path: Path, settings: Any) -> None:
@@ -57,9 +69,9 @@ MAX_ROOT = 44
 
 
 def calls_root() -> Path:
-    root = _root_path()
-    root.mkdir(parents=True, exist_ok=True, mode=0o711)
-    return root
+    """Where call folders live: 0700, so no other host user lists, traverses or finds a call's socket
+    (containers get their own folder bind-mounted; they never walk this path)."""
+    return private_dir(_root_path())
 
 
 def _root_path() -> Path:
@@ -91,8 +103,7 @@ def call_folder(call: Call, number: int) -> Iterator[Path]:
     """A private folder for one attempt, writable by the task's user, removed afterwards."""
     folder = Path(tempfile.mkdtemp(prefix=f"{call.run.id}-{number}-", dir=calls_root()))
     try:
-        hand_to_task(folder, call.settings)
-        folder.chmod(0o700)
+        hand_to_task(folder, call.settings)  # mkdtemp made it 0700: the task's user alone enters it
         yield folder
     finally:
         release_inputs(folder)

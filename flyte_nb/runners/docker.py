@@ -1,7 +1,8 @@
 """The container runner: every attempt runs in its own Docker container (docker-py).
 
 The container gets the environment's image, its resolved resources as cgroup limits, its env
-vars, network "none", an unprivileged user with all capabilities dropped, and two mounts:
+vars, network "none", a uid no host account has (identity.py) with all capabilities dropped, a
+read-only root filesystem with tmpfs /tmp and working directory (docs/security.md), and two mounts:
 the call folder (payload, result, controller socket) and flyte_nb's runtime (this package
 and the few libraries the shim needs, read-only, straight from the kernel's site-packages, so
 a code change needs no image rebuild). Secrets arrive over the socket, never in its config.
@@ -27,7 +28,7 @@ from ..controller import Controller
 from ..errors import RunnerUnavailableError
 from ..notices import notice
 from .base import Call, Runner
-from .calls import call_folder, outcome, task_ids, write_payload
+from .calls import call_folder, outcome, read_only_root, task_ids, write_payload
 from .workers import WorkerPools
 
 #: Libraries the shim imports inside the container, mounted from the kernel (same Python minor).
@@ -35,6 +36,10 @@ RUNTIME_MODULES = ("flyte_nb", "cloudpickle", "pydantic", "pydantic_core", "typi
                    "annotated_types", "typing_inspection", "packaging")
 RUNTIME_DIR = "/flyte/runtime"
 CALL_DIR = "/flyte/call"
+#: The task's working directory and HOME: a tmpfs of its own, writable even with a read-only root.
+WORK_DIR = "/flyte/work"
+#: Options of the writable tmpfs mounts (/tmp, WORK_DIR): programs may run what they unpack there.
+SCRATCH = "rw,exec,nosuid,nodev"
 LABEL = "flyte-nb"
 PIDS_LIMIT = 1024
 #: Storage drivers where `--storage-opt size=` limits a container's writable layer.
@@ -259,8 +264,13 @@ class DockerRunner(Runner):
         environment = call.task.name.rsplit(".", 1)[0]
         env = {"FLYTE_NB_WORKER_DIR": WORKER_DIR, "FLYTE_NB_WORKER": str(number)}
         labels = {f"{LABEL}.worker": key, f"{LABEL}.environment": environment}
-        return self._container(call, ref, command="flyte_nb.worker", mount=(WORKER_DIR, folder), env=env,
+        from docker.types import LogConfig
+
+        spec = self._container(call, ref, command="flyte_nb.worker", mount=(WORKER_DIR, folder), env=env,
                                labels=labels, name=f"flyte-nb-{os.getpid()}-{environment}-w{number}-{key[:6]}")
+        # No engine log: a worker lives long and serves many calls, and its subprocesses' output would
+        # stay there unredacted; the kernel attaches to it instead (follow_output) and redacts each line.
+        return {**spec, "log_config": LogConfig(type="none")}
 
     def _container(self, call: Call, ref: str, *, command: str, mount: tuple[str, Path], env: dict[str, str],
                    labels: dict[str, str], name: str) -> dict[str, Any]:
@@ -271,7 +281,7 @@ class DockerRunner(Runner):
 
         settings = call.settings
         env = {**dict(settings.value("env_vars")), "PYTHONPATH": RUNTIME_DIR, "PYTHONUNBUFFERED": "1",
-               "HOME": "/tmp", "FLYTE_NB_BLOB_ROOT": io.MOUNT, **env}
+               "HOME": WORK_DIR, "FLYTE_NB_BLOB_ROOT": io.MOUNT, **env}
         blobs = io.prepare_host_root()
         uid, gid = task_ids(settings)
         labels = {
@@ -291,12 +301,16 @@ class DockerRunner(Runner):
             "name": name,
             "network_mode": "none",
             "user": f"{uid}:{gid}",
+            "group_add": [str(blobs.stat().st_gid)],  # the blob store's group: any runAsUser reaches it
+            "read_only": read_only_root(settings),
+            "working_dir": WORK_DIR,
             "cap_drop": ["ALL"],
             "security_opt": ["no-new-privileges"],
             "pids_limit": PIDS_LIMIT,
             "mounts": [Mount(target=mount[0], source=str(mount[1]), type="bind"),
                        Mount(target=io.MOUNT, source=str(blobs.resolve()), type="bind"), *self._mounts],
-            "tmpfs": {d: f"size=1m,mode=0700,uid={uid},gid={gid}" for d in secret_dirs},
+            "tmpfs": {"/tmp": f"{SCRATCH},mode=1777", WORK_DIR: f"{SCRATCH},mode=0700,uid={uid},gid={gid}",
+                      **{d: f"size=1m,mode=0700,uid={uid},gid={gid}" for d in secret_dirs}},
             "detach": True,
             **resource_options(settings.value("resources"), self.engine, call.task.name),
         }
@@ -420,15 +434,12 @@ class DockerRunner(Runner):
         _follow(output, secrets, line_out)
 
     @staticmethod
-    def follow_output(container: Any, sink: Any, secrets: list[str]) -> threading.Thread:
-        """A daemon thread that hands a long-lived container's output lines (redacted) to sink(line, loop)."""
+    async def follow_output(container: Any, sink: Any, secrets: list[str]) -> threading.Thread:
+        """Attach to a long-lived container before it starts (so nothing it writes is missed) and hand its
+        output lines, redacted, to sink(line, loop) from a daemon thread."""
         loop = asyncio.get_running_loop()
-
-        def follow() -> None:  # the request itself blocks too: in the thread, not on the runtime's loop
-            _follow(container.logs(stream=True, follow=True, stdout=True, stderr=True), secrets,
-                    lambda line: sink(line, loop))
-
-        thread = threading.Thread(target=follow, daemon=True)
+        output = await in_thread(container.attach, stdout=True, stderr=True, stream=True)
+        thread = threading.Thread(target=_follow, args=(output, secrets, lambda line: sink(line, loop)), daemon=True)
         thread.start()
         return thread
 

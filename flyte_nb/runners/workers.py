@@ -131,10 +131,9 @@ class Pool:
             await in_thread(self.runner.discard_worker, worker)
 
     def _folder(self, number: int) -> Path:
-        folder = Path(tempfile.mkdtemp(prefix=f"worker-{self.key}-{number}-", dir=calls_root()))
+        folder = Path(tempfile.mkdtemp(prefix=f"worker-{self.key}-{number}-", dir=calls_root()))  # 0700
         self.folders.append(folder)
         hand_to_task(folder, self.settings)
-        folder.chmod(0o700)
         return folder
 
     async def _start(self, worker: Worker, call: Call, ref: str) -> None:
@@ -142,8 +141,8 @@ class Pool:
         call.status("starting")
         try:
             worker.container = await self.runner.create_container(call, spec)
+            await self.runner.follow_output(worker.container, worker.container_output, list(call.secret_values))
             await in_thread(worker.container.start)
-            self.runner.follow_output(worker.container, worker.container_output, list(call.secret_values))
             await self._ready(worker, call)
         except BaseException:
             worker.dead = True
@@ -158,7 +157,7 @@ class Pool:
             if int(time.monotonic() * 10) % 10 == 0:
                 await in_thread(worker.container.reload)
                 if worker.container.status == "exited":
-                    logs = worker.container.logs(tail=20).decode("utf-8", "replace")
+                    logs = "".join(worker.tail[-20:])  # no engine log (worker_spec): what the kernel heard
                     raise RunnerUnavailableError(f"task {call.task.name}: its warm worker exited at start:\n{logs}")
             await asyncio.sleep(0.01)
 
