@@ -39,6 +39,9 @@ PENDING = {
     "prog_dir_async": "the task's working directory is not writable",
     "prog_dataclass": "a dataclass field declared float keeps the int it was given (the SDK gives -2.0, flyte_nb -2)",
     "prog_scalars": "a naive datetime comes back naive (the SDK's comes back in UTC: ...+00:00)",
+    "prog_sibling_module": "`import shared_helpers as h; h.child()` in a task: TaskShippingError (module not shipped)",
+    "prog_literal_typeddict": "a TypedDict output crashes the type check (isinstance on a TypedDict)",
+    "prog_pydantic_dict_input": "flyte.run does not coerce a dict into a pydantic-model or dataclass input",
 }
 PROGRAMS = sorted(p.stem for p in HERE.glob("prog_*.py") if p.stem not in PENDING)
 #: Run again under %flyte_use in a kernel: basics, a fan-out, typed IO, an async File, a trace.
@@ -46,7 +49,9 @@ IN_KERNEL = [p for p in ["prog_hello", "prog_map_fanout", "prog_pydantic", "prog
              if p not in PENDING]
 #: A program whose image flyte_nb builds: built before the run, so the comparison is of the program's output.
 IMAGES = {"prog_image"}
-STANDIN = "import flyte_nb.compat, runpy, sys; flyte_nb.compat.install(); runpy.run_path(sys.argv[1], run_name='__main__')"
+#: `python prog.py` under the stand-in: the script's folder first on sys.path (as python does), run as __main__.
+STANDIN = ("import flyte_nb.compat, os, runpy, sys; flyte_nb.compat.install(); "
+           "sys.path.insert(0, os.path.dirname(sys.argv[1])); runpy.run_path(sys.argv[1], run_name='__main__')")
 
 
 def _env(work: str, **extra: str) -> dict[str, str]:
