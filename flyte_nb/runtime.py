@@ -115,13 +115,23 @@ class Runtime:
             warnings.warn(f"flyte_nb runs tasks on this machine; ignoring cluster options {sorted(sdk_options)}",
                           stacklevel=3)
         with self._lock:
+            previous, self._runner = self._runner, None
             self.quiet = quiet
             self.runner_name = runner
-            self._runner = None
             self.queue_limits = dict(queues or {})
             self.scheduler = Scheduler(cpus=cpus, memory=parse_memory(memory) if memory else None,
                                        queue_limits=self.queue_limits)
+        self._close(previous)
         self.runner()  # pick now, so 'auto' says what it picked and a missing engine fails here
+
+    def _close(self, runner: Runner | None) -> None:
+        """Stop what a replaced runner holds (warm workers): flyte.init again left them running until exit."""
+        if runner is None or self._loop is None or _running_loop() is self._loop:
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(runner.close(), self._loop).result(60)
+        except Exception as error:  # noqa: BLE001 - the engine may be gone; the kernel's exit removes them
+            print(f"flyte_nb: could not stop the previous runner's workers: {error}", file=sys.stderr)
 
     def runner(self) -> Runner:
         with self._lock:

@@ -116,9 +116,12 @@ def unpicklable() -> Any:
 
 
 @env.task
-async def parent_of_failure(text: str) -> str:
+async def parent_catches(exits: bool, arg: Any) -> str:
+    """A parent that catches its child's failure: a ValueError, or a sys.exit (as TaskExitError)."""
     try:
-        await child_fails(text)
+        await (child_exits(arg) if exits else child_fails(arg))
+    except TaskExitError as error:
+        return f"child exit {error.exit_code}"
     except ValueError as error:
         return f"caught {error}"
     return "no error"
@@ -132,15 +135,6 @@ async def child_fails(text: str) -> int:
 @env.task
 async def parent_propagates(text: str) -> int:
     return await child_fails(text)
-
-
-@env.task
-async def parent_of_exit(code: int) -> str:
-    try:
-        await child_exits(code)
-    except TaskExitError as error:
-        return f"child exit {error.exit_code}"
-    return "no error"
 
 
 @env.task
@@ -202,9 +196,9 @@ def scenarios(runner: str) -> list[Scenario]:
         Scenario("1 MB output", lambda: len(big(2**20)), value=2**20),
         Scenario("output over max_inline_io_bytes", lambda: big.override(max_inline_io_bytes=1000)(10**5),
                  error=InlineIOLimitError if isolated else None, value=None if isolated else b"x" * 10**5),
-        Scenario("nested failure caught", lambda: asyncio.run(parent_of_failure("deep")), value="caught deep"),
+        Scenario("nested failure caught", lambda: asyncio.run(parent_catches(False, "deep")), value="caught deep"),
         Scenario("nested failure raised", lambda: asyncio.run(parent_propagates("up")), error=ValueError, match="up"),
-        Scenario("nested sys.exit caught", lambda: asyncio.run(parent_of_exit(9)), value="child exit 9"),
+        Scenario("nested sys.exit caught", lambda: asyncio.run(parent_catches(True, 9)), value="child exit 9"),
         Scenario("gather with failures", lambda: asyncio.run(gather_mixed(6)),
                  value=[0, "ValueError", 2, "ValueError", 4, "ValueError"]),
         Scenario("cancel async mid-call", lambda: _cancel_mid_call(sleep_async, 60), value="cancelled"),

@@ -216,11 +216,6 @@ class Engine:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def close_runner() -> None:
-    """Stop the current runner's warm workers (flyte.init does not, and a later test counts containers)."""
-    asyncio.run_coroutine_threadsafe(runtime().runner().close(), runtime().loop).result(60)
-
-
 def watchdog(func: Any, seconds: float = 60) -> Any:
     """func() on a thread; fails the test (instead of hanging it) when func has not returned in time."""
     outcome: dict[str, Any] = {}
@@ -336,7 +331,7 @@ def test_a_deep_temp_dir_still_runs_calls_and_a_long_run_dir_is_a_clear_error(
         assert fine(1) == 2
     flyte.init(runner="docker", quiet=True)
     assert asyncio.run(reusable_one(1)) == 2  # a warm worker's call: the deepest socket path
-    close_runner()
+    flyte.init(runner="docker", quiet=True)  # a new runner: the previous one's warm workers stop
     assert ours() == []
     monkeypatch.setenv("FLYTE_NB_RUN_DIR", str(deep))
     with pytest.raises(RunnerUnavailableError, match=r"FLYTE_NB_RUN_DIR='.*' is \d+ characters: .* AF_UNIX .* "
