@@ -11,32 +11,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import os
 from dataclasses import dataclass, field
 from typing import AsyncIterator
 
+from .config.errors import ConfigError
 from .errors import TaskTimeoutError
+from .host_limits import read_limits
 from .notices import notice
 
 DEFAULT_QUEUE = "default"
 
 
 def host_cpus() -> float:
-    try:
-        return float(len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return float(os.cpu_count() or 1)
+    """Cores one call may use: the affinity mask, bounded by the kernel's cgroup (v1 or v2) quota."""
+    return read_limits().cpus
 
 
 def host_memory() -> int:
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemTotal:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 8 * 2**30
+    """Bytes one call may use: MemTotal, bounded by the kernel's cgroup (v1 or v2) memory limit."""
+    return read_limits().memory
 
 
 @dataclass
@@ -72,8 +65,9 @@ class Scheduler:
     def fit(self, cpu: float, memory: int, what: str) -> tuple[float, int]:
         """Clamp a CPU request larger than the machine (it runs alone); refuse memory that can never fit."""
         if memory > self.memory:
-            raise ValueError(f"{what} requests {memory / 2**30:.1f} GiB of memory but this machine has "
-                             f"{self.memory / 2**30:.1f} GiB")
+            raise ConfigError(f"{what}: resources memory request of {memory / 2**30:.1f} GiB is more than this "
+                              f"machine has ({self.memory / 2**30:.1f} GiB); it can never be reserved here",
+                              parameter="resources", value=memory)
         if cpu > self.cpus:
             notice(f"{what} requests {cpu:g} CPUs; this machine has {self.cpus:g}: it runs alone, "
                    f"with its limit as given")

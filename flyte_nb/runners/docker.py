@@ -26,6 +26,7 @@ from ..blocking import in_thread
 from ..config.resources import Resources, parse_gpu, parse_memory
 from ..controller import Controller
 from ..errors import RunnerUnavailableError
+from ..host_limits import fit
 from ..notices import notice
 from .base import Call, Runner
 from .calls import call_folder, outcome, read_only_root, task_ids, write_payload
@@ -120,18 +121,8 @@ def resource_options(resources: Resources | None, engine: dict[str, Any], task: 
     options: dict[str, Any] = {}
     if resources is None:
         return options
-    cpu_request, cpu_limit = resources.cpu_request_limit()
-    if cpu_limit is not None:  # quota/period, not nano_cpus: a limit above the host's cores stays a limit
-        options["cpu_period"] = 100_000
-        options["cpu_quota"] = int(cpu_limit * 100_000)
-    if cpu_request is not None:
-        options["cpu_shares"] = max(2, int(cpu_request * 1024))
-    memory_request, memory_limit = resources.memory_request_limit()
-    if memory_limit is not None:
-        options["mem_limit"] = memory_limit
-        options["memswap_limit"] = memory_limit  # swap off: the limit is the limit
-        if memory_request is not None and memory_request < memory_limit:
-            options["mem_reservation"] = memory_request
+    options.update(fit(resources, task))  # within the engine's bounds, or a clear error (host_limits.py)
+    _, memory_limit = resources.memory_request_limit()
     if resources.shm is not None:
         options["shm_size"] = (memory_limit // 2 if memory_limit else 2**30) if resources.shm == "auto" \
             else parse_memory(resources.shm, "shm")
