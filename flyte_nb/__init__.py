@@ -24,10 +24,13 @@ if TYPE_CHECKING:
     from .config.reuse import ReusePolicy
     from .config.secrets import Secret
     from .config.triggers import Cron, FixedRate, Trigger
-    from .environment import TaskEnvironment
+    from .config.devices import AMD_GPU, HABANA_GAUDI, Neuron
+    from .config.retries import Backoff
+    from .config.triggers import TriggerTime
+    from .environment import Environment, TaskEnvironment
     from .errors import TaskError, TaskOOMError, TaskTimeoutError
     from .runtime import init, run
-    from .task import TaskTemplate
+    from .task import AsyncFunctionTaskTemplate, TaskTemplate
 
 #: Public name -> the module that defines it, imported on first use (PEP 562).
 _LAZY = {
@@ -38,6 +41,8 @@ _LAZY = {
     "Cron": ".config.triggers", "FixedRate": ".config.triggers", "Trigger": ".config.triggers",
     "TaskEnvironment": ".environment", "TaskError": ".errors", "TaskOOMError": ".errors",
     "TaskTimeoutError": ".errors", "init": ".runtime", "run": ".runtime", "TaskTemplate": ".task",
+    "Environment": ".environment", "Backoff": ".config.retries", "TriggerTime": ".config.triggers",
+    "AsyncFunctionTaskTemplate": ".task", "AMD_GPU": ".config.devices", "Neuron": ".config.devices", "HABANA_GAUDI": ".config.devices",
 }
 #: Submodules that are part of the API: flyte.cache.list(), flyte.io.File, flyte.report.log(), ...
 _MODULES = ("cache", "compat", "errors", "export", "io", "report", "secrets")
@@ -48,6 +53,7 @@ __all__ = [
     "GPU", "TPU", "Cache", "ConfigError", "Cron", "Device", "FixedRate", "Image", "Link", "PodTemplate",
     "Resources", "RetryStrategy", "ReusePolicy", "Secret", "TaskEnvironment", "TaskError", "TaskOOMError",
     "TaskTemplate", "TaskTimeoutError", "Timeout", "Trigger", "cache", "errors", "init", "io", "registry", "report", "run", "secrets",
+    "AMD_GPU", "AsyncFunctionTaskTemplate", "HABANA_GAUDI", "Backoff", "Environment", "Neuron", "TriggerTime",
 ]
 
 

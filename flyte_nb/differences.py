@@ -38,6 +38,18 @@ DIFFERENCES: dict[str, str] = {
     "differences.local_image_used":
         "Tasks run in their environment's image (built locally); the SDK's local mode runs them in the "
         "caller's Python and ignores the image.",
+    "config.secret_mount_other":
+        "`Secret(mount=...)` takes any absolute path: the secret file is mounted there in the container. The SDK "
+        "accepts only /etc/flyte/secrets (`%flyte_export` refuses other paths, so exported code stays valid).",
+    "config.reuse_idle_ttl_short":
+        "`ReusePolicy(idle_ttl=...)` accepts from 1 second: warm containers on one machine can be let go quickly "
+        "while iterating; the SDK's cluster needs at least 30 seconds (`%flyte_export` refuses shorter).",
+    "config.env_add_dependency_duplicate":
+        "`env.add_dependency(e)` twice keeps one dependency, as the SDK documents (\"duplicate dependencies are "
+        "silently ignored\"); flyte 2.12.1's loop appends the duplicate anyway.",
+    "config.task_docs":
+        "`task.docs` reads the function's docstring when `docs=` is not given, the spec's table default; the "
+        "SDK's attribute stays None.",
 }
 
 

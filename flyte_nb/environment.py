@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping, TypeVar, overload
 
 from .config.errors import ConfigError, show
-from .config.parameters import Level, parameters_at
+from .config.parameters import BY_NAME, Level, parameters_at
 from .config.resolve import Resolution, resolve
 from .config.validate import validate_settings
 
@@ -65,32 +65,81 @@ def _shorten(path: tuple[str, ...], keep: int = 6) -> tuple[str, ...]:
     return path if len(path) <= 2 * keep else (*path[:keep], "...", *path[-keep:])
 
 
-class TaskEnvironment:
-    """flyte.TaskEnvironment(name, image=..., resources=..., ...): level 1 of the configuration."""
+#: What an environment attribute reads when the setting was never given: the SDK's field defaults.
+SDK_ENV_DEFAULTS: dict[str, Any] = {"secrets": None, "env_vars": None, "include": ()}
+#: The parameters of the SDK's base Environment (TaskEnvironment adds cache, reusable, plugin_config, queue).
+BASE_PARAMETERS = ("name", "depends_on", "pod_template", "description", "secrets", "env_vars", "resources",
+                   "interruptible", "image", "service_account")
 
-    def __init__(self, name: str = _MISSING, **settings: Any) -> None:
+
+def check_include(include: Any) -> tuple[str, ...]:
+    """include=: a sequence of str paths (files shipped with the environment's code on a cluster)."""
+    if isinstance(include, str):
+        raise ConfigError(f"include={include!r} at the TaskEnvironment level: expected a sequence of str paths, "
+                          "got a bare str", parameter="include", value=include, level=Level.ENVIRONMENT.value)
+    try:
+        items = tuple(include)
+    except TypeError:
+        raise ConfigError(f"include={show(include)} at the TaskEnvironment level: expected a sequence of str paths",
+                          parameter="include", value=include, level=Level.ENVIRONMENT.value) from None
+    for item in items:
+        if not isinstance(item, str):
+            raise ConfigError(f"include={show(include)} at the TaskEnvironment level: entries must be str, got "
+                              f"{show(item)}", parameter="include", value=include, level=Level.ENVIRONMENT.value)
+    return items
+
+
+class Environment:
+    """flyte.Environment: the settings every environment kind shares (TaskEnvironment is the one that runs tasks).
+
+    Settings are validated against the table's TaskEnvironment level; attributes read back what
+    was given (as the SDK's dataclass fields do), or the SDK's default when it was not.
+    """
+
+    #: Parameters this class takes; None: every TaskEnvironment-level parameter of the table.
+    accepts: tuple[str, ...] | None = BASE_PARAMETERS
+
+    def __init__(self, name: str = _MISSING, *, include: Any = (), **settings: Any) -> None:
         if name is _MISSING:
-            raise ConfigError("TaskEnvironment needs name= (the TaskEnvironment level requires it)",
+            raise ConfigError(f"{type(self).__name__} needs name= (the TaskEnvironment level requires it)",
                               parameter="name", level=Level.ENVIRONMENT.value)
+        unknown = sorted(set(settings) - set(self.accepts)) if self.accepts is not None else []
+        if unknown:
+            raise ConfigError(f"{type(self).__name__}() got unexpected keyword argument(s) {', '.join(unknown)} "
+                              "(flyte.TaskEnvironment takes them)", parameter=unknown[0], level=Level.ENVIRONMENT.value)
         checked = validate_settings(Level.ENVIRONMENT, {"name": name, **settings})
         check_depends_on(checked["name"], checked.get("depends_on", ()))
         self._settings: Mapping[str, Any] = MappingProxyType(checked)
-        from .registry import registry
+        self._given: dict[str, Any] = {k: v for k, v in settings.items() if k in checked}
+        self._include = check_include(include)
+        self._register()
 
-        registry().add_environment(self)
+    def _register(self) -> None:
+        """Only a TaskEnvironment has tasks to show and run: the base class stays out of the registry."""
 
     # Environments travel into containers with their tasks (pickled by value): a mappingproxy
     # does not pickle, so the settings go as a dict and come back read-only.
     def __getstate__(self) -> dict[str, Any]:
-        return {"_settings": dict(self._settings)}
+        return {"_settings": dict(self._settings), "_given": self._given, "_include": self._include}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._settings = MappingProxyType(state["_settings"])
+        self._given = state.get("_given", {})
+        self._include = state.get("_include", ())
 
     # ---- settings ------------------------------------------------------------------------
     @property
     def name(self) -> str:
         return self._settings["name"]
+
+    @property
+    def include(self) -> tuple[str, ...]:
+        """Files shipped with the environment's code on a cluster (here the notebook's code travels itself)."""
+        return self._include
+
+    @property
+    def depends_on(self) -> list["Environment"]:
+        return list(self._settings.get("depends_on", ()))
 
     @property
     def settings(self) -> Mapping[str, Any]:
@@ -105,26 +154,65 @@ class TaskEnvironment:
         """Swap in a complete new set of settings (validated first; the name cannot change)."""
         checked = validate_settings(Level.ENVIRONMENT, {**settings, "name": self.name})
         check_depends_on(self.name, checked.get("depends_on", ()))
+        self._given = {k: v for k, v in self._given.items() if checked.get(k) == self._settings.get(k)}
         self._settings = MappingProxyType(checked)
 
+    def add_dependency(self, *env: "Environment") -> None:
+        """Add environments this one depends on (deployed with it); duplicates are ignored, itself refused."""
+        added = list(self._settings.get("depends_on", ()))
+        for item in env:
+            if not isinstance(item, Environment):
+                raise ConfigError(f"add_dependency: expected Environment, got {type(item)}", parameter="depends_on",
+                                  value=item, level=Level.ENVIRONMENT.value)
+            if item.name == self.name:
+                raise ConfigError("Cannot add self as a dependency", parameter="depends_on", value=item.name,
+                                  level=Level.ENVIRONMENT.value)
+            if item not in added:
+                added.append(item)
+        self.replace_settings({**self._settings, "depends_on": tuple(added)})
+
     def __getattr__(self, attr: str) -> Any:
-        # env.image, env.resources, ... : the effective environment-level value.
+        # env.image, env.resources, ... : what was given (the SDK's field), else the default.
         if attr.startswith("_") or attr not in {p.name for p in parameters_at(Level.ENVIRONMENT)}:
             raise AttributeError(attr)
-        return self.resolve().value(attr)
+        if attr in self._given:
+            return self._given[attr]
+        if attr in self._settings:
+            return self._settings[attr]
+        if attr in SDK_ENV_DEFAULTS:
+            return SDK_ENV_DEFAULTS[attr]
+        return BY_NAME[attr].default
+
+    # ---- derived environments ----------------------------------------------------------------
+    def clone_with(self, name: str, **settings: Any) -> Any:
+        """A new environment with this one's settings, changed by `settings`."""
+        merged = {k: self._given.get(k, v) for k, v in self._settings.items() if k != "name"}
+        merged.setdefault("include", self._include)
+        merged.update(settings)
+        return type(self)(name=name, **merged)
+
+    def __repr__(self) -> str:
+        given = ", ".join(f"{k}={v!r}" if k != "depends_on" else f"depends_on={[e.name for e in v]}"
+                          for k, v in self._settings.items())
+        return f"{type(self).__name__}({given})"
+
+
+class TaskEnvironment(Environment):
+    """flyte.TaskEnvironment(name, image=..., resources=..., ...): level 1 of the configuration."""
+
+    accepts = None
+
+    def _register(self) -> None:
+        from .registry import registry
+
+        registry().add_environment(self)
 
     @property
     def tasks(self) -> dict[str, Any]:
+        """This environment's tasks by full name ('env.function'), as the SDK keys them."""
         from .registry import registry
 
-        return registry().tasks_of(self)
-
-    # ---- derived environments ----------------------------------------------------------------
-    def clone_with(self, name: str, **settings: Any) -> "TaskEnvironment":
-        """A new environment with this one's settings, changed by `settings`."""
-        merged = {k: v for k, v in self._settings.items() if k != "name"}
-        merged.update(settings)
-        return TaskEnvironment(name=name, **merged)
+        return {task.name: task for task in registry().tasks_of(self).values()}
 
     # ---- the decorator ---------------------------------------------------------------------
     @overload
@@ -132,14 +220,20 @@ class TaskEnvironment:
     @overload
     def task(self, _func: None = None, **settings: Any) -> Callable[[F], Any]: ...
 
-    def task(self, _func: Callable[..., Any] | None = None, **settings: Any) -> Any:
-        """@env.task or @env.task(retries=3, ...): level 2 of the configuration."""
+    def task(self, _func: Callable[..., Any] | None = None, *, entrypoint: bool = False, **settings: Any) -> Any:
+        """@env.task or @env.task(retries=3, ...): level 2 of the configuration.
+
+        entrypoint=True marks a task meant to be started directly (the SDK's UI lists those first).
+        """
         checked = validate_settings(Level.DECORATOR, settings)
+        if not isinstance(entrypoint, bool):
+            raise ConfigError(f"entrypoint={show(entrypoint)} at the @env.task decorator level: expected a bool",
+                              parameter="entrypoint", value=entrypoint, level=Level.DECORATOR.value)
 
         def decorate(func: Callable[..., Any]) -> Any:
             from .task import make_task
 
-            return make_task(self, func, checked)
+            return make_task(self, func, checked, entrypoint=entrypoint)
 
         if _func is not None:
             if not callable(_func):
@@ -148,19 +242,17 @@ class TaskEnvironment:
             return decorate(_func)
         return decorate
 
-    def __repr__(self) -> str:
-        given = ", ".join(f"{k}={v!r}" if k != "depends_on" else f"depends_on={[e.name for e in v]}"
-                          for k, v in self._settings.items())
-        return f"TaskEnvironment({given})"
 
 
-TaskEnvironment.__init__.__signature__ = _signature(  # type: ignore[attr-defined]
+Environment.__init__.__signature__ = _signature(  # type: ignore[attr-defined]
     Level.ENVIRONMENT,
     first=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-           inspect.Parameter("name", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str)],
+           inspect.Parameter("name", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
+           inspect.Parameter("include", inspect.Parameter.KEYWORD_ONLY, default=())],
 )
 TaskEnvironment.task.__signature__ = _signature(  # type: ignore[attr-defined]
     Level.DECORATOR,
     first=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY),
-           inspect.Parameter("_func", inspect.Parameter.POSITIONAL_ONLY, default=None)],
+           inspect.Parameter("_func", inspect.Parameter.POSITIONAL_ONLY, default=None),
+           inspect.Parameter("entrypoint", inspect.Parameter.KEYWORD_ONLY, default=False)],
 )

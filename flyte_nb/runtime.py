@@ -500,7 +500,7 @@ def _retryable(error: BaseException) -> bool:
 def _backoff(retries: Any, number: int) -> float:
     """Seconds before attempt number+1: the strategy's backoff, else exponential from 0.2 s, capped at 10 s."""
     if retries.backoff is not None:
-        return float(retries.backoff.total_seconds())
+        return retries.delay(number - 1)
     return min(0.2 * 2 ** (number - 1), 10.0)
 
 

@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .config.errors import ConfigError
-from .config.parameters import Level
+from .config.parameters import BY_NAME, Level
 from .config.resolve import Resolution, resolve
 from .config.validate import validate_settings
 
@@ -21,8 +21,19 @@ if TYPE_CHECKING:
     from .environment import TaskEnvironment
 
 
+#: Attribute values the SDK's tasks show for a parameter never set (where flyte_nb's resolution has another form).
+SDK_TASK_DEFAULTS: dict[str, Any] = {"timeout": 0, "env_vars": None, "secrets": None}
+
+
 class TaskTemplate:
-    """A task: `env.name + "." + function name`, with decorator settings and overrides."""
+    """A task: `env.name + "." + function name`, with decorator settings and overrides.
+
+    Every parameter of the table reads as an attribute (`task.resources`, `task.cache`, ...): the
+    value in effect for a call of this task, as the SDK's task objects show theirs.
+    """
+
+    #: entrypoint=True on the decorator: a task meant to be started directly.
+    entrypoint: bool = False
 
     def __init__(
         self,
@@ -73,6 +84,15 @@ class TaskTemplate:
     def is_override(self) -> bool:
         return bool(self._overrides)
 
+    def __getattr__(self, attr: str) -> Any:
+        # task.resources, task.retries, ...: the effective value of a table parameter.
+        if attr.startswith("_") or attr not in BY_NAME or attr == "name":
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {attr!r}")
+        effective = self.resolve()[attr]
+        if attr in SDK_TASK_DEFAULTS and effective.level is Level.DEFAULT:
+            return SDK_TASK_DEFAULTS[attr]
+        return effective.value
+
     # ---- configuration -----------------------------------------------------------------------
     def resolve(self) -> Resolution:
         """Every parameter's effective value for a call of this task, and its level.
@@ -95,7 +115,7 @@ class TaskTemplate:
         before = self.resolve().value("reusable")
         checked = validate_settings(Level.OVERRIDE, settings, reusable_before=before)
         task = type(self)(self.env, self.func, self._decorator, {**self._overrides, **checked})
-        task._plain = self._plain
+        task._plain, task.entrypoint = self._plain, self.entrypoint
         return task
 
     def replace_decorator_settings(self, settings: Mapping[str, Any]) -> None:
@@ -136,7 +156,12 @@ class TaskTemplate:
         return f"<task {self.name}{extra}>"
 
 
-def make_task(env: "TaskEnvironment", func: Callable[..., Any], decorator: Mapping[str, Any]) -> TaskTemplate:
+class AsyncFunctionTaskTemplate(TaskTemplate):
+    """What @env.task makes from a function (the SDK's class name, for code that checks it); sync functions too."""
+
+
+def make_task(env: "TaskEnvironment", func: Callable[..., Any], decorator: Mapping[str, Any], *,
+              entrypoint: bool = False) -> TaskTemplate:
     """Build and register the task for `func` (replacing a same-named one: cells are re-run)."""
     if isinstance(func, TaskTemplate):
         raise ConfigError(f"{func.name} is already a task; decorate the plain function",
@@ -148,7 +173,8 @@ def make_task(env: "TaskEnvironment", func: Callable[..., Any], decorator: Mappi
     if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
         raise ConfigError(f"@env.task cannot make a task of generator {func.__name__!r}: return a value instead",
                           level=Level.DECORATOR.value)
-    task = TaskTemplate(env, func, decorator)
+    task = AsyncFunctionTaskTemplate(env, func, decorator)
+    task.entrypoint = entrypoint
     from .registry import registry
 
     registry().add_task(task)

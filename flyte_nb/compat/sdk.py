@@ -10,7 +10,6 @@ Cluster options (`init(project=...)`, `init_from_config(path)`) have nothing to 
 from __future__ import annotations
 
 import contextlib
-import datetime
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -19,6 +18,9 @@ from .. import (  # noqa: F401 - re-exported as the flyte API
     GPU, TPU, Cache, ConfigError, Cron, Device, FixedRate, Image, Link, PodTemplate, Resources, RetryStrategy,
     ReusePolicy, Secret, TaskEnvironment, TaskError, TaskOOMError, TaskTemplate, TaskTimeoutError, Timeout, Trigger,
     errors, io, registry, secrets,
+)
+from .. import (  # noqa: F401 - the configuration names added for flyte 2.12.1 fidelity
+    AMD_GPU, HABANA_GAUDI, AsyncFunctionTaskTemplate, Backoff, Environment, Neuron, TriggerTime,
 )
 from . import report  # noqa: F401 - flyte.report, with .aio forms
 from ..runtime import run as _nb_run
@@ -89,12 +91,6 @@ def init(*_: Any, **__: Any) -> None:
 
 def init_from_config(*_: Any, **__: Any) -> None:
     init()
-
-
-def Backoff(base: datetime.timedelta | float, factor: float = 1.0,  # noqa: N802 - the SDK's class name
-            cap: datetime.timedelta | None = None) -> datetime.timedelta:
-    """flyte.Backoff: flyte_nb's RetryStrategy waits a constant `base` between attempts (factor and cap ignored)."""
-    return base if isinstance(base, datetime.timedelta) else datetime.timedelta(seconds=base)
 
 
 def Documentation(description: str) -> str:  # noqa: N802 - the SDK's class name

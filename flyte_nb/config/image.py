@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 import pydantic
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from .errors import show
 from .model import ENV_NAME, Setting
@@ -173,14 +174,32 @@ class Image(Setting):
         return cls(name=name, base="dockerfile", dockerfile=path.read_text())
 
     @classmethod
-    def from_uv_script(cls, script: str | Path, name: str | None = None, **_: Any) -> "Image":
-        """The Debian base plus the dependencies of a PEP 723 script block."""
+    def from_uv_script(cls, script: str | Path, name: str | None = None, python_version: Any = None,
+                       **_: Any) -> "Image":
+        """The Debian base plus the dependencies of a PEP 723 script block, on a Python its requires-python allows."""
         path = Path(script)
         if not path.is_file():
             raise ValueError(f"from_uv_script: no file {str(path)!r}")
-        deps = _pep723_dependencies(path.read_text())
-        image = cls.from_debian_base(name=name or _name_of(path.stem))
+        block = _pep723(path.read_text())
+        deps = [str(d) for d in block.get("dependencies", [])]
+        python = _python_for(block.get("requires-python"), python_version, path)
+        image = cls.from_debian_base(python_version=python, name=name or _name_of(path.stem))
         return image.with_pip_packages(*deps) if deps else image
+
+    @classmethod
+    def from_ref_name(cls, name: str = "default") -> "Image":
+        """An image named in the SDK's config; here the name is a local Docker image reference."""
+        return cls.from_base(name, name=_name_of(name))
+
+    @property
+    def base_image(self) -> str | None:
+        """The image reference this one builds on (the local Debian base for from_debian_base; None for a
+        Dockerfile)."""
+        if self.base == "dockerfile":
+            return None
+        if self.base == "debian":
+            return f"flyte-nb/debian-base:bookworm-py{self.python_version[0]}.{self.python_version[1]}"
+        return self.base
 
     # ---- layers ------------------------------------------------------------------------
     def _with(self, layer: Any) -> "Image":
@@ -259,13 +278,36 @@ def _name_of(text: str) -> str:
     return cleaned or "image"
 
 
-def _pep723_dependencies(text: str) -> list[str]:
+def _pep723(text: str) -> dict[str, Any]:
+    """The PEP 723 `# /// script` block of a script as a dict ({} when it has none)."""
     block = re.search(r"^# /// script\s*$(.*?)^# ///\s*$", text, re.S | re.M)
     if not block:
-        return []
+        return {}
     body = "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in block.group(1).splitlines())
-    match = re.search(r"dependencies\s*=\s*\[(.*?)\]", body, re.S)
-    return re.findall(r"[\"']([^\"']+)[\"']", match.group(1)) if match else []
+    found: dict[str, Any] = {}
+    if match := re.search(r"dependencies\s*=\s*\[(.*?)\]", body, re.S):
+        found["dependencies"] = re.findall(r"[\"']([^\"']+)[\"']", match.group(1))
+    if match := re.search(r"^requires-python\s*=\s*[\"']([^\"']*)[\"']", body, re.M):
+        found["requires-python"] = match.group(1)
+    return found
+
+
+def _python_for(requires: str | None, given: Any, script: Path) -> Any:
+    """The image's Python: the one given, else this kernel's, which must satisfy the script's requires-python
+    (task inputs and outputs travel pickled, so the image runs the kernel's Python version)."""
+    if given is not None or not requires:
+        return given
+    current = _current_python()
+    try:
+        allowed = SpecifierSet(requires)
+    except InvalidSpecifier:
+        raise ValueError(f"from_uv_script({str(script)!r}): requires-python={requires!r} is not a version "
+                         "specifier like '>=3.11'") from None
+    if f"{current[0]}.{current[1]}" not in allowed:
+        raise ValueError(f"from_uv_script({str(script)!r}): the script needs requires-python={requires!r}, but "
+                         f"tasks run this kernel's Python {current[0]}.{current[1]}; run the notebook on a Python "
+                         "the script allows")
+    return current
 
 
 def normalize_image(value: Any) -> Image:

@@ -25,7 +25,8 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, pydantic.BaseModel):
-        return {k: to_jsonable(v) for k, v in value if v is not None}
+        derived = getattr(value, "derived_defaults", lambda: {})()
+        return {k: to_jsonable(v) for k, v in value if v is not None and not (k in derived and derived[k] == v)}
     if isinstance(value, dict) or hasattr(value, "items"):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -103,7 +104,9 @@ def to_code(value: Any, prefix: str = "flyte.", special: Special | None = None) 
         args = []
         for key in fields:
             item = getattr(value, key)
-            if key == "kind" or item == fields[key].get_default(call_default_factory=True):
+            default = value.default_of(key) if hasattr(value, "default_of") else fields[key].get_default(
+                call_default_factory=True)
+            if key == "kind" or item == default:
                 continue
             args.append(f"{key}={to_code(item, prefix, special)}")
         return f"{prefix}{type(value).__name__}({', '.join(args)})"

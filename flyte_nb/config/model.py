@@ -52,13 +52,16 @@ class Setting(pydantic.BaseModel):
                 value=kwargs,
             ) from None
 
+    def default_of(self, field: str) -> Any:
+        """What `field` holds when not given; models that derive a default from other fields override it."""
+        return type(self).model_fields[field].get_default(call_default_factory=True)
+
     def __repr__(self) -> str:
         """Show only what differs from the defaults, the way a user would write it."""
-        fields = type(self).model_fields
         shown = []
-        for key in fields:
+        for key in type(self).model_fields:
             value = getattr(self, key)
-            if value != fields[key].get_default(call_default_factory=True):
+            if value != self.default_of(key):
                 shown.append(f"{key}={value!r}")
         return f"{type(self).__name__}({', '.join(shown)})"
 

@@ -91,13 +91,13 @@ def _env_vars(value: Any) -> Any:
 
 
 def _depends_on(value: Any) -> tuple[Any, ...]:
-    from ..environment import TaskEnvironment  # the table names the type; the class lives above config
+    from ..environment import Environment  # the table names the type; the class lives above config
 
     items = value if isinstance(value, (list, tuple)) else None
     if items is None:
         raise ValueError(f"depends_on must be a list of flyte.TaskEnvironment, not {value!r}")
     for item in items:
-        if not isinstance(item, TaskEnvironment):
+        if not isinstance(item, Environment):
             raise ValueError(f"depends_on must hold flyte.TaskEnvironment objects, got {item!r}")
     return tuple(items)
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 import math
 import re
 from decimal import Decimal
-from typing import Any, ClassVar, Literal, Union
+from typing import Any, ClassVar, Union
 
 import pydantic
 
+from .devices import (  # noqa: F401 - the accelerator families are part of this module's API
+    ACCELERATORS, AMD_GPU, DEVICE_CLASSES, GPU, HABANA_GAUDI, TPU, Device, Neuron, device_of, parse_gpu,
+)
 from .errors import show
 from .model import Setting
 
@@ -30,12 +33,6 @@ _MEMORY_FACTOR = {
 #: instead of overflowing later. What fits *this* host is checked at call time (runners/host_limits.py).
 MAX_MEMORY = 2**63 - 1
 MAX_CPU = 1_000_000.0
-#: Accelerators a "NAME:COUNT" gpu string may name (the flyte SDK's GPU literal names).
-ACCELERATORS: tuple[str, ...] = (
-    "A10", "A10G", "A100", "A100 80G", "B200", "GB200", "H100", "H200", "L4", "L40s", "T4", "V100",
-    "RTX PRO 6000",
-)
-DEVICE_CLASSES = ("GPU", "TPU", "NEURON", "AMD_GPU", "HABANA_GAUDI")
 
 
 def parse_cpu(value: Any) -> float:
@@ -94,48 +91,6 @@ def _request_limit(value: Any, parse: Any, what: str) -> Any:
     return value
 
 
-class Device(Setting):
-    """An accelerator request: quantity of a device class, optionally a model and partition."""
-
-    positional: ClassVar[tuple[str, ...]] = ("quantity", "device_class", "device", "partition")
-    parameter: ClassVar[str | None] = "resources"
-
-    quantity: int = pydantic.Field(ge=1)
-    device_class: Literal["GPU", "TPU", "NEURON", "AMD_GPU", "HABANA_GAUDI"] = "GPU"
-    device: str | None = None
-    partition: str | None = None
-
-
-def GPU(device: str, quantity: int = 1, partition: str | None = None) -> Device:  # noqa: N802 (SDK name)
-    """flyte.GPU("A100", 2): a GPU device request."""
-    if device not in ACCELERATORS:
-        raise ValueError(f"GPU device must be one of {', '.join(ACCELERATORS)}, not {device!r}")
-    return Device(quantity=quantity, device_class="GPU", device=device, partition=partition)
-
-
-def TPU(device: str, partition: str | None = None, quantity: int = 1) -> Device:  # noqa: N802 (SDK name)
-    """flyte.TPU("V5P"): a TPU device request."""
-    return Device(quantity=quantity, device_class="TPU", device=device, partition=partition)
-
-
-def parse_gpu(value: Any) -> tuple[int, str | None]:
-    """(count, model) of a gpu setting: 2 -> (2, None), "A100:1" -> (1, "A100")."""
-    if isinstance(value, Device):
-        return value.quantity, value.device
-    if isinstance(value, int) and not isinstance(value, bool):
-        if value < 0:
-            raise ValueError(f"gpu count must be >= 0, got {value!r}")
-        return value, None
-    if isinstance(value, str) and ":" in value:
-        name, _, count = value.rpartition(":")
-        if name not in ACCELERATORS:
-            raise ValueError(f"gpu {value!r} names an unknown accelerator {name!r}; known: {', '.join(ACCELERATORS)}")
-        if not re.fullmatch("[0-9]+", count) or int(count) < 1:  # ASCII: '٣'.isdigit() is True
-            raise ValueError(f"gpu {value!r} must end in a count >= 1, like 'A100:1'")
-        return int(count), name
-    raise ValueError(f"gpu must be an int, a string like 'A100:1' or a flyte.Device, not {value!r}")
-
-
 Quantity = Union[int, float, str]
 
 
@@ -181,6 +136,16 @@ class Resources(Setting):
         if value is not None and value != "auto":
             parse_memory(value, "shm")
         return value
+
+    def get_device(self) -> Device | None:
+        """The accelerator as a Device (the SDK's getter): None when unset or gpu=0."""
+        return None if self.gpu is None else device_of(self.gpu)
+
+    def get_shared_memory(self) -> str | None:
+        """The shm size as the SDK serializes it: None when unset, "" for "auto" (the node's maximum)."""
+        if self.shm is None:
+            return None
+        return "" if self.shm == "auto" else self.shm
 
     @property
     def memory_limit_text(self) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -11,6 +12,53 @@ from .durations import duration
 from .model import Setting
 
 
+class Backoff(Setting):
+    """flyte.Backoff(base, factor=1.0, cap=None): the n-th retry (0-based) waits min(base * factor**n, cap)."""
+
+    positional: ClassVar[tuple[str, ...]] = ("base", "factor", "cap")
+    parameter: ClassVar[str | None] = "retries"
+
+    base: timedelta
+    factor: float = 1.0
+    cap: timedelta | None = None
+
+    @pydantic.field_validator("base", "cap", mode="before")
+    @classmethod
+    def _delay(cls, value: Any, info: pydantic.ValidationInfo) -> Any:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = timedelta(seconds=value)
+        if isinstance(value, timedelta) and value < timedelta(0):
+            raise ValueError(f"Backoff.{info.field_name} must be >= 0, got {value}")
+        return value
+
+    @pydantic.field_validator("factor", mode="before")
+    @classmethod
+    def _factor(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"Backoff.factor must be a finite number, got {value!r}")
+        if value < 1.0:
+            raise ValueError(f"Backoff.factor must be >= 1.0, got {value}")
+        return float(value)
+
+    @pydantic.model_validator(mode="after")
+    def _bounded(self) -> "Backoff":
+        if self.factor > 1.0 and self.cap is None:
+            raise ValueError("Backoff.cap is required when factor > 1.0 to prevent unbounded growth")
+        return self
+
+    def compute_delay(self, n: int) -> timedelta:
+        """The wait before the n-th retry (0-based): base * factor**n, at most cap."""
+        if n < 0:
+            raise ValueError(f"Retry index n must be >= 0, got {n}")
+        try:
+            delay = self.base * (self.factor ** n)
+        except OverflowError:
+            if self.cap is None:
+                raise
+            return self.cap
+        return self.cap if self.cap is not None and delay > self.cap else delay
+
+
 class RetryStrategy(Setting):
     """flyte.RetryStrategy(count, backoff=None): count re-runs after the first attempt fails."""
 
@@ -18,12 +66,19 @@ class RetryStrategy(Setting):
     parameter: ClassVar[str | None] = "retries"
 
     count: int = pydantic.Field(ge=0, le=100, strict=True)
-    backoff: timedelta | None = None
+    backoff: Backoff | None = None
 
     @pydantic.field_validator("backoff", mode="before")
     @classmethod
     def _backoff(cls, value: Any) -> Any:
-        return value if value is None else duration(value, "backoff", inclusive=True)
+        """A bare delay (seconds or a timedelta) means a constant Backoff(base=delay), as flyte_nb always took."""
+        if isinstance(value, (int, float, timedelta)) and not isinstance(value, bool):
+            return Backoff(base=duration(value, "backoff", inclusive=True))
+        return value
+
+    def delay(self, retry: int) -> float:
+        """Seconds to wait before retry number `retry` (0-based); 0 without a backoff."""
+        return 0.0 if self.backoff is None else self.backoff.compute_delay(retry).total_seconds()
 
 
 def normalize_retries(value: Any) -> RetryStrategy:

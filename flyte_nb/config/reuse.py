@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from datetime import timedelta
-from typing import Any, ClassVar, Literal, Union
+from typing import Any, ClassVar, Literal
 
 import pydantic
 
@@ -26,7 +26,7 @@ class ReusePolicy(Setting):
 
     parameter: ClassVar[str | None] = "reusable"
 
-    replicas: Union[int, tuple[int, int]] = 2
+    replicas: tuple[int, int] = (2, 2)
     idle_ttl: timedelta = timedelta(seconds=30)
     concurrency: int = pydantic.Field(default=1, ge=1, le=1000, strict=True)
     scaledown_ttl: timedelta = timedelta(seconds=30)
@@ -35,16 +35,25 @@ class ReusePolicy(Setting):
     @pydantic.field_validator("replicas", mode="before")
     @classmethod
     def _replicas(cls, value: Any) -> Any:
-        if isinstance(value, (list, tuple)):
-            if len(value) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-                raise ValueError(f"replicas as a tuple must be (min, max) ints, got {value!r}")
-            low, high = value
-            if low < 0 or high < 1 or low > high or high > MAX_REPLICAS:
-                raise ValueError(f"replicas (min, max) needs 0 <= min <= max and 1 <= max <= {MAX_REPLICAS}, got {value!r}")
-            return tuple(value)
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_REPLICAS:
-            raise ValueError(f"replicas must be an int in 1..{MAX_REPLICAS} or a (min, max) tuple, got {show(value)}")
+        """An int n means (n, n), as the SDK stores it; a tuple is (min, max) with 0 <= min <= max, max >= 1."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = (value, value)
+        if not isinstance(value, tuple) or len(value) != 2:
+            raise ValueError(f"replicas must be an int or a tuple of two ints, got {value!r}")
+        for label, count in zip(("min", "max"), value):
+            if isinstance(count, bool) or not isinstance(count, int):
+                raise ValueError(f"replicas {label} must be an int, got {count!r}")
+            if count < 0:
+                raise ValueError(f"replicas {label} must be greater than or equal to 0, got {count}")
+        low, high = value
+        if low > high:
+            raise ValueError(f"replicas min ({low}) must be less than or equal to max ({high})")
+        if not 1 <= high <= MAX_REPLICAS:
+            raise ValueError(f"replicas max must be in 1..{MAX_REPLICAS}, got {show(value)}")
         return value
+
+    def default_of(self, field: str) -> Any:
+        return (2, 2) if field == "replicas" else super().default_of(field)
 
     @pydantic.field_validator("idle_ttl", mode="before")
     @classmethod
@@ -58,7 +67,7 @@ class ReusePolicy(Setting):
 
     @pydantic.model_validator(mode="after")
     def _starvation(self) -> "ReusePolicy":
-        if self.max_replicas < 2:
+        if self.max_replicas < 2 and self.concurrency == 1:
             warnings.warn(
                 "ReusePolicy with fewer than 2 replicas: a parent task waiting on a child of the same "
                 "environment can starve it",
@@ -68,11 +77,14 @@ class ReusePolicy(Setting):
 
     @property
     def min_replicas(self) -> int:
-        return self.replicas[0] if isinstance(self.replicas, tuple) else self.replicas
+        return self.replicas[0]
 
     @property
     def max_replicas(self) -> int:
-        return self.replicas[1] if isinstance(self.replicas, tuple) else self.replicas
+        return self.replicas[1]
+
+    def get_scaledown_ttl(self) -> timedelta:
+        return self.scaledown_ttl
 
 
 def normalize_reusable(value: Any) -> ReusePolicy | Literal["off"] | None:

@@ -47,10 +47,6 @@ class SdkCode:
         if isinstance(value, tuple) and value and all(isinstance(v, Secret) for v in value):
             items = [self.code(v) for v in value]  # the SDK takes a Secret or a list, not a tuple
             return items[0] if len(items) == 1 else f"[{', '.join(items)}]"
-        if isinstance(value, RetryStrategy) and value.backoff is not None:
-            seconds = value.backoff.total_seconds()
-            return (f"flyte.RetryStrategy(count={value.count}, "
-                    f"backoff=flyte.Backoff(base=datetime.timedelta(seconds={seconds:g})))")
         if isinstance(value, Link):
             self.uses_links = True
             return f"Link(name={value.name!r}, url={value.url!r})"
@@ -61,7 +57,7 @@ class SdkCode:
             for what in ("idle_ttl", "scaledown_ttl"):
                 if getattr(value, what).total_seconds() < 30:
                     raise ExportError(f"reusable={value!r}: the flyte SDK needs {what} of at least 30 seconds")
-        if isinstance(value, Cache) and value.policies is not None:
+        if isinstance(value, Cache) and not value.uses_default_policies:
             raise ExportError(f"cache={value!r}: cache policies are live objects; export needs them written in code")
         if hasattr(value, "get_link") and hasattr(value, "name"):
             raise ExportError(f"link {value!r} is an object of class {type(value).__name__}, not a flyte.Link; "

@@ -97,9 +97,9 @@ def cache(value: Any) -> dict[str, Any]:
 def retries(value: Any) -> dict[str, Any]:
     value = flyte.RetryStrategy(count=value) if isinstance(value, int) else value
     backoff = value.backoff
-    if backoff is not None:
-        assert backoff.factor == 1.0 and backoff.cap is None, f"unexpected backoff {backoff!r}"
-        backoff = backoff.base.total_seconds()
+    if backoff is not None:  # flyte_nb's JSON form of a flyte.Backoff: its set fields, delays in seconds
+        backoff = {"base": seconds(backoff.base), "factor": backoff.factor,
+                   **({"cap": seconds(backoff.cap)} if backoff.cap is not None else {})}
     return {"count": value.count, "backoff": backoff}
 
 
