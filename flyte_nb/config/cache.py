@@ -71,8 +71,10 @@ class Cache(Setting):
     @classmethod
     def _age(cls, value: Any) -> timedelta | None:
         """The SDK's types (int seconds, timedelta, None: TypeError otherwise) and bounds (>= 0), finite."""
+        if isinstance(value, float):
+            duration(value, "max_age", inclusive=True)  # an infinite or huge one is told so first
         if isinstance(value, bool) or (value is not None and not isinstance(value, (int, timedelta))):
-            raise TypeError("max_age must be an int (seconds), timedelta, or None")
+            raise ValueError("max_age must be an int (seconds), timedelta, or None")  # a ConfigError: also a TypeError
         if value is not None and (value.total_seconds() if isinstance(value, timedelta) else value) < 0:
             raise ValueError(f"max_age must be nonnegative, got {value!r}")
         return value if value is None else duration(value, "max_age", inclusive=True)

@@ -140,6 +140,7 @@ SCENARIOS = [
     _one("cache_max_age_zero", "flyte.Cache('auto', max_age=0).max_age.total_seconds()"),
     _err("cache_max_age_negative", "flyte.Cache('auto', max_age=-1)"),
     _err("cache_max_age_str", "flyte.Cache('auto', max_age='1h')"),
+    _err("cache_max_age_float", "flyte.Cache('auto', max_age=1.5)"),
     _err("cache_max_age_bool", "flyte.Cache('auto', max_age=True)"),
     _one("cache_serialize", "flyte.Cache('auto', serialize=True).serialize"),
     _one("cache_salt", "flyte.Cache('auto', salt='v2').salt"),
