@@ -21,7 +21,7 @@ import docker
 import pytest
 
 import flyte_nb as flyte
-from flyte_nb.errors import (InlineIOLimitError, TaskCrashedError, TaskError, TaskExitError, TaskOOMError,
+from flyte_nb.errors import (InlineIOLimitError, TaskCrashedError, TaskExitError, TaskOOMError,
                              TaskTimeoutError, error_text)
 from flyte_nb.runners.docker import KERNEL_ID, LABEL
 from flyte_nb.runtime import runtime
