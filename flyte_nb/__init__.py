@@ -29,7 +29,13 @@ if TYPE_CHECKING:
     from .config.triggers import TriggerTime
     from .environment import Environment, TaskEnvironment
     from .errors import TaskError, TaskOOMError, TaskTimeoutError
-    from .runtime import init, run
+    from .runcontext import init, init_from_config, with_runcontext
+    from .runtime import run
+    from .mapping import map
+    from .grouping import group, trace
+    from .context import ctx, custom_context, get_custom_context
+    from .userlog import logger, system_logger
+    from .config.documentation import Documentation
     from .task import AsyncFunctionTaskTemplate, TaskTemplate
 
 #: Public name -> the module that defines it, imported on first use (PEP 562).
@@ -40,9 +46,18 @@ _LAZY = {
     "Timeout": ".config.retries", "ReusePolicy": ".config.reuse", "Secret": ".config.secrets",
     "Cron": ".config.triggers", "FixedRate": ".config.triggers", "Trigger": ".config.triggers",
     "TaskEnvironment": ".environment", "TaskError": ".errors", "TaskOOMError": ".errors",
-    "TaskTimeoutError": ".errors", "init": ".runtime", "run": ".runtime", "TaskTemplate": ".task",
+    "TaskTimeoutError": ".errors", "init": ".runcontext", "run": ".runtime", "TaskTemplate": ".task",
     "Environment": ".environment", "Backoff": ".config.retries", "TriggerTime": ".config.triggers",
     "AsyncFunctionTaskTemplate": ".task", "AMD_GPU": ".config.devices", "Neuron": ".config.devices", "HABANA_GAUDI": ".config.devices",
+    "Documentation": ".config.documentation",
+    "with_runcontext": ".runcontext", "init_from_config": ".runcontext", "map": ".mapping", "group": ".grouping",
+    "trace": ".grouping", "ctx": ".context", "custom_context": ".context", "get_custom_context": ".context",
+    "logger": ".userlog", "system_logger": ".userlog",
+    **{name: ".cluster" for name in (
+        "init_from_api_key", "init_in_cluster", "init_passthrough", "rerun", "run_python_script", "serve",
+        "with_servecontext", "new_condition", "ConditionWebhook", "OnArtifact", "TriggeredArtifact",
+        "TriggeredPartition", "AppHandle", "load_interactive_ctx", "current_project", "current_domain",
+        "is_control_plane_available")},
 }
 #: Submodules that are part of the API: flyte.cache.list(), flyte.io.File, flyte.report.log(), ...
 _MODULES = ("cache", "compat", "errors", "export", "io", "report", "secrets")
@@ -54,7 +69,14 @@ __all__ = [
     "Resources", "RetryStrategy", "ReusePolicy", "Secret", "TaskEnvironment", "TaskError", "TaskOOMError",
     "TaskTemplate", "TaskTimeoutError", "Timeout", "Trigger", "cache", "errors", "init", "io", "registry", "report", "run", "secrets",
     "AMD_GPU", "AsyncFunctionTaskTemplate", "HABANA_GAUDI", "Backoff", "Environment", "Neuron", "TriggerTime",
+    "Documentation", "with_runcontext", "init_from_config", "map", "group", "trace", "ctx",
+    "custom_context", "get_custom_context", "logger", "system_logger", "version",
 ]
+
+
+def version() -> str:
+    """flyte.version(): flyte_nb's version (flyte.__version__)."""
+    return __version__
 
 
 def __getattr__(name: str) -> object:

@@ -13,7 +13,7 @@ import secrets as _secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import protocol
+from . import context, protocol
 from .remote import pack_error
 from .runners.calls import hand_to_task as _hand_to_task
 
@@ -84,7 +84,8 @@ class Controller:
         try:
             task = message["task"]
             bound = task.bind(tuple(message["args"]), dict(message["kwargs"]))
-            value = await runtime().execute(task, bound)
+            with context.entered(context.from_wire(message.get("context"))):  # the caller's custom context
+                value = await runtime().execute(task, bound)
         except Exception as error:  # noqa: BLE001 - the child's failure goes to the parent task
             return {"ok": False, "error": pack_error(error)}
         return {"ok": True, "value": value}

@@ -1,16 +1,297 @@
-"""Errors of running a task, each naming the task, the attempt and (in containers) the container."""
+"""`flyte.errors`: the SDK's error hierarchy (flyte 2.12.1 names and bases) and flyte_nb's task errors.
+
+flyte_nb's own errors (TaskError, TaskOOMError, ...) are the SDK's classes underneath, so code written
+for either catches them: an OOM kill is a TaskOOMError *and* a flyte.errors.OOMError, a timeout a
+TaskTimeoutError *and* a MaxRuntimeExceededError, each naming the task, the attempt and the container.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+ErrorKind = Literal["system", "unknown", "user"]
 
 
-class TaskError(RuntimeError):
+def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> BaseException:
+    """Unpickle an SDK-shaped error whatever its __init__ takes (a task's error crosses the container boundary)."""
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
+class BaseRuntimeError(RuntimeError):
+    """Base of every flyte runtime error: a code, a kind (user, system, unknown) and the worker it came from."""
+
+    def __init__(self, code: str, kind: ErrorKind, root_cause_message: str, worker: str | None = None) -> None:
+        super().__init__(root_cause_message)
+        self.code = code
+        self.kind = kind
+        self.worker = worker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+    def _reraise(self, *_args: Any) -> Any:
+        """As the SDK: an error that flyte.map(return_exceptions=True) returned raises itself when used as a number."""
+        raise self
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _reraise
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = _reraise
+
+
+class InitializationError(BaseRuntimeError):
+    """flyte was used before it was initialised (or initialised wrongly)."""
+
+
+class RuntimeSystemError(BaseRuntimeError):
+    """The platform failed, not the task's code."""
+
+    def __init__(self, code: str, message: str, worker: str | None = None) -> None:
+        super().__init__(code, "system", message, worker)
+
+
+class UnionRpcError(RuntimeSystemError):
+    """A call to the control plane failed (there is none on one machine)."""
+
+
+class RuntimeUserError(BaseRuntimeError):
+    """The task's code failed."""
+
+    def __init__(self, code: str, message: str, worker: str | None = None) -> None:
+        super().__init__(code, "user", message, worker)
+
+
+class RuntimeUnknownError(BaseRuntimeError):
+    """A failure of unknown origin."""
+
+    def __init__(self, code: str, message: str, worker: str | None = None) -> None:
+        super().__init__(code, "unknown", message, worker)
+
+
+class OOMError(RuntimeUserError):
+    """The task ran out of memory (flyte_nb raises its subclass TaskOOMError)."""
+
+
+class TaskInterruptedError(RuntimeUserError):
+    """The task was interrupted (a preempted node)."""
+
+
+class PrimaryContainerNotFoundError(RuntimeUserError):
+    """The task's primary container was not found in its pod."""
+
+
+class RetriesExhaustedError(RuntimeUserError):
+    """Every retry of the task failed."""
+
+
+class InvalidImageNameError(RuntimeUserError):
+    """An image name is invalid."""
+
+
+class ImagePullBackOffError(RuntimeUserError):
+    """An image cannot be pulled."""
+
+
+class CustomError(RuntimeUserError):
+    """An error a task raises on purpose, with a code of its own."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message, "user")
+
+    @classmethod
+    def from_exception(cls, e: Exception) -> "CustomError":
+        """A CustomError whose code is the exception's class name and whose message is its text."""
+        error = cls(e.__class__.__name__, str(e))
+        error.__cause__ = e
+        return error
+
+
+class NotInTaskContextError(RuntimeUserError):
+    """Something that needs a running task was used outside one."""
+
+
+class ActionNotFoundError(RuntimeError):
+    """A remote action does not exist."""
+
+
+def _user_error(code: str) -> Any:
+    """__init__(message) of the SDK's single-message user errors (their code is fixed)."""
+
+    def __init__(self: RuntimeUserError, message: str) -> None:
+        RuntimeUserError.__init__(self, code, message, "user")
+
+    return __init__
+
+
+class RemoteTaskNotFoundError(RuntimeUserError):
+    """A remote task does not exist."""
+
+    __init__ = _user_error("RemoteTaskNotFound")
+
+
+class RemoteTaskUsageError(RuntimeUserError):
+    """A remote task was used wrongly."""
+
+    __init__ = _user_error("RemoteTaskUsageError")
+
+
+class LogsNotYetAvailableError(BaseRuntimeError):
+    """A run's logs are not available yet."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("LogsNotYetAvailable", "system", message, None)
+
+
+class RuntimeDataValidationError(RuntimeUserError):
+    """A task's input or output could not be converted to or from its declared type."""
+
+    def __init__(self, var: str, e: Exception | str, task_name: str = "") -> None:
+        super().__init__("DataValidationError", f"In task {task_name} variable {var}, failed to serialize/"
+                         f"deserialize because of {e}", "user")
+
+
+class DeploymentError(RuntimeUserError):
+    """A deployment failed (deployments need a Flyte cluster)."""
+
+    __init__ = _user_error("DeploymentError")
+
+
+class ImageBuildError(RuntimeUserError):
+    """An image build failed."""
+
+    __init__ = _user_error("ImageBuildError")
+
+
+class ModuleLoadError(RuntimeUserError):
+    """A module of the task could not be loaded."""
+
+    __init__ = _user_error("ModuleLoadError")
+
+
+class InlineIOMaxBytesBreached(RuntimeUserError):
+    """Inline inputs or outputs are above max_inline_io_bytes (flyte_nb raises its subclass InlineIOLimitError)."""
+
+    __init__ = _user_error("InlineIOMaxBytesBreached")
+
+
+class ActionAbortedError(RuntimeUserError):
+    """The action was aborted."""
+
+    __init__ = _user_error("ActionAbortedError")
+
+
+class SlowDownError(RuntimeUserError):
+    """The platform asks to slow down."""
+
+    __init__ = _user_error("SlowDownError")
+
+
+class ResourceExhaustedError(SlowDownError):
+    """The platform's resources are exhausted."""
+
+
+class OnlyAsyncIOSupportedError(RuntimeUserError):
+    """Only asyncio is supported here."""
+
+    __init__ = _user_error("OnlyAsyncIOSupportedError")
+
+
+class ParameterMaterializationError(RuntimeUserError):
+    """A parameter could not be materialised."""
+
+    __init__ = _user_error("ParameterMaterializationError")
+
+
+class RestrictedTypeError(RuntimeUserError):
+    """A type that is not allowed here was used."""
+
+    __init__ = _user_error("RestrictedTypeUsage")
+
+
+class CodeBundleError(RuntimeUserError):
+    """The code bundle could not be made."""
+
+    __init__ = _user_error("CodeBundleError")
+
+
+class SyncTaskCallInAsyncContextError(RuntimeUserError):
+    """A synchronous task was called from async code."""
+
+    __init__ = _user_error("SyncTaskCallInAsyncContextError")
+
+
+class TraceDoesNotAllowNestedTasksError(RuntimeUserError):
+    """A @flyte.trace function called a task."""
+
+    __init__ = _user_error("TraceDoesNotAllowNestedTasksError")
+
+
+class InvalidPackageError(RuntimeUserError):
+    """A package could not be installed."""
+
+    def __init__(self, package_name: str, original_error: str) -> None:
+        super().__init__("InvalidPackageError", f"The package '{package_name}' is invalid or could not be "
+                         f"installed: {original_error}", "user")
+
+
+class NonRecoverableError(RuntimeUserError):
+    """An error a task raises to say retrying cannot help: flyte_nb does not retry it."""
+
+    def __init__(self, message: str, code: str = "NonRecoverableError") -> None:
+        super().__init__(code, message)
+
+
+class ConditionAlreadyExistsError(RuntimeUserError):
+    """A condition exists already (conditions need a Flyte cluster)."""
+
+    __init__ = _user_error("ConditionAlreadyExistsError")
+
+
+class ConditionFailedError(RuntimeUserError):
+    """A condition failed."""
+
+    __init__ = _user_error("ConditionFailedError")
+
+
+class ConditionNotFoundError(RuntimeUserError):
+    """A condition does not exist."""
+
+    __init__ = _user_error("ConditionNotFoundError")
+
+
+class ConditionTimedoutError(RuntimeUserError):
+    """A condition timed out."""
+
+    __init__ = _user_error("ConditionTimedoutError")
+
+
+class GPUFaultError(BaseRuntimeError):
+    """A GPU fault ended the task."""
+
+
+class GPUFaultUserError(GPUFaultError, RuntimeUserError):
+    """A GPU fault the task's code caused."""
+
+    def __init__(self, code: str, message: str, worker: str | None = None, **fault: Any) -> None:
+        RuntimeUserError.__init__(self, code, message, worker)
+        self.fault = fault
+
+
+class GPUFaultSystemError(GPUFaultError, RuntimeSystemError):
+    """A GPU fault of the hardware."""
+
+    def __init__(self, code: str, message: str, worker: str | None = None, **fault: Any) -> None:
+        RuntimeSystemError.__init__(self, code, message, worker)
+        self.fault = fault
+
+
+class TaskError(RuntimeUserError):
     """A task call failed; the message carries the remote traceback where there is one."""
 
     def __init__(self, message: str, task: str = "", attempt: int | None = None, container: str | None = None,
                  remote_traceback: str | None = None) -> None:
-        super().__init__(message)
+        BaseRuntimeError.__init__(self, type(self).__name__, "user", message, container)
         self.task = task
         self.attempt = attempt
         self.container = container
@@ -22,11 +303,23 @@ class TaskError(RuntimeError):
 
 
 class TaskTimeoutError(TaskError, TimeoutError):
-    """An attempt ran past `timeout` (max_runtime) or waited past max_queued_time."""
+    """An attempt ran past `timeout` (max_runtime) or waited past max_queued_time (the SDK's TaskTimeoutError)."""
 
 
-class TaskOOMError(TaskError, MemoryError):
-    """The container was killed for going over its memory limit."""
+class MaxRuntimeExceededError(TaskTimeoutError):
+    """An attempt ran past Timeout.max_runtime: stopped, not retried."""
+
+
+class MaxQueuedTimeExceededError(TaskTimeoutError):
+    """A call waited for resources or its queue past Timeout.max_queued_time."""
+
+
+class DeadlineExceededError(TaskTimeoutError):
+    """A call (all its attempts, waits and backoffs) ran past Timeout.deadline."""
+
+
+class TaskOOMError(TaskError, OOMError, MemoryError):
+    """The container was killed for going over its memory limit (the SDK's OOMError)."""
 
 
 class TaskCrashedError(TaskError):
@@ -88,7 +381,7 @@ class RunnerUnavailableError(RuntimeError):
     """The requested runner cannot work here (e.g. no Docker engine answers)."""
 
 
-class InlineIOLimitError(ValueError):
+class InlineIOLimitError(InlineIOMaxBytesBreached, ValueError):
     """Inputs or outputs bigger than max_inline_io_bytes: pass them as flyte.io.File / Dir instead.
 
     Flyte's meaning: data passed inline (by value) is capped; files, folders, arrays and data

@@ -28,8 +28,10 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from . import cache as caching
 from .blocking import in_thread
-from .errors import (InlineIOLimitError, RunnerUnavailableError, TaskExitError, TaskOOMError, TaskShippingError,
-                     TaskTimeoutError, error_text, plain_text)
+from . import context as task_context
+from .errors import (DeadlineExceededError, InlineIOLimitError, MaxRuntimeExceededError, NonRecoverableError,
+                     RunnerUnavailableError, TaskExitError, TaskOOMError, TaskShippingError, TaskTimeoutError,
+                     error_text, plain_text)
 from .registry import registry
 from .runners.base import Call, Runner
 from .runners.support import unenforced
@@ -283,8 +285,8 @@ class Runtime:
 
         assert self._controller is not None
         path, token = self._controller
-        reply = protocol.request(path, {"op": "call", "token": token, "task": task,
-                                        "args": bound.args, "kwargs": bound.kwargs})
+        reply = protocol.request(path, {"op": "call", "token": token, "task": task, "args": bound.args,
+                                        "kwargs": bound.kwargs, "context": task_context.to_wire(task_context.current())})
         if reply["ok"]:
             return reply["value"]
         raise unpack_error(reply["error"], f"nested call of task {task.name}")
@@ -342,9 +344,21 @@ class Runtime:
         """The attempts of a call, inside the parent's lent reservation, with its output type-checked."""
         scheduler = self._scheduler()
         async with scheduler.lend(parent.reservation if parent else None):
-            result = await self._attempts(call, runner, scheduler)
+            result = await self._within_deadline(call, self._attempts(call, runner, scheduler))
         if runner.name != "inprocess":
             check_output(call.task.name, call.task.func, result)
+        return result
+
+    @staticmethod
+    async def _within_deadline(call: Call, attempts: Awaitable[Any]) -> Any:
+        """Timeout(deadline=...): every attempt, wait and backoff of the call ends by then, or it fails."""
+        timeout = call.settings.value("timeout")
+        deadline = timeout.deadline.total_seconds() if timeout and timeout.deadline else None
+        finished, result = await _within(attempts, deadline)
+        if not finished:
+            raise DeadlineExceededError(
+                f"task {call.task.name} ran past its deadline={deadline:g}s (Timeout.deadline: every attempt, "
+                f"wait and retry of the call); it was stopped", call.task.name, len(call.run.attempts) or None)
         return result
 
     def _watch(self, view: Any, run: RunRecord) -> None:
@@ -374,8 +388,9 @@ class Runtime:
             call.emit = self._sink(run, attempt)
             self._set(run, Status.RUNNING if number == 1 else Status.RETRYING)
             try:
-                finished, result = await _within(_contained(runner.attempt(call, number), call, number, total),
-                                                 max_runtime)
+                with task_context.entered(task_context.for_attempt(run.id, number)):  # flyte.ctx() in the task
+                    finished, result = await _within(_contained(runner.attempt(call, number), call, number, total),
+                                                     max_runtime)
             except asyncio.CancelledError:
                 self._end(attempt, Status.CANCELLED, "cancelled")
                 raise
@@ -392,7 +407,7 @@ class Runtime:
                 await scheduler.release(call.reservation)
             if not finished:  # the deadline passed: the attempt was stopped (a timeout is not retried)
                 self._end(attempt, Status.TIMED_OUT, f"ran past timeout={max_runtime:g}s")
-                raise TaskTimeoutError(
+                raise MaxRuntimeExceededError(
                     f"task {task.name} attempt {number}/{total} timed out after timeout={max_runtime:g}s "
                     f"(max_runtime); its {'container' if runner.name == 'docker' else 'process'} was stopped",
                     task.name, number, attempt.container)
@@ -494,7 +509,7 @@ def _retryable(error: BaseException) -> bool:
     from .secrets import SecretNotFoundError
 
     return not isinstance(error, (ConfigError, SecretNotFoundError, RunnerUnavailableError, InlineIOLimitError,
-                                  TaskShippingError))
+                                  TaskShippingError, NonRecoverableError))
 
 
 def _backoff(retries: Any, number: int) -> float:

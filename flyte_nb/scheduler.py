@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import AsyncIterator
 
 from .config.errors import ConfigError
-from .errors import TaskTimeoutError
+from .errors import MaxQueuedTimeExceededError
 from .host_limits import read_limits
 from .notices import notice
 
@@ -98,7 +98,7 @@ class Scheduler:
                     try:
                         await asyncio.wait_for(waiter, max_queued)
                     except asyncio.TimeoutError:
-                        raise TaskTimeoutError(
+                        raise MaxQueuedTimeExceededError(
                             f"task {task} waited longer than max_queued_time={max_queued:g}s for capacity "
                             f"(queue {queue!r}, {cpu:g} CPU, {memory / 2**20:.0f} MiB requested)", task=task,
                         ) from None

@@ -16,7 +16,7 @@ from typing import Any
 
 import cloudpickle
 
-from . import protocol
+from . import context, protocol
 from .remote import pack_error
 
 _SECRETS_LOCK = threading.Lock()
@@ -64,12 +64,13 @@ def run_call(call_dir: Path) -> dict[str, Any]:
 
         report.activate(send_report)
     try:
-        if payload["is_async"]:
-            import asyncio
+        with context.entered(context.from_wire(payload.get("context"))):  # flyte.ctx(), custom context
+            if payload["is_async"]:
+                import asyncio
 
-            value = asyncio.run(func(*args, **kwargs))
-        else:
-            value = func(*args, **kwargs)
+                value = asyncio.run(func(*args, **kwargs))
+            else:
+                value = func(*args, **kwargs)
     except BaseException as error:  # noqa: BLE001 - everything the task raises goes back to the kernel
         return {"ok": False, "error": pack_error(error)}
     finally:

@@ -136,7 +136,7 @@ def write_payload(folder: Path, call: Call) -> None:
     (their files are removed with the folder: release_inputs). Inputs bigger than
     max_inline_io_bytes fail here, before any container starts.
     """
-    from .. import io
+    from .. import context, io
 
     _ship_by_value(call.task.func)
     io.prepare_host_root()
@@ -151,7 +151,8 @@ def write_payload(folder: Path, call: Call) -> None:
         # The function, not the TaskTemplate: unpickling a template would load the configuration
         # models (pydantic) in every container; a function that calls other tasks still brings them.
         payload = {"func": call.task.func, "name": call.task.name, "is_async": call.task.is_async,
-                   "inputs": inputs, "report": bool(call.settings.value("report")), "max_inline_io_bytes": limit}
+                   "inputs": inputs, "report": bool(call.settings.value("report")), "max_inline_io_bytes": limit,
+                   "context": context.to_wire(context.current())}  # flyte.ctx() there: entered by runtime
         blob = cloudpickle.dumps(payload)
     except InlineIOLimitError:
         raise

@@ -1,0 +1,96 @@
+"""`flyte.map(func, *iterables, group_name=, concurrency=, return_exceptions=)`: a task over many inputs.
+
+Each item is its own task call (its own container), at most `concurrency` at once (0: all);
+results come back in input order. With return_exceptions=True (the SDK's default) a failed item
+is returned as a flyte.errors.RuntimeUserError (its cause the task's own exception), as the SDK does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import contextvars
+import functools
+from typing import Any, AsyncGenerator, Callable, Iterable, Iterator
+
+from .errors import BaseRuntimeError, RuntimeUserError
+
+
+def _as_returned(error: Exception) -> Exception:
+    """A failed item as the SDK returns it: a RuntimeUserError whose cause is the task's exception."""
+    if isinstance(error, BaseRuntimeError):
+        return error
+    wrapped = RuntimeUserError(type(error).__name__, str(error))
+    wrapped.__cause__ = error
+    return wrapped
+
+
+def _check(func: Any, concurrency: Any) -> None:
+    if not callable(func):
+        raise TypeError(f"flyte.map(func={func!r}): func must be a task (or a functools.partial of one)")
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 0:
+        raise ValueError(f"flyte.map(concurrency={concurrency!r}): concurrency must be an int >= 0 (0: no limit)")
+
+
+def _aio(func: Any) -> Callable[..., Any]:
+    """The awaitable form of a task or of a partial of one."""
+    if isinstance(func, functools.partial):
+        return functools.partial(_aio(func.func), *func.args, **func.keywords)
+    return func.aio if hasattr(func, "aio") else func
+
+
+class _Mapper:
+    """flyte.map(...) yields results; `async for x in flyte.map.aio(...)` from async code."""
+
+    def __call__(self, func: Any, *args: Iterable[Any], group_name: str | None = None, concurrency: int = 0,
+                 return_exceptions: bool = True) -> Iterator[Any]:
+        _check(func, concurrency)
+        items = list(zip(*args))
+        return self._run(func, items, concurrency, return_exceptions)
+
+    @staticmethod
+    def _run(func: Any, items: list[tuple[Any, ...]], concurrency: int, return_exceptions: bool) -> Iterator[Any]:
+        if not items:
+            return
+        workers = concurrency or len(items)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+            futures = [pool.submit(contextvars.copy_context().run, func, *item) for item in items]
+            try:
+                for future in futures:
+                    try:
+                        yield future.result()
+                    except Exception as error:  # noqa: BLE001 - an item's failure is a value, or raised
+                        if not return_exceptions:
+                            raise
+                        yield _as_returned(error)
+            finally:
+                for future in futures:
+                    future.cancel()
+
+    async def aio(self, func: Any, *args: Iterable[Any], group_name: str | None = None, concurrency: int = 0,
+                  return_exceptions: bool = True) -> AsyncGenerator[Any, None]:
+        _check(func, concurrency)
+        call = _aio(func)
+        limit = asyncio.Semaphore(concurrency) if concurrency else None
+
+        async def one(item: tuple[Any, ...]) -> Any:
+            async with limit if limit is not None else contextlib.nullcontext():
+                return await call(*item)
+
+        running = [asyncio.ensure_future(one(item)) for item in zip(*args)]
+        try:
+            for future in running:
+                try:
+                    yield await future
+                except Exception as error:  # noqa: BLE001
+                    if not return_exceptions:
+                        raise
+                    yield _as_returned(error)
+        finally:
+            for future in running:
+                future.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+
+
+map = _Mapper()  # noqa: A001 - the SDK's name

@@ -1,0 +1,122 @@
+"""`flyte.with_runcontext(...)`, the SDK's Run, and `flyte.init` / `init_from_config` with their `.aio` forms.
+
+Every mode runs with flyte_nb's runner (containers by default): `mode="remote"` and cluster
+options have nothing to connect to here. `with_runcontext(custom_context=...)` gives the run's
+tasks (and their nested calls) that custom context (flyte.get_custom_context()).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import context
+from .registry import registry
+
+
+@dataclass(frozen=True)
+class Run:
+    """What flyte.run returns in the SDK (here for a call that already finished): name, url, outputs()."""
+
+    name: str
+    value: Any
+
+    @property
+    def url(self) -> str:
+        return f"flyte_nb://runs/{self.name}"
+
+    def outputs(self) -> tuple[Any, ...]:
+        """The SDK's ActionOutputs: a tuple, empty for None, the items of a returned tuple."""
+        if self.value is None:
+            return ()
+        return tuple(self.value) if isinstance(self.value, tuple) else (self.value,)
+
+    def wait(self, *_: Any, **__: Any) -> None:
+        """The run is over already."""
+        return None
+
+
+def _latest_run_id(task: Any) -> str:
+    runs = [r for r in registry().runs if r.task == getattr(task, "name", None) and r.parent is None]
+    return runs[-1].id if runs else "local"
+
+
+class _SDKRun:
+    """flyte.run(task, *args, **kwargs) -> Run, as the SDK; `await flyte.run.aio(...)` from async code."""
+
+    def __init__(self, custom_context: dict[str, str] | None = None) -> None:
+        self._custom = dict(custom_context or {})
+
+    def __call__(self, task: Any, *args: Any, **kwargs: Any) -> Run:
+        from .runtime import run
+
+        with context.run_custom_context(self._custom):
+            value = run(task, *args, **kwargs)
+        return Run(_latest_run_id(task), value)
+
+    async def aio(self, task: Any, *args: Any, **kwargs: Any) -> Run:
+        from .runtime import run
+
+        with context.run_custom_context(self._custom):
+            awaitable = run.aio(task, *args, **kwargs)  # the call starts here, inside the custom context
+        value = await awaitable
+        return Run(_latest_run_id(task), value)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What with_runcontext returns: `.run(task, ...)` runs with these options."""
+
+    mode: str | None = None
+    custom_context: dict[str, str] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def run(self) -> _SDKRun:
+        return _SDKRun(self.custom_context)
+
+
+def with_runcontext(mode: str | None = None, *, custom_context: dict[str, str] | None = None,
+                    **options: Any) -> RunContext:
+    """flyte.with_runcontext(mode="local"|"remote"|"hybrid", custom_context={...}, ...).run(task, ...)."""
+    if mode is not None and mode not in ("local", "remote", "hybrid"):
+        raise ValueError(f"flyte.with_runcontext(mode={mode!r}): mode must be 'local', 'remote' or 'hybrid'")
+    values = dict(custom_context or {})
+    bad = {k: v for k, v in values.items() if not isinstance(k, str) or not isinstance(v, str)}
+    if bad:
+        raise TypeError(f"flyte.with_runcontext(custom_context={bad!r}): keys and values must be str")
+    return RunContext(mode, values, options)
+
+
+sdk_run = _SDKRun()
+
+
+class _Init:
+    """flyte.init(...): pick flyte_nb's runner (runner=, queues=, cpus=, memory=); `await flyte.init.aio(...)`."""
+
+    def __call__(self, runner: str | None = None, **options: Any) -> None:
+        from .runtime import runtime
+
+        runtime().init(runner, **options)
+
+    async def aio(self, runner: str | None = None, **options: Any) -> None:
+        self(runner, **options)
+
+
+init = _Init()
+
+
+class _InitFromConfig:
+    """flyte.init_from_config(path): a cluster's config file has nothing to connect to here; picks the runner once."""
+
+    def __call__(self, path_or_config: Any = None, root_dir: Any = None, **_: Any) -> None:
+        from .runtime import runtime
+
+        if runtime()._runner is None:
+            runtime().init(quiet=True)
+
+    async def aio(self, path_or_config: Any = None, root_dir: Any = None, **options: Any) -> None:
+        self(path_or_config, root_dir, **options)
+
+
+init_from_config = _InitFromConfig()
