@@ -64,6 +64,21 @@ class _TriggerTime:
 TriggerTime = _TriggerTime()
 
 
+def _shortcut(name: str, description: str, expression: str) -> Any:
+    """The SDK's schedule shortcuts (Trigger.hourly(), ...): a Cron trigger named `name`, the fire time bound
+    to input `trigger_time_input_key` when given; every other Trigger field may be passed by keyword."""
+
+    def make(cls: type["Trigger"], trigger_time_input_key: str | None = None, **options: Any) -> "Trigger":
+        inputs = {trigger_time_input_key: TriggerTime} if trigger_time_input_key else {}
+        inputs.update(options.pop("inputs", None) or {})
+        return cls(name=options.pop("name", name), automation=Cron(expression),
+                   description=options.pop("description", description), inputs=inputs, **options)
+
+    make.__name__ = make.__qualname__ = name
+    make.__doc__ = f"{description} (cron {expression!r})."
+    return classmethod(make)
+
+
 class Trigger(Setting):
     """flyte.Trigger(name, automation=None, description="", auto_activate=True, inputs=None, env_vars=None, ...)."""
 
@@ -93,43 +108,11 @@ class Trigger(Setting):
                              "1 would deadlock a run whose parent waits on its children")
         return value
 
-    @classmethod
-    def hourly(cls, trigger_time_input_key: str | None = None, **options: Any) -> "Trigger":
-        """Every hour on the hour ("0 * * * *")."""
-        return _scheduled(cls, "hourly", "A trigger that runs every hour", "0 * * * *", trigger_time_input_key, options)
-
-    @classmethod
-    def daily(cls, trigger_time_input_key: str | None = None, **options: Any) -> "Trigger":
-        """Every day at midnight UTC ("0 0 * * *")."""
-        return _scheduled(cls, "daily", "A trigger that runs daily at midnight", "0 0 * * *",
-                          trigger_time_input_key, options)
-
-    @classmethod
-    def weekly(cls, trigger_time_input_key: str | None = None, **options: Any) -> "Trigger":
-        """Every Sunday at midnight UTC ("0 0 * * 0")."""
-        return _scheduled(cls, "weekly", "A trigger that runs weekly on Sundays at midnight", "0 0 * * 0",
-                          trigger_time_input_key, options)
-
-    @classmethod
-    def monthly(cls, trigger_time_input_key: str | None = None, **options: Any) -> "Trigger":
-        """On the 1st of every month at midnight UTC ("0 0 1 * *")."""
-        return _scheduled(cls, "monthly", "A trigger that runs monthly on the 1st at midnight", "0 0 1 * *",
-                          trigger_time_input_key, options)
-
-    @classmethod
-    def minutely(cls, trigger_time_input_key: str | None = None, **options: Any) -> "Trigger":
-        """Every minute ("* * * * *")."""
-        return _scheduled(cls, "minutely", "A trigger that runs every minute", "* * * * *",
-                          trigger_time_input_key, options)
-
-
-def _scheduled(cls: type[Trigger], name: str, description: str, expression: str, time_key: str | None,
-               options: dict[str, Any]) -> Trigger:
-    """The SDK's schedule shortcuts: a Cron trigger, the fire time bound to input `time_key` when given."""
-    inputs = {time_key: TriggerTime} if time_key else {}
-    inputs.update(options.pop("inputs", None) or {})
-    return cls(name=options.pop("name", name), automation=Cron(expression),
-               description=options.pop("description", description), inputs=inputs, **options)
+    hourly = _shortcut("hourly", "A trigger that runs every hour", "0 * * * *")
+    daily = _shortcut("daily", "A trigger that runs daily at midnight", "0 0 * * *")
+    weekly = _shortcut("weekly", "A trigger that runs weekly on Sundays at midnight", "0 0 * * 0")
+    monthly = _shortcut("monthly", "A trigger that runs monthly on the 1st at midnight", "0 0 1 * *")
+    minutely = _shortcut("minutely", "A trigger that runs every minute", "* * * * *")
 
 
 def normalize_triggers(value: Any) -> tuple[Trigger, ...]:

@@ -21,6 +21,11 @@ def _err(name: str, statement: str) -> Scenario:
 _ENV = "env = flyte.TaskEnvironment(name='cfg')\n"
 _TASK = _ENV + "@env.task\ndef t(x: int) -> int:\n    return x\n"
 
+
+def _on_task(name: str, expression: str) -> Scenario:
+    """A scenario reading `expression` off a plain task `t` of environment 'cfg'."""
+    return Scenario(f"config.{name}", f"{_TASK}result = {expression}")
+
 SCENARIOS = [
     # Resources and its getters
     _one("resources_defaults", "[flyte.Resources().cpu, flyte.Resources().memory, flyte.Resources().gpu, "
@@ -239,8 +244,8 @@ SCENARIOS = [
     _one("env_depends_on", "[d.name for d in flyte.TaskEnvironment(name='a', "
          "depends_on=[flyte.TaskEnvironment(name='b')]).depends_on]"),
     _one("env_tasks_empty", "flyte.TaskEnvironment(name='d').tasks"),
-    Scenario("config.env_tasks_keys", _TASK + "result = list(env.tasks)"),
-    Scenario("config.env_tasks_value_type", _TASK + "result = type(env.tasks['cfg.t']).__name__"),
+    _on_task("env_tasks_keys", "list(env.tasks)"),
+    _on_task("env_tasks_value_type", "type(env.tasks['cfg.t']).__name__"),
     Scenario("config.clone_with_name", _ENV + "result = env.clone_with('other').name"),
     Scenario("config.clone_with_keeps_settings",
              "env = flyte.TaskEnvironment(name='a', env_vars={'A': '1'}, resources=flyte.Resources(cpu=1))\n"
@@ -248,7 +253,7 @@ SCENARIOS = [
     Scenario("config.clone_with_override",
              "env = flyte.TaskEnvironment(name='a', env_vars={'A': '1'})\n"
              "result = env.clone_with('b', env_vars={'B': '2'}).env_vars"),
-    Scenario("config.clone_with_no_tasks", _TASK + "result = env.clone_with('cfg2').tasks"),
+    _on_task("clone_with_no_tasks", "env.clone_with('cfg2').tasks"),
     Scenario("config.clone_with_cache", "env = flyte.TaskEnvironment(name='a', cache='auto')\n"
              "result = env.clone_with('b').cache"),
     Scenario("config.env_reusable_and_plugin_config",
@@ -257,53 +262,53 @@ SCENARIOS = [
     Scenario("config.env_secrets_str", "result = flyte.TaskEnvironment(name='a', secrets='k').secrets"),
     Scenario("config.env_interruptible", "result = flyte.TaskEnvironment(name='a', interruptible=True).interruptible"),
     # Task attributes
-    Scenario("config.task_name", _TASK + "result = t.name"),
-    Scenario("config.task_short_name", _TASK + "result = t.short_name"),
+    _on_task("task_name", "t.name"),
+    _on_task("task_short_name", "t.short_name"),
     Scenario("config.task_short_name_given", _ENV + "@env.task(short_name='tiny')\ndef t(x: int) -> int:\n"
              "    return x\nresult = [t.name, t.short_name]"),
-    Scenario("config.task_type_name", _TASK + "result = type(t).__name__"),
-    Scenario("config.task_is_template", _TASK + "result = isinstance(t, flyte.TaskTemplate)"),
-    Scenario("config.task_resources_none", _TASK + "result = t.resources"),
+    _on_task("task_type_name", "type(t).__name__"),
+    _on_task("task_is_template", "isinstance(t, flyte.TaskTemplate)"),
+    _on_task("task_resources_none", "t.resources"),
     Scenario("config.task_resources_env", "env = flyte.TaskEnvironment(name='cfg', resources=flyte.Resources(cpu=2))\n"
              "@env.task\ndef t(x: int) -> int:\n    return x\nresult = t.resources.cpu"),
-    Scenario("config.task_retries_default", _TASK + "result = [t.retries.count, t.retries.backoff]"),
+    _on_task("task_retries_default", "[t.retries.count, t.retries.backoff]"),
     Scenario("config.task_retries_int", _ENV + "@env.task(retries=3)\ndef t(x: int) -> int:\n    return x\n"
              "result = [type(t.retries).__name__, t.retries.count]"),
-    Scenario("config.task_timeout_default", _TASK + "result = t.timeout"),
+    _on_task("task_timeout_default", "t.timeout"),
     Scenario("config.task_timeout_object", _ENV + "@env.task(timeout=flyte.Timeout(max_runtime=60))\n"
              "def t(x: int) -> int:\n    return x\nresult = type(t.timeout).__name__"),
-    Scenario("config.task_cache_default", _TASK + "result = t.cache.behavior"),
+    _on_task("task_cache_default", "t.cache.behavior"),
     Scenario("config.task_cache_str", _ENV + "@env.task(cache='auto')\ndef t(x: int) -> int:\n    return x\n"
              "result = [type(t.cache).__name__, t.cache.behavior]"),
-    Scenario("config.task_pod_template_none", _TASK + "result = t.pod_template"),
+    _on_task("task_pod_template_none", "t.pod_template"),
     Scenario("config.task_pod_template_str", _ENV + "@env.task(pod_template='tpl')\ndef t(x: int) -> int:\n"
              "    return x\nresult = t.pod_template"),
-    Scenario("config.task_reusable_none", _TASK + "result = t.reusable"),
-    Scenario("config.task_triggers_default", _TASK + "result = t.triggers"),
+    _on_task("task_reusable_none", "t.reusable"),
+    _on_task("task_triggers_default", "t.triggers"),
     Scenario("config.task_triggers_given", _ENV + "@env.task(triggers=flyte.Trigger.hourly())\ndef t() -> None:\n"
              "    pass\nresult = [tr.name for tr in t.triggers]"),
-    Scenario("config.task_interruptible", _TASK + "result = t.interruptible"),
-    Scenario("config.task_queue", _TASK + "result = t.queue"),
-    Scenario("config.task_report", _TASK + "result = t.report"),
-    Scenario("config.task_env_vars", _TASK + "result = t.env_vars"),
-    Scenario("config.task_secrets", _TASK + "result = t.secrets"),
-    Scenario("config.task_max_inline", _TASK + "result = t.max_inline_io_bytes"),
+    _on_task("task_interruptible", "t.interruptible"),
+    _on_task("task_queue", "t.queue"),
+    _on_task("task_report", "t.report"),
+    _on_task("task_env_vars", "t.env_vars"),
+    _on_task("task_secrets", "t.secrets"),
+    _on_task("task_max_inline", "t.max_inline_io_bytes"),
     Scenario("config.task_docs", _ENV + "@env.task\ndef t(x: int) -> int:\n    '''Doubles.'''\n    return x\n"
              "result = t.docs.description if hasattr(t.docs, 'description') else t.docs"),
-    Scenario("config.task_links", _TASK + "result = t.links"),
+    _on_task("task_links", "t.links"),
     Scenario("config.task_entrypoint_param", _ENV + "@env.task(entrypoint=True)\ndef t(x: int) -> int:\n"
              "    return x\nresult = t.name"),
-    Scenario("config.override_type", _TASK + "result = type(t.override(retries=2)).__name__"),
-    Scenario("config.override_new_object", _TASK + "result = t.override(retries=2) is t"),
-    Scenario("config.override_retries", _TASK + "result = t.override(retries=2).retries.count"),
+    _on_task("override_type", "type(t.override(retries=2)).__name__"),
+    _on_task("override_new_object", "t.override(retries=2) is t"),
+    _on_task("override_retries", "t.override(retries=2).retries.count"),
     Scenario("config.override_keeps_original", _TASK + "t.override(retries=2)\nresult = t.retries.count"),
-    Scenario("config.override_resources", _TASK + "result = t.override(resources=flyte.Resources(cpu=3)).resources.cpu"),
-    Scenario("config.override_timeout", _TASK + "result = type(t.override(timeout=flyte.Timeout(30)).timeout).__name__"),
-    Scenario("config.override_cache", _TASK + "result = t.override(cache='auto').cache.behavior"),
-    Scenario("config.override_env_vars", _TASK + "result = t.override(env_vars={'A': '1'}).env_vars"),
-    Scenario("config.override_queue", _TASK + "result = t.override(queue='q').queue"),
-    Scenario("config.override_name", _TASK + "result = t.override(short_name='s').short_name"),
-    Scenario("config.override_pod_template", _TASK + "result = t.override(pod_template='tpl').pod_template"),
+    _on_task("override_resources", "t.override(resources=flyte.Resources(cpu=3)).resources.cpu"),
+    _on_task("override_timeout", "type(t.override(timeout=flyte.Timeout(30)).timeout).__name__"),
+    _on_task("override_cache", "t.override(cache='auto').cache.behavior"),
+    _on_task("override_env_vars", "t.override(env_vars={'A': '1'}).env_vars"),
+    _on_task("override_queue", "t.override(queue='q').queue"),
+    _on_task("override_name", "t.override(short_name='s').short_name"),
+    _on_task("override_pod_template", "t.override(pod_template='tpl').pod_template"),
     Scenario("config.override_refuses_name", _TASK + "t.override(name='x')\nresult = 'no error'"),
     Scenario("config.override_refuses_image", _TASK + "t.override(image='python:3.11')\nresult = 'no error'"),
     Scenario("config.override_refuses_docs", _TASK + "t.override(docs='x')\nresult = 'no error'"),
@@ -318,7 +323,7 @@ SCENARIOS = [
     Scenario("config.task_reusable_env",
              "env = flyte.TaskEnvironment(name='cfg', reusable=flyte.ReusePolicy(replicas=(1, 2)))\n"
              "@env.task\ndef t(x: int) -> int:\n    return x\nresult = t.reusable.replicas"),
-    Scenario("config.task_callable_local", _TASK + "result = t(3)"),
+    _on_task("task_callable_local", "t(3)"),
     # Image
     _one("image_base_image", "flyte.Image.from_base('python:3.11-slim').base_image"),
     _one("image_from_ref_name", "type(flyte.Image.from_ref_name('my-image')).__name__"),
