@@ -11,7 +11,6 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator
 
-import docker
 import nbformat
 import pytest
 
@@ -22,8 +21,11 @@ from flyte_nb.identity import TASK_GID, TASK_UID, is_host_id
 from flyte_nb.io import BlobKeyError, File
 from flyte_nb.paths import private_dir, write_private
 from flyte_nb.runners.calls import calls_root
-from flyte_nb.runners.docker import KERNEL_ID, LABEL
+from flyte_nb.runners.docker import LABEL
 from flyte_nb.runtime import runtime
+from tests.test_docker_runner import client, ours
+
+__all__ = ["client"]  # the engine fixture, shared with the container runner's tests
 
 pytestmark = pytest.mark.docker
 
@@ -33,15 +35,6 @@ PEM = "\n".join(["-----BEGIN PRIVATE KEY-----", "MIIEvQIBADANBgkqhkiG9w0BAQEFAAS
                  "NMoSfm76oqFvAp8Gy0iz5sxjZmSnXyCdPEovGhLa0VzMaQ8s+CLOyS56YyCFGeJZ",
                  "-----END PRIVATE KEY-----"])
 PEM_LINES = [line for line in PEM.splitlines()]
-
-
-@pytest.fixture(scope="module")
-def client() -> Any:
-    return docker.from_env()
-
-
-def ours(client: Any) -> list[Any]:
-    return client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"})
 
 
 @pytest.fixture(autouse=True)
