@@ -43,6 +43,60 @@ def is_user_module(name: str | None) -> bool:
     return not any(marker in origin for marker in installed)
 
 
+def user_modules(func: Any) -> set[str]:
+    """The user's own modules (not __main__, not installed) that `func` reaches through its globals
+    and closure, transitively: `import helpers as h; h.child()` reaches `helpers`, and whatever
+    `helpers` itself imports of the user's. They must travel by value, since the image has no copy."""
+    found: set[str] = set()
+    seen: set[int] = set()
+    pending: list[Any] = [func]
+    while pending:
+        value = pending.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        pending.extend(_reached(value, found))
+    return found
+
+
+def _reached(value: Any, found: set[str]) -> list[Any]:
+    """What one value leads to, recording the user modules it belongs to in `found`."""
+    from .task import TaskTemplate
+
+    if isinstance(value, TaskTemplate):
+        return [value.func]
+    if isinstance(value, types.ModuleType):
+        if value.__name__ == "__main__" or not is_user_module(value.__name__):
+            return []
+        found.add(value.__name__)
+        return list(vars(value).values())
+    module = getattr(value, "__module__", None)
+    if not isinstance(module, str) or (module != "__main__" and not is_user_module(module)):
+        return []  # installed code: the image has it
+    if module != "__main__":
+        found.add(module)
+    if isinstance(value, type):
+        return [m.__func__ if isinstance(m, (staticmethod, classmethod)) else m for m in vars(value).values()]
+    if isinstance(value, types.FunctionType) or hasattr(value, "__wrapped__"):
+        return _globals_of(inspect.unwrap(value))
+    return []
+
+
+def _globals_of(func: Any) -> list[Any]:
+    """The globals a function's code reads and the values in its closure."""
+    code = getattr(func, "__code__", None)
+    if code is None:
+        return []
+    scope = getattr(func, "__globals__", {})
+    values = [scope[name] for name in sorted(_global_names(code)) if name in scope]
+    for cell in func.__closure__ or ():
+        try:
+            values.append(cell.cell_contents)
+        except ValueError:  # an empty cell
+            pass
+    return values
+
+
 def code_version(func: Any) -> str:
     """sha256 (hex) of the function's source and everything of the user's it reaches."""
     digest = hashlib.sha256()

@@ -48,6 +48,17 @@ def install_secrets(secrets: list[tuple[Any, str]]) -> None:
                 os.environ[secret.env_var] = value
 
 
+def _missing_hint(error: Exception) -> str:
+    """What to do about code that did not load: a missing installed package needs the image; a
+    module of the user's own project (not installed anywhere) needs to be importable as a file."""
+    name = getattr(error, "name", None) or ""
+    if isinstance(error, ModuleNotFoundError) and name:
+        return (f"module {name!r} is not in the image: if it is a package, add it with "
+                f"Image.with_pip_packages({name.split('.')[0]!r}); if it is your own module, import it in the "
+                f"notebook or the task's file so it travels with the task, or add it with Image.with_source_file")
+    return "is every package the task needs installed in the environment's image? Image.with_pip_packages(...)"
+
+
 def run_call(call_dir: Path) -> dict[str, Any]:
     try:
         payload = cloudpickle.loads((call_dir / "call.pkl").read_bytes())
@@ -58,7 +69,7 @@ def run_call(call_dir: Path) -> dict[str, Any]:
 
         return {"ok": False, "error": pack_error(TaskShippingError(
             f"the task or its inputs could not be loaded in its container: {type(error).__name__}: {error} "
-            f"(is the package installed in the environment's image? Image.with_pip_packages(...))"))}
+            f"({_missing_hint(error)})"))}
     if payload.get("report"):
         from . import report
 

@@ -16,6 +16,7 @@ from .config.errors import ConfigError
 from .config.parameters import BY_NAME, Level
 from .config.resolve import Resolution, resolve
 from .config.validate import validate_settings
+from .typecheck import coerce_inputs
 
 if TYPE_CHECKING:
     from .environment import TaskEnvironment
@@ -134,6 +135,7 @@ class TaskTemplate:
                 given += f" and keyword{'s' if len(kwargs) != 1 else ''} {', '.join(kwargs)}"
             raise TypeError(f"task {self.name}{_shown(self.func, signature)}: {error}; called with {given}") from None
         bound.apply_defaults()
+        coerce_inputs(self.func, bound)  # dict -> pydantic model / dataclass input, as the SDK does
         return bound
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

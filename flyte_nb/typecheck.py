@@ -2,10 +2,17 @@
 
 pydantic validates in strict mode (no silent "3" -> 3); a hint pydantic cannot express (an
 arbitrary class) falls back to isinstance where that is possible and is skipped otherwise.
+
+Where the flyte SDK is more lenient, this follows the SDK so its programs run unchanged: a
+`Literal` is checked only when it is the whole hint and all its values are strings (the SDK
+turns those into an enum; any other Literal it carries as Any), and a `TypedDict` (which
+pydantic refuses from `typing` before Python 3.12) is checked field by field. Inputs given as
+a dict for a pydantic-model or dataclass parameter are converted to it, as the SDK does.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import typing
@@ -29,13 +36,42 @@ def _hints(func: Callable[..., Any]) -> dict[str, Any]:
         return {}
 
 
+def _as_sdk_checks(hint: Any) -> Any:
+    """The hint as the SDK checks it: a Literal that is not all strings, or that is nested in
+    another hint (Optional[Literal[...]], list[Literal[...]]), is not checked (Any)."""
+    if typing.get_origin(hint) is typing.Literal:
+        return hint if all(isinstance(arg, str) for arg in typing.get_args(hint)) else Any
+    return Any if _has_literal(hint) else hint
+
+
+def _has_literal(hint: Any) -> bool:
+    return any(typing.get_origin(arg) is typing.Literal or _has_literal(arg) for arg in typing.get_args(hint))
+
+
+def _check_typeddict(value: Any, hint: Any) -> str | None:
+    """A TypedDict: a dict whose required keys are present and whose fields fit their hints."""
+    if not isinstance(value, dict):
+        return f"expected a dict for {hint.__name__}, got {type(value).__name__}"
+    missing = sorted(set(hint.__required_keys__) - set(value))
+    if missing:
+        return f"missing key {missing[0]!r} of {hint.__name__}"
+    fields = _hints(hint)
+    for key, item in value.items():
+        if key in fields and (why := _check(item, fields[key])):
+            return f"key {key!r}: {why}"
+    return None
+
+
 def _check(value: Any, hint: Any) -> str | None:
     """None if value fits hint, else why not."""
+    hint = _as_sdk_checks(hint)
     if hint is Any or hint is inspect.Parameter.empty:
         return None
+    if typing.is_typeddict(hint):
+        return _check_typeddict(value, hint)
     adapter = _adapter(hint) if _hashable(hint) else None
     if adapter is None:
-        return None if not isinstance(hint, type) or isinstance(value, hint) else f"expected {hint.__name__}"
+        return _check_instance(value, hint)
     try:
         adapter.validate_python(value, strict=True)
     except pydantic.ValidationError as error:
@@ -43,6 +79,15 @@ def _check(value: Any, hint: Any) -> str | None:
     except Exception:  # noqa: BLE001 - validators of exotic types
         return None
     return None
+
+
+def _check_instance(value: Any, hint: Any) -> str | None:
+    """The fallback for hints pydantic cannot express: isinstance, where the hint allows it."""
+    try:
+        fits = not isinstance(hint, type) or isinstance(value, hint)
+    except TypeError:  # a class that refuses isinstance checks: not checked
+        return None
+    return None if fits else f"expected {hint.__name__}"
 
 
 def _hashable(hint: Any) -> bool:
@@ -70,3 +115,26 @@ def check_output(task_name: str, func: Callable[..., Any], value: Any) -> None:
     if "return" in hints and (why := _check(value, hints["return"])):
         raise TypeError(f"task {task_name}: output {value!r:.80} does not match its return hint "
                         f"{_name(hints['return'])} ({why})")
+
+
+def _is_structured(hint: Any) -> bool:
+    """A pydantic model or dataclass: a dict given for it is converted, as the SDK does."""
+    if not isinstance(hint, type):
+        return False
+    return dataclasses.is_dataclass(hint) or issubclass(hint, pydantic.BaseModel)
+
+
+def coerce_inputs(func: Callable[..., Any], bound: inspect.BoundArguments) -> None:
+    """Convert dict arguments into the pydantic model or dataclass their parameter is hinted as.
+
+    `flyte.run(task, cfg={"lr": 0.1})` works in the SDK for `cfg: Config`; a dict that does not
+    fit the model is left as it is, so the type check names the parameter and the mismatch.
+    """
+    hints = _hints(func)
+    for name, value in bound.arguments.items():
+        hint = hints.get(name)
+        if isinstance(value, dict) and _is_structured(hint) and (adapter := _adapter(hint)) is not None:
+            try:
+                bound.arguments[name] = adapter.validate_python(value)
+            except pydantic.ValidationError:
+                pass  # reported by check_inputs, with the parameter's name

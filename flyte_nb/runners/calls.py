@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 import cloudpickle
 
-from ..codeversion import is_user_module
+from ..codeversion import user_modules
 from ..errors import InlineIOLimitError, RunnerUnavailableError, TaskCrashedError, TaskOOMError, TaskShippingError
 from ..identity import TASK_GID, TASK_UID
 from ..paths import private_dir
@@ -126,8 +126,7 @@ def _ship_by_value(func: Any) -> None:
     cloudpickle pickles __main__ functions by value but importable ones by reference; a module
     of the user's project (a script, a tests/ module) is not importable inside the image.
     """
-    name = getattr(func, "__module__", None)
-    if name != "__main__" and is_user_module(name):
+    for name in user_modules(func):  # the task's module and the sibling modules it uses (h.child())
         cloudpickle.register_pickle_by_value(sys.modules[name])
 
 
