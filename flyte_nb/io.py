@@ -14,12 +14,13 @@ addressed (their key is their sha256), which also makes them cheap cache keys.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import shutil
 import uuid
 from pathlib import Path, PurePosixPath
-from typing import IO, Any, AsyncIterator, Iterator, TypeVar
+from typing import IO, Any, AsyncIterator, Generic, Iterator, TypeVar
 
 from .paths import PRIVATE_DIR, data_dir, private_dir
 
@@ -105,6 +106,16 @@ def _check_tree(folder: Path) -> None:
         located(str(item.relative_to(base)))
 
 
+def _hash_with(hash_method: Any, source: Path) -> str | None:
+    """The SDK's hash_method: a precomputed hash (str), or a HashMethod fed the file's bytes."""
+    if hash_method is None or isinstance(hash_method, str):
+        return hash_method
+    with open(source, "rb") as file:
+        while chunk := file.read(CHUNK):
+            hash_method.update(chunk)
+    return str(hash_method.result())
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as file:
@@ -131,30 +142,79 @@ class _Opened:
         assert self.file is not None
         self.file.close()
 
-    async def __aenter__(self) -> IO[Any]:
-        return self.__enter__()
+    async def __aenter__(self) -> "_AsyncHandle":
+        return _AsyncHandle(self.__enter__())
 
     async def __aexit__(self, *exc: Any) -> None:
         self.__exit__(*exc)
 
 
-class _Stored:
+class _AsyncHandle:
+    """What `async with file.open()` yields, as in the SDK: reads and writes are awaited
+    (`await fh.read()`); they run in a thread so a big file does not block the event loop."""
+
+    def __init__(self, file: IO[Any]) -> None:
+        self.file = file
+
+    async def read(self, size: int = -1) -> Any:
+        return await asyncio.to_thread(self.file.read, size)
+
+    async def readline(self) -> Any:
+        return await asyncio.to_thread(self.file.readline)
+
+    async def write(self, data: Any) -> int:
+        return await asyncio.to_thread(self.file.write, data)
+
+    async def seek(self, offset: int, whence: int = 0) -> int:
+        return self.file.seek(offset, whence)
+
+    async def tell(self) -> int:
+        return self.file.tell()
+
+    async def flush(self) -> None:
+        self.file.flush()
+
+    async def close(self) -> None:
+        self.file.close()
+
+    def __aiter__(self) -> "_AsyncHandle":
+        return self
+
+    async def __anext__(self) -> Any:
+        line = await self.readline()
+        if not line:
+            raise StopAsyncIteration
+        return line
+
+
+T = TypeVar("T")
+
+
+class _Stored(Generic[T]):
     """What File and Dir share: a key into the store, resolved to a path where the code runs
     (the kernel's folder, or the container's mount), and pickled as that key alone."""
 
-    def __init__(self, key: str, name: str | None = None) -> None:
-        self.key = confine(key)
-        self.name = name or Path(key).name
+    def __init__(self, key: str | None = None, name: str | None = None, *, path: str | os.PathLike[str] | None = None,
+                 format: str = "", hash: str | None = None) -> None:  # noqa: A002 - the SDK's field names
+        if (key is None) == (path is None):
+            raise TypeError(f"{type(self).__name__}(): give exactly one of path= (as in the SDK) or a store key, "
+                            f"got key={key!r}, path={path!r}")
+        self.key = confine(key if key is not None else _key_of(path))
+        self.name = name or Path(self.key).name
+        self.format, self.hash = format, hash
+
+    @classmethod
+    def from_existing_remote(cls: type[_S], remote_path: str | os.PathLike[str], *args: Any) -> _S:
+        """One for a path (or key) already inside the store; the SDK's cache-key argument is accepted."""
+        return cls(path=remote_path)
 
     @classmethod
     def from_local_sync(cls: type[_S], local_path: str | os.PathLike[str]) -> _S:
         raise NotImplementedError
 
     @classmethod
-    async def from_local(cls: type[_S], local_path: str | os.PathLike[str]) -> _S:
-        import asyncio
-
-        return await asyncio.to_thread(cls.from_local_sync, local_path)
+    async def from_local(cls: type[_S], local_path: str | os.PathLike[str], *args: Any, **kwargs: Any) -> _S:
+        return await asyncio.to_thread(cls.from_local_sync, local_path, *args, **kwargs)
 
     @property
     def path(self) -> str:
@@ -173,12 +233,10 @@ class _Stored:
         raise NotImplementedError
 
     async def download(self, local_path: str | os.PathLike[str] | None = None) -> str:
-        import asyncio
-
         return await asyncio.to_thread(self.download_sync, local_path)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.key, self.name))
+        return (_rebuild, (type(self), self.key, self.name, self.format, self.hash))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, type(self)) and other.key == self.key
@@ -190,16 +248,40 @@ class _Stored:
         return f"{type(self).__name__}({self.key!r})"
 
 
-_S = TypeVar("_S", bound=_Stored)
+_S = TypeVar("_S", bound=_Stored)  # type: ignore[type-arg]
 
 
-class File(_Stored):
+def _rebuild(cls: type[_S], key: str, name: str, format: str, hash: str | None) -> _S:  # noqa: A002
+    """Unpickling: the key is confined again, since it may come from a container."""
+    return cls(key, name, format=format, hash=hash)
+
+
+def _key_of(path: str | os.PathLike[str]) -> str:
+    """The store key of `path=`: a path under the store (absolute, or the mount inside a task), or a key."""
+    text = os.fspath(path)
+    for base in (root(), Path(MOUNT), host_root()):
+        if Path(text).is_absolute() and (Path(text) == base or base in Path(text).parents):
+            return str(Path(text).relative_to(base))
+    if Path(text).is_absolute():
+        raise BlobKeyError(f"path={text!r}: not inside the blob store {root()}; use File.from_local / "
+                           f"Dir.from_local to put a local file or folder in the store")
+    return text
+
+
+class File(_Stored[T]):
     """A file in the blob store; pickles as its key, so only the reference crosses a call."""
 
     # ---- making one -------------------------------------------------------------------------
     @classmethod
-    def from_local_sync(cls, local_path: str | os.PathLike[str]) -> "File":
-        """Copy a local file into the store (content addressed: the same bytes give the same key)."""
+    def from_local_sync(cls, local_path: str | os.PathLike[str], remote_destination: str | None = None,
+                        hash_method: Any = None, chunk_size: int | None = None,
+                        max_concurrency: int | None = None) -> "File[T]":
+        """Copy a local file into the store (content addressed: the same bytes give the same key).
+
+        `hash_method`, as in the SDK: a str is the file's precomputed hash; an object with
+        update()/result() (the SDK's HashMethod) is fed the bytes. Either becomes `.hash`, which
+        the cache keys on. The other SDK arguments tune remote uploads and change nothing here.
+        """
         source = Path(local_path)
         if not source.is_file():
             raise FileNotFoundError(f"File.from_local: {source} is not a file")
@@ -211,23 +293,26 @@ class File(_Stored):
             tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
             shutil.copyfile(source, tmp)
             os.replace(tmp, target)
-        return cls(key)
+        return cls(key, hash=_hash_with(hash_method, source))
 
     @classmethod
-    def new_remote(cls, file_name: str | None = None) -> "File":
+    def new_remote(cls, file_name: str | None = None, hash_method: Any = None) -> "File[T]":
         """A new, empty place in the store to write an output to (then `open("wb")`)."""
-        return cls(f"new/{uuid.uuid4().hex}/{file_name or 'data'}")
+        return cls(f"new/{uuid.uuid4().hex}/{file_name or 'data'}",
+                   hash=hash_method if isinstance(hash_method, str) else None)
 
     @classmethod
-    def from_existing_remote(cls, path: str | os.PathLike[str]) -> "File":
-        """A File for a path that is already inside the store."""
-        return cls(str(Path(path).relative_to(root())))
+    def named_remote(cls, name: str) -> "File[T]":
+        """A new place in the store with a given file name."""
+        return cls.new_remote(name)
 
     # ---- using one --------------------------------------------------------------------------
-    def open(self, mode: str = "rb") -> _Opened:
+    def open(self, mode: str = "rb", *args: Any, **kwargs: Any) -> _Opened:
+        """`async with f.open()` (an awaitable handle) or `with f.open()` (a plain file);
+        the SDK's block_size/cache_type/compression tune remote reads and change nothing here."""
         return _Opened(Path(self.path), mode)
 
-    def open_sync(self, mode: str = "rb") -> _Opened:
+    def open_sync(self, mode: str = "rb", *args: Any, **kwargs: Any) -> _Opened:
         return self.open(mode)
 
     def exists_sync(self) -> bool:
@@ -245,16 +330,21 @@ class File(_Stored):
 
     def cache_digest(self) -> str:
         """What the task cache keys on: the content, not the key (new_remote keys are random)."""
+        if self.hash:
+            return self.hash
         if self.key.startswith("sha256/"):
             return self.key.split("/")[1]
         return _sha256(Path(self.path))
 
 
-class Dir(_Stored):
+class Dir(_Stored[T]):
     """A folder in the blob store; pickles as its key."""
 
     @classmethod
-    def from_local_sync(cls, local_path: str | os.PathLike[str]) -> "Dir":
+    def from_local_sync(cls, local_path: str | os.PathLike[str], remote_destination: str | None = None,
+                        dir_cache_key: str | None = None, batch_size: int | None = None,
+                        chunk_size: int | None = None, max_concurrency: int | None = None) -> "Dir[T]":
+        """Copy a local folder into the store; `dir_cache_key` (SDK) becomes `.hash`, the cache's key."""
         source = Path(local_path)
         if not source.is_dir():
             raise NotADirectoryError(f"Dir.from_local: {source} is not a folder")
@@ -263,24 +353,41 @@ class Dir(_Stored):
         tmp = target.with_name(f".{target.name}.tmp")
         shutil.copytree(source, tmp)
         os.replace(tmp, target)
-        return cls(key)
+        return cls(key, hash=dir_cache_key)
 
     @classmethod
-    def new_remote(cls, dir_name: str | None = None) -> "Dir":
+    def new_remote(cls, dir_name: str | None = None, hash: str | None = None) -> "Dir[T]":  # noqa: A002
         """A new folder in the store; create files in it under `.path`."""
-        made = cls(f"new/{uuid.uuid4().hex}/{dir_name or 'data'}")
+        made = cls(f"new/{uuid.uuid4().hex}/{dir_name or 'data'}", hash=hash)
         _writable_root()
         Path(made.path).mkdir(parents=True, exist_ok=True)
         return made
 
-    def walk_sync(self) -> Iterator[File]:
-        for item in sorted(Path(self.path).rglob("*")):
-            if item.is_file():
+    def walk_sync(self, recursive: bool = True, file_pattern: str = "*",
+                  max_depth: int | None = None) -> Iterator[File[T]]:
+        """The files under the folder (sorted); `recursive=False` only its own, `max_depth` levels deep."""
+        base = Path(self.path)
+        found = base.rglob(file_pattern) if recursive else base.glob(file_pattern)
+        for item in sorted(found):
+            depth = len(item.relative_to(base).parts)
+            if item.is_file() and (max_depth is None or depth <= max_depth):
                 yield File.from_existing_remote(item)
 
-    async def walk(self) -> AsyncIterator[File]:
-        for file in self.walk_sync():
+    async def walk(self, recursive: bool = True, max_depth: int | None = None) -> AsyncIterator[File[T]]:
+        for file in self.walk_sync(recursive=recursive, max_depth=max_depth):
             yield file
+
+    def get_file_sync(self, file_name: str) -> File[T] | None:
+        """The file of that name directly in the folder, or None."""
+        candidate = Path(self.path) / file_name
+        return File.from_existing_remote(candidate) if candidate.is_file() else None
+
+    async def get_file(self, file_name: str) -> File[T] | None:
+        return self.get_file_sync(file_name)
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(Path(self.path).iterdir())
 
     def list_files_sync(self) -> list[File]:
         return [File.from_existing_remote(p) for p in sorted(Path(self.path).iterdir()) if p.is_file()]
@@ -300,6 +407,8 @@ class Dir(_Stored):
         return Path(self.path).is_dir()
 
     def cache_digest(self) -> str:
+        if self.hash:
+            return self.hash
         digest = hashlib.sha256()
         base = Path(self.path)
         _check_tree(base)
@@ -398,3 +507,13 @@ class _StorePickler(_pickler_base()):  # type: ignore[misc]
 def remove(keys: list[str]) -> None:
     for key in keys:
         located(key).unlink(missing_ok=True)
+
+
+def __getattr__(name: str) -> Any:
+    """flyte.io.DataFrame and flyte.io.PARQUET live in flyte_nb.dataframe, which builds on this module
+    (imported on first use, so unpickling a DataFrame first in a container is no import cycle)."""
+    if name in ("DataFrame", "PARQUET"):
+        from . import dataframe
+
+        return getattr(dataframe, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -25,7 +25,11 @@ import pydantic
 def _adapter(hint: Any) -> pydantic.TypeAdapter[Any] | None:
     try:
         return pydantic.TypeAdapter(hint, config=pydantic.ConfigDict(arbitrary_types_allowed=True))
-    except Exception:  # noqa: BLE001 - unsupported hint: not checked
+    except Exception:  # noqa: BLE001 - a model or dataclass has its own config; anything else: not checked
+        pass
+    try:
+        return pydantic.TypeAdapter(hint)
+    except Exception:  # noqa: BLE001
         return None
 
 

@@ -50,7 +50,7 @@ async def index(folder: Dir) -> Dir:
     names = []
     async for file in folder.walk():
         async with file.open("rb") as handle:
-            names.append(f"{os.path.relpath(file.path, folder.path)}:{len(handle.read())}")
+            names.append(f"{os.path.relpath(file.path, folder.path)}:{len(await handle.read())}")
     Path(out.path, "names.txt").write_text("\n".join(names))
     Path(out.path, "sub").mkdir()
     Path(out.path, "sub", "count.txt").write_text(str(len(names)))
