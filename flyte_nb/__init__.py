@@ -10,6 +10,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
+from .cluster import NAMES as CLUSTER_ONLY  # light: what needs a Flyte cluster, by name
 from .registry import registry  # eager and light: the name would otherwise be its submodule's
 
 if TYPE_CHECKING:
@@ -53,11 +54,7 @@ _LAZY = {
     "with_runcontext": ".runcontext", "init_from_config": ".runcontext", "map": ".mapping", "group": ".grouping",
     "trace": ".grouping", "ctx": ".context", "custom_context": ".context", "get_custom_context": ".context",
     "logger": ".userlog", "system_logger": ".userlog",
-    **{name: ".cluster" for name in (
-        "init_from_api_key", "init_in_cluster", "init_passthrough", "rerun", "run_python_script", "serve",
-        "with_servecontext", "new_condition", "ConditionWebhook", "OnArtifact", "TriggeredArtifact",
-        "TriggeredPartition", "AppHandle", "load_interactive_ctx", "current_project", "current_domain",
-        "is_control_plane_available")},
+    "is_control_plane_available": ".cluster", **{name: ".cluster" for name in CLUSTER_ONLY},
 }
 #: Submodules that are part of the API: flyte.cache.list(), flyte.io.File, flyte.report.log(), ...
 _MODULES = ("cache", "compat", "errors", "export", "io", "report", "secrets")

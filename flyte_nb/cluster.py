@@ -44,9 +44,15 @@ class _NeedsCluster:
 #: The SDK's (2.12.1) top-level names that only a cluster can honour.
 NAMES = ("init_from_api_key", "init_in_cluster", "init_passthrough", "rerun", "run_python_script", "serve",
          "with_servecontext", "new_condition", "ConditionWebhook", "OnArtifact", "TriggeredArtifact",
-         "TriggeredPartition", "AppHandle", "load_interactive_ctx", "current_project", "current_domain")
+         "TriggeredPartition", "AppHandle", "load_interactive_ctx", "current_project", "current_domain", "deploy",
+         "build", "build_images", "ImageBuild", "latest_checkpoint", "Checkpoint", "BaseCheckpoint")
 
 globals().update({name: _NeedsCluster(name) for name in NAMES})
+
+
+def is_control_plane_available() -> bool:
+    """No control plane on one machine."""
+    return False
 
 
 def is_control_plane_available() -> bool:

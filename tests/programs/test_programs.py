@@ -27,12 +27,7 @@ HERE = Path(__file__).resolve().parent
 #: Programs written and passing under the real SDK that flyte_nb cannot run the same yet: program -> why.
 #: They are not run here; when the feature lands, remove the entry (and the program joins the tests).
 PENDING = {
-    "prog_custom_context": "flyte.get_custom_context() and with_runcontext(custom_context=) are missing",
-    "prog_logger": "flyte.logger and flyte.ctx() are missing",
-    "prog_map_fanout": "flyte.map is missing",
-    "prog_map_concurrency": "flyte.map is missing",
-    "prog_map_exceptions": "flyte.map(return_exceptions=True) is missing",
-    "prog_oom_retry": "flyte.errors.OOMError is missing (an OOM kill raises TaskOOMError)",
+    "prog_logger": "a task's stderr (flyte.logger's lines) is printed on the caller's stdout; the SDK's stays on stderr",
     "prog_file_async": "`async with File.open()` yields a sync handle (`await fh.read()` fails)",
     "prog_dataclass": "a dataclass field declared float keeps the int it was given (the SDK gives -2.0, flyte_nb -2)",
     "prog_scalars": "a naive datetime comes back naive (the SDK's comes back in UTC: ...+00:00)",
