@@ -48,11 +48,15 @@ def _on_alarm(signum: int, frame: Any) -> None:
 def prepare(impl: str) -> Any:
     """Make `import flyte` give the implementation under test; returns the per-scenario reset hook."""
     if impl == "sdk":
+        import flyte  # a broken side venv must fail the run, not make every scenario "raise" alike on both sides
+
+        assert flyte.version().startswith("2.12"), f"the SDK side runs flyte {flyte.version()}, not 2.12"
         return lambda runner: None
     import flyte_nb
     import flyte_nb.compat
 
     flyte_nb.compat.install()
+    assert flyte_nb.compat.installed(), "import flyte does not give flyte_nb's stand-in"
 
     def reset(runner: str) -> None:
         """A fresh registry and the scenario's runner (flyte.init() inside a scenario then keeps it)."""
@@ -76,6 +80,8 @@ def run_one(code: str, timeout: float) -> dict[str, Any]:
         return {"result": plain(namespace["result"]), "output": out.getvalue()[-2000:]}
     except NotPlainData as error:
         return {"bad": str(error), "output": out.getvalue()[-2000:]}
+    except ScenarioTimeout:  # a bad outcome, not an exception to compare: two timeouts must not "conform"
+        return {"bad": f"timed out after {timeout}s", "output": out.getvalue()[-2000:]}
     except BaseException as error:  # noqa: BLE001 - a scenario's exception is its outcome
         signal.setitimer(signal.ITIMER_REAL, 0)
         if isinstance(error, KeyboardInterrupt):

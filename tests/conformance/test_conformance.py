@@ -62,3 +62,36 @@ def test_sdk_differences_doc_is_generated_from_the_list() -> None:
     path = Path(__file__).resolve().parents[2] / "docs" / "sdk-differences.md"
     assert path.read_text(encoding="utf-8") == render(), "run: python -m flyte_nb docs"
     assert all(f"`{key}`" in render() for key in DIFFERENCES)
+
+
+def test_harness_fails_loudly_when_flyte_is_missing_and_calls_a_timeout_bad(tmp_path: Path) -> None:
+    """Both sides raising ModuleNotFoundError, or both timing out, must never count as conforming."""
+    import json
+    import subprocess
+    import sys
+
+    from .harness import RUNNER
+    from .run_scenarios import run_one
+
+    given = tmp_path / "s.json"
+    given.write_text(json.dumps([{"id": "a.b", "code": "result = 1", "timeout": 5, "runner": "inprocess"}]))
+    done = subprocess.run([sys.executable, str(RUNNER), "sdk", str(given), str(tmp_path / "o.json")],
+                          capture_output=True, text=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    assert done.returncode != 0 and "No module named 'flyte'" in done.stderr  # this venv has no real flyte
+    assert not (tmp_path / "o.json").exists()
+
+    import signal
+
+    from .run_scenarios import _on_alarm
+
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    try:
+        outcome = run_one("", 0.2)  # `import flyte` alone: here flyte is missing, so it raises...
+        assert outcome["error"]["type"] == "ModuleNotFoundError"
+        sys.modules["flyte"] = sys.modules["tests.conformance"]  # ...so give it a stand-in module to import
+        try:
+            assert run_one("import time\ntime.sleep(3)\nresult = 1", 0.2) == {"bad": "timed out after 0.2s", "output": ""}
+        finally:
+            del sys.modules["flyte"]
+    finally:
+        signal.signal(signal.SIGALRM, previous)
