@@ -89,6 +89,15 @@ def check_include(include: Any) -> tuple[str, ...]:
     return items
 
 
+def check_service_account(value: Any, level: Level) -> str | None:
+    """service_account=: a str or None (the SDK's TypeError otherwise, as a ConfigError naming it)."""
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"service_account={show(value)} at the {level.title} level: Expected service_account to "
+                          f"be of type str, got {type(value)}", parameter="service_account", value=value,
+                          level=level.value)
+    return value
+
+
 class Environment:
     """flyte.Environment: the settings every environment kind shares (TaskEnvironment is the one that runs tasks).
 
@@ -99,7 +108,8 @@ class Environment:
     #: Parameters this class takes; None: every TaskEnvironment-level parameter of the table.
     accepts: tuple[str, ...] | None = BASE_PARAMETERS
 
-    def __init__(self, name: str = _MISSING, *, include: Any = (), **settings: Any) -> None:
+    def __init__(self, name: str = _MISSING, *, include: Any = (), service_account: str | None = None,
+                 **settings: Any) -> None:
         if name is _MISSING:
             raise ConfigError(f"{type(self).__name__} needs name= (the TaskEnvironment level requires it)",
                               parameter="name", level=Level.ENVIRONMENT.value)
@@ -112,6 +122,7 @@ class Environment:
         self._settings: Mapping[str, Any] = MappingProxyType(checked)
         self._given: dict[str, Any] = {k: v for k, v in settings.items() if k in checked}
         self._include = check_include(include)
+        self._service_account = check_service_account(service_account, Level.ENVIRONMENT)
         self._register()
 
     def _register(self) -> None:
@@ -120,12 +131,14 @@ class Environment:
     # Environments travel into containers with their tasks (pickled by value): a mappingproxy
     # does not pickle, so the settings go as a dict and come back read-only.
     def __getstate__(self) -> dict[str, Any]:
-        return {"_settings": dict(self._settings), "_given": self._given, "_include": self._include}
+        return {"_settings": dict(self._settings), "_given": self._given, "_include": self._include,
+                "_service_account": self._service_account}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._settings = MappingProxyType(state["_settings"])
         self._given = state.get("_given", {})
         self._include = state.get("_include", ())
+        self._service_account = state.get("_service_account")
 
     # ---- settings ------------------------------------------------------------------------
     @property
@@ -136,6 +149,11 @@ class Environment:
     def include(self) -> tuple[str, ...]:
         """Files shipped with the environment's code on a cluster (here the notebook's code travels itself)."""
         return self._include
+
+    @property
+    def service_account(self) -> str | None:
+        """The cluster identity the tasks run as (Kubernetes service account); no meaning on this machine."""
+        return self._service_account
 
     @property
     def depends_on(self) -> list["Environment"]:
@@ -188,6 +206,7 @@ class Environment:
         """A new environment with this one's settings, changed by `settings`."""
         merged = {k: self._given.get(k, v) for k, v in self._settings.items() if k != "name"}
         merged.setdefault("include", self._include)
+        merged.setdefault("service_account", self._service_account)
         merged.update(settings)
         return type(self)(name=name, **merged)
 
@@ -220,12 +239,14 @@ class TaskEnvironment(Environment):
     @overload
     def task(self, _func: None = None, **settings: Any) -> Callable[[F], Any]: ...
 
-    def task(self, _func: Callable[..., Any] | None = None, *, entrypoint: bool = False, **settings: Any) -> Any:
+    def task(self, _func: Callable[..., Any] | None = None, *, entrypoint: bool = False,
+             service_account: str | None = None, **settings: Any) -> Any:
         """@env.task or @env.task(retries=3, ...): level 2 of the configuration.
 
         entrypoint=True marks a task meant to be started directly (the SDK's UI lists those first).
         """
         checked = validate_settings(Level.DECORATOR, settings)
+        check_service_account(service_account, Level.DECORATOR)
         if not isinstance(entrypoint, bool):
             raise ConfigError(f"entrypoint={show(entrypoint)} at the @env.task decorator level: expected a bool",
                               parameter="entrypoint", value=entrypoint, level=Level.DECORATOR.value)
@@ -233,7 +254,7 @@ class TaskEnvironment(Environment):
         def decorate(func: Callable[..., Any]) -> Any:
             from .task import make_task
 
-            return make_task(self, func, checked, entrypoint=entrypoint)
+            return make_task(self, func, checked, entrypoint=entrypoint, service_account=service_account)
 
         if _func is not None:
             if not callable(_func):
@@ -248,11 +269,13 @@ Environment.__init__.__signature__ = _signature(  # type: ignore[attr-defined]
     Level.ENVIRONMENT,
     first=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
            inspect.Parameter("name", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
-           inspect.Parameter("include", inspect.Parameter.KEYWORD_ONLY, default=())],
+           inspect.Parameter("include", inspect.Parameter.KEYWORD_ONLY, default=()),
+           inspect.Parameter("service_account", inspect.Parameter.KEYWORD_ONLY, default=None)],
 )
 TaskEnvironment.task.__signature__ = _signature(  # type: ignore[attr-defined]
     Level.DECORATOR,
     first=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY),
            inspect.Parameter("_func", inspect.Parameter.POSITIONAL_ONLY, default=None),
-           inspect.Parameter("entrypoint", inspect.Parameter.KEYWORD_ONLY, default=False)],
+           inspect.Parameter("entrypoint", inspect.Parameter.KEYWORD_ONLY, default=False),
+           inspect.Parameter("service_account", inspect.Parameter.KEYWORD_ONLY, default=None)],
 )

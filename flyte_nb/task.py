@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .config.errors import ConfigError
 from .config.parameters import BY_NAME, Level
+from .config.reuse import is_reusable
 from .config.resolve import Resolution, resolve
 from .config.validate import validate_settings
 from .typecheck import coerce_inputs
@@ -35,6 +36,8 @@ class TaskTemplate:
 
     #: entrypoint=True on the decorator: a task meant to be started directly.
     entrypoint: bool = False
+    #: service_account= given on the decorator or an override (None: the environment's).
+    _own_service_account: str | None = None
 
     def __init__(
         self,
@@ -107,16 +110,29 @@ class TaskTemplate:
 
     def without_session_overrides(self) -> "TaskTemplate":
         """This task as its code defines it, ignoring the panel's override column."""
-        plain = type(self)(self.env, self.func, self._decorator, self._overrides)
+        plain = self._sibling(self._overrides)
         plain._plain = True
         return plain
 
-    def override(self, **settings: Any) -> "TaskTemplate":
+    def _sibling(self, overrides: Mapping[str, Any]) -> "TaskTemplate":
+        """This task with other overrides, keeping what lives outside the table (entrypoint, service_account)."""
+        task = type(self)(self.env, self.func, self._decorator, overrides)
+        task._plain, task.entrypoint, task._own_service_account = self._plain, self.entrypoint, self._own_service_account
+        return task
+
+    @property
+    def service_account(self) -> str | None:
+        """The cluster identity the task runs as: the override's or decorator's, else the environment's."""
+        return self._own_service_account or self.env.service_account
+
+    def override(self, *, service_account: str | None = None, **settings: Any) -> "TaskTemplate":
         """Level 3: a new task with these settings on top; this one is unchanged. Chains."""
         before = self.resolve().value("reusable")
         checked = validate_settings(Level.OVERRIDE, settings, reusable_before=before)
-        task = type(self)(self.env, self.func, self._decorator, {**self._overrides, **checked})
-        task._plain, task.entrypoint = self._plain, self.entrypoint
+        if service_account is not None:
+            _check_service_account_override(service_account, checked.get("reusable", before))
+        task = self._sibling({**self._overrides, **checked})
+        task._own_service_account = service_account or self._own_service_account
         return task
 
     def replace_decorator_settings(self, settings: Mapping[str, Any]) -> None:
@@ -162,8 +178,20 @@ class AsyncFunctionTaskTemplate(TaskTemplate):
     """What @env.task makes from a function (the SDK's class name, for code that checks it); sync functions too."""
 
 
+def _check_service_account_override(value: Any, reusable: Any) -> None:
+    """override(service_account=) is a str, and a reused container keeps its environment's identity."""
+    from .environment import check_service_account
+
+    check_service_account(value, Level.OVERRIDE)
+    if is_reusable(reusable):
+        raise ConfigError(f"service_account={value!r} at the task.override() level: Cannot override service_account "
+                          "when reusable is set (a reused container runs as its environment's service account); "
+                          "set reusable='off' in the same override", parameter="service_account", value=value,
+                          level=Level.OVERRIDE.value)
+
+
 def make_task(env: "TaskEnvironment", func: Callable[..., Any], decorator: Mapping[str, Any], *,
-              entrypoint: bool = False) -> TaskTemplate:
+              entrypoint: bool = False, service_account: str | None = None) -> TaskTemplate:
     """Build and register the task for `func` (replacing a same-named one: cells are re-run)."""
     if isinstance(func, TaskTemplate):
         raise ConfigError(f"{func.name} is already a task; decorate the plain function",
@@ -176,7 +204,7 @@ def make_task(env: "TaskEnvironment", func: Callable[..., Any], decorator: Mappi
         raise ConfigError(f"@env.task cannot make a task of generator {func.__name__!r}: return a value instead",
                           level=Level.DECORATOR.value)
     task = AsyncFunctionTaskTemplate(env, func, decorator)
-    task.entrypoint = entrypoint
+    task.entrypoint, task._own_service_account = entrypoint, service_account
     from .registry import registry
 
     registry().add_task(task)

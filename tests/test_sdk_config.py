@@ -88,3 +88,19 @@ def test_an_edited_environment_reads_its_new_value() -> None:
     assert env.cache == "on"
     env.replace_settings({**env.settings, "cache": "disable"})
     assert env.cache.behavior == "disable"
+
+
+def test_with_uv_project_installs_the_projects_dependencies(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "proj"\ndependencies = ["requests>=2", "rich"]\n',
+                                             encoding="utf-8")
+    image = flyte.Image.from_debian_base().with_uv_project(tmp_path / "pyproject.toml", pre=True)
+    assert [layer.kind for layer in image.layers] == ["pip"]
+    assert image.layers[0].packages == ("requests>=2", "rich") and image.layers[0].pre
+    installed = flyte.Image.from_debian_base().with_uv_project(tmp_path / "pyproject.toml",
+                                                               project_install_mode="install_project")
+    assert [layer.kind for layer in installed.layers] == ["pip", "source_folder", "commands"]
+    assert installed.layers[1].dst == f"/root/{tmp_path.name}"
+    with pytest.raises(ValueError, match="project_install_mode"):
+        flyte.Image.from_debian_base().with_uv_project(tmp_path / "pyproject.toml", project_install_mode="all")
+    with pytest.raises(ValueError, match="no file"):
+        flyte.Image.from_debian_base().with_uv_project(tmp_path / "missing.toml")

@@ -254,6 +254,32 @@ class Image(Setting):
             raise ValueError(f"with_source_folder: no folder {str(path)!r}")
         return self._with(SourceFolder(src=str(path.resolve()), dst=dst, sha256=_sha256_tree(path)))
 
+    def with_uv_project(
+        self, pyproject_file: str | Path, uvlock: str | Path | None = None, index_url: str | None = None,
+        extra_index_urls: Any = None, pre: bool = False, extra_args: str | None = None, secret_mounts: Any = None,
+        project_install_mode: Literal["dependencies_only", "install_project"] = "dependencies_only",
+    ) -> "Image":
+        """The dependencies of a pyproject.toml's [project] table (and, with install_project, the project itself,
+        copied to /root/<folder> and pip-installed). The image is built with pip, so a uv.lock's pins are not
+        applied: pin versions in the dependencies when they matter."""
+        path = Path(pyproject_file)
+        if not path.is_file():
+            raise ValueError(f"with_uv_project: no file {str(path)!r}")
+        if project_install_mode not in ("dependencies_only", "install_project"):
+            raise ValueError(f"with_uv_project: project_install_mode must be 'dependencies_only' or "
+                             f"'install_project', got {show(project_install_mode)}")
+        if uvlock is not None and not Path(uvlock).is_file():
+            raise ValueError(f"with_uv_project: no uv.lock {str(uvlock)!r}")
+        image, deps = self, _project_dependencies(path)
+        if deps:
+            image = image.with_pip_packages(*deps, index_url=index_url, extra_index_urls=extra_index_urls, pre=pre,
+                                            extra_args=extra_args)
+        if project_install_mode == "install_project":
+            target = f"/root/{path.resolve().parent.name}"
+            image = image.with_source_folder(path.parent, target).with_commands(
+                [f"python3 -m pip install --no-cache-dir --break-system-packages --no-deps {target}"])
+        return image
+
     # ---- identity ----------------------------------------------------------------------
     @property
     def digest(self) -> str:
@@ -290,6 +316,22 @@ def _pep723(text: str) -> dict[str, Any]:
     if match := re.search(r"^requires-python\s*=\s*[\"']([^\"']*)[\"']", body, re.M):
         found["requires-python"] = match.group(1)
     return found
+
+
+def _project_dependencies(path: Path) -> list[str]:
+    """[project].dependencies of a pyproject.toml (PEP 621), as pip requirements."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        raise ValueError("with_uv_project needs Python 3.11+ to read pyproject.toml (tomllib)") from None
+    try:
+        project = tomllib.loads(path.read_text(encoding="utf-8")).get("project", {})
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"with_uv_project: {str(path)!r} is not valid TOML: {error}") from None
+    deps = project.get("dependencies", [])
+    if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
+        raise ValueError(f"with_uv_project: [project].dependencies of {str(path)!r} must be a list of strings")
+    return deps
 
 
 def _python_for(requires: str | None, given: Any, script: Path) -> Any:

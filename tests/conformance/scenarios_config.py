@@ -221,7 +221,7 @@ SCENARIOS = [
     # Environment and TaskEnvironment
     _one("environment_is_base", "issubclass(flyte.TaskEnvironment, flyte.Environment)"),
     _one("env_defaults", "(lambda e: [e.depends_on, e.pod_template, e.description, e.secrets, e.env_vars, "
-         "e.resources, e.interruptible, e.image, e.include, e.reusable, e.plugin_config, "
+         "e.resources, e.interruptible, e.image, e.include, e.service_account, e.reusable, e.plugin_config, "
          "e.queue])(flyte.TaskEnvironment(name='d'))"),
     _one("environment_base", "(lambda e: [e.name, e.depends_on, e.image, type(e).__name__])"
          "(flyte.Environment(name='base'))"),
@@ -296,6 +296,21 @@ SCENARIOS = [
     Scenario("config.task_docs", _ENV + "@env.task\ndef t(x: int) -> int:\n    '''Doubles.'''\n    return x\n"
              "result = t.docs.description if hasattr(t.docs, 'description') else t.docs"),
     _on_task("task_links", "t.links"),
+    _on_task("task_service_account", "t.service_account"),
+    Scenario("config.service_account_inherited",
+             "env = flyte.TaskEnvironment(name='sa', service_account='sa1')\n@env.task\ndef t(x: int) -> int:\n"
+             "    return x\nresult = [t.service_account, env.clone_with('sb').service_account, "
+             "t.override(service_account='b').service_account]"),
+    Scenario("config.service_account_decorator", _ENV + "@env.task(service_account='own')\ndef t(x: int) -> int:\n"
+             "    return x\nresult = t.service_account"),
+    _err("service_account_not_str", "flyte.TaskEnvironment(name='sa', service_account=3)"),
+    Scenario("config.service_account_override_reusable",
+             "env = flyte.TaskEnvironment(name='sa', reusable=flyte.ReusePolicy())\n@env.task\n"
+             "def t(x: int) -> int:\n    return x\nt.override(service_account='q')\nresult = 'no error'"),
+    Scenario("config.service_account_override_reusable_off",
+             "env = flyte.TaskEnvironment(name='sa', reusable=flyte.ReusePolicy())\n@env.task\n"
+             "def t(x: int) -> int:\n    return x\nresult = t.override(service_account='q', reusable='off')"
+             ".service_account"),
     Scenario("config.task_entrypoint_param", _ENV + "@env.task(entrypoint=True)\ndef t(x: int) -> int:\n"
              "    return x\nresult = t.name"),
     _on_task("override_type", "type(t.override(retries=2)).__name__"),
@@ -330,7 +345,7 @@ SCENARIOS = [
     _one("image_methods", "[hasattr(flyte.Image, m) for m in ('from_debian_base', 'from_base', 'from_dockerfile', "
          "'from_uv_script', 'from_ref_name', 'with_pip_packages', 'with_apt_packages', "
          "'with_requirements', 'with_commands', 'with_env_vars', 'with_source_file', 'with_source_folder', "
-         "'with_workdir')]"),
+         "'with_workdir', 'with_uv_project')]"),
     _one("image_immutable", "(lambda i: i.with_pip_packages('numpy') is i)(flyte.Image.from_debian_base())"),
     _one("image_from_ref_name_base", "flyte.Image.from_ref_name('my-image').name"),
     _one("image_equal_layers", "flyte.Image.from_debian_base().with_pip_packages('numpy') == "
