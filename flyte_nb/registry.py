@@ -126,6 +126,8 @@ class Registry:
         with self._lock:
             self._environments.clear()
             self._tasks.clear()
+            for run in self._runs.values():
+                run.discard_logs()  # a run's log file goes with its record
             self._runs.clear()
             self._overrides.clear()
 

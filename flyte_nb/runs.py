@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .attempt_log import AttemptLog
+
 _ids = itertools.count(1)
 
 
@@ -40,7 +42,7 @@ class Attempt:
     status: Status = Status.RUNNING
     container: str | None = None
     error: str | None = None
-    logs: list[str] = field(default_factory=list)
+    logs: AttemptLog = field(default_factory=AttemptLog)  # a bounded tail in memory, all of it on disk
 
 
 @dataclass
@@ -69,6 +71,11 @@ class RunRecord:
     @property
     def logs(self) -> str:
         return "".join(line for attempt in self.attempts for line in attempt.logs)
+
+    def discard_logs(self) -> None:
+        """Remove the attempts' log files now (the registry is dropping this record)."""
+        for attempt in self.attempts:
+            attempt.logs.discard()
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import collections
 import importlib.util
 import os
 import socket
@@ -387,7 +388,7 @@ class DockerRunner(Runner):
         # Attached before start, like `docker run`: the stream ends with the process, so nothing is
         # lost at the start and there is no wait for the engine to close a followed log at the end.
         output = await in_thread(container.attach, stdout=True, stderr=True, stream=True, logs=True)
-        tail: list[str] = []
+        tail: collections.deque[str] = collections.deque(maxlen=20)  # bounded: a task may print 1e6 lines
         streamer = threading.Thread(target=self._stream, args=(output, call, secrets, tail,
                                                                asyncio.get_running_loop()), daemon=True)
         streamer.start()
@@ -396,11 +397,11 @@ class DockerRunner(Runner):
         status = await in_thread(self._wait, container)
         await in_thread(streamer.join, 10)
         if (folder / "result.pkl").exists():  # finished: no need to ask how it ended (OOM, crash)
-            return int(status.get("StatusCode", 0)), False, "".join(tail[-20:])
+            return int(status.get("StatusCode", 0)), False, "".join(tail)
         await in_thread(container.reload)
         state = container.attrs.get("State", {})
         return int(status.get("StatusCode", state.get("ExitCode", -1))), bool(state.get("OOMKilled")), \
-            "".join(tail[-20:])
+            "".join(tail)
 
     @staticmethod
     def _wait(container: Any) -> dict[str, Any]:
@@ -415,7 +416,7 @@ class DockerRunner(Runner):
                     raise
 
     @staticmethod
-    def _stream(output: Any, call: Call, secrets: list[str], tail: list[str],
+    def _stream(output: Any, call: Call, secrets: list[str], tail: collections.deque[str],
                 loop: asyncio.AbstractEventLoop) -> None:
         """Container output, line by line and redacted, to the call's log sink as it arrives."""
         def line_out(line: str) -> None:

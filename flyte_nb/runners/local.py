@@ -9,6 +9,7 @@ on timeout or interrupt. Not enforced here: cpu limits, images, network isolatio
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
 import resource
 import signal
@@ -65,7 +66,7 @@ class LocalRunner(Runner):
                 )
                 call.run.attempts[-1].container = f"pid {process.pid}"
                 call.status("running")
-                tail: list[str] = []
+                tail: collections.deque[str] = collections.deque(maxlen=20)  # bounded: a task may print 1e6 lines
                 try:
                     assert process.stdout is not None
                     async for raw in process.stdout:
@@ -77,7 +78,7 @@ class LocalRunner(Runner):
                     if process.returncode is None:
                         os.killpg(process.pid, signal.SIGKILL)
                         await process.wait()
-            oom = memory_limit is not None and "MemoryError" in "".join(tail[-5:]) \
+            oom = memory_limit is not None and "MemoryError" in "".join(list(tail)[-5:]) \
                 and not (Path(folder) / "result.pkl").exists()
             return outcome(folder, call, number, exit_code=exit_code, oom=oom, where=f"pid {process.pid}",
-                           secrets=list(secrets.values()), log_tail="".join(tail[-20:]), memory_limit=shown_limit)
+                           secrets=list(secrets.values()), log_tail="".join(tail), memory_limit=shown_limit)
