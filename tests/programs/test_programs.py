@@ -28,12 +28,8 @@ HERE = Path(__file__).resolve().parent
 #: They are not run here; when the feature lands, remove the entry (and the program joins the tests).
 PENDING = {
     "prog_logger": "a task's stderr (flyte.logger's lines) is printed on the caller's stdout; the SDK's stays on stderr",
-    "prog_file_async": "`async with File.open()` yields a sync handle (`await fh.read()` fails)",
     "prog_dataclass": "a dataclass field declared float keeps the int it was given (the SDK gives -2.0, flyte_nb -2)",
     "prog_scalars": "a naive datetime comes back naive (the SDK's comes back in UTC: ...+00:00)",
-    "prog_sibling_module": "`import shared_helpers as h; h.child()` in a task: TaskShippingError (module not shipped)",
-    "prog_literal_typeddict": "a TypedDict output crashes the type check (isinstance on a TypedDict)",
-    "prog_pydantic_dict_input": "flyte.run does not coerce a dict into a pydantic-model or dataclass input",
 }
 PROGRAMS = sorted(p.stem for p in HERE.glob("prog_*.py") if p.stem not in PENDING)
 #: Run again under %flyte_use in a kernel: basics, a fan-out, typed IO, an async File, a trace.
