@@ -279,3 +279,36 @@ def test_memory_is_parsed_exactly() -> None:
         parse_memory("8Ei")  # 2**63 bytes: one more than a signed 64-bit int holds
     assert parse_memory(str(2**62)) == 2**62  # a float would round this
     assert math.isclose(flyte.Resources(cpu="250m").cpu_request_limit()[0] or 0, 0.25)
+
+
+def test_a_1000_deep_depends_on_chain_exports_without_recursion(tmp_path: Any) -> None:
+    from flyte_nb.export import export_project
+
+    previous = flyte.TaskEnvironment(name="chain_0")
+    for i in range(1, 1000):
+        previous = flyte.TaskEnvironment(name=f"chain_{i}", depends_on=[previous])
+
+    @previous.task
+    def last(x: int) -> int:
+        return x
+
+    export_project(tmp_path / "chain_project", entry="last(1)", namespace={"last": last})
+    modules = {path.name: path.read_text() for path in (tmp_path / "chain_project").glob("chain_*.py")}
+    assert len(modules) == 1000 and "chain_998" in modules["chain_999.py"]
+
+
+def test_modules_calling_each_other_are_still_refused_as_a_cycle(tmp_path: Any) -> None:
+    from flyte_nb.export import ExportError, export_project
+
+    env_a, env_b = flyte.TaskEnvironment(name="cyc_a"), flyte.TaskEnvironment(name="cyc_b")
+
+    @env_a.task
+    def fa(x: int) -> int:
+        return fb(x)
+
+    @env_b.task
+    def fb(x: int) -> int:
+        return fa(x) if x > 10 else x
+
+    with pytest.raises(ExportError, match=r"cycle \(cyc_\w -> cyc_\w -> cyc_\w\)"):
+        export_project(tmp_path / "cyc_project", entry="fa(1)", namespace={"fa": fa, "fb": fb})

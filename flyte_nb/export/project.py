@@ -100,10 +100,14 @@ class Exporter:
         self.secret_values = [v for v in namespace_secrets if len(v) >= 4]
 
     def _add_environment(self, env: TaskEnvironment) -> None:
-        if env.name not in self.environments:
-            self.environments[env.name] = env
-        for dependency in env.settings.get("depends_on", ()):
-            self._add_environment(dependency)
+        """`env` and everything it depends on, walked with a stack (a 1000-deep chain is legal)."""
+        stack = [env]
+        while stack:
+            current = stack.pop()
+            if current.name in self.environments:
+                continue
+            self.environments[current.name] = current
+            stack.extend(reversed(current.settings.get("depends_on", ())))
 
     # ---- the modules -----------------------------------------------------------------------------
     def build(self) -> None:
@@ -252,18 +256,27 @@ class Exporter:
                               "reference only: use secrets=flyte.Secret(key=...) and read it in the task")
 
     def _check_cycles(self) -> None:
-        edges = {m.name: {s.split(" ", 1)[0] for s in m.siblings} for m in self.modules.values()}
-
-        def visit(node: str, path: tuple[str, ...]) -> None:
-            if node in path:
-                cycle = " -> ".join((*path[path.index(node):], node))
-                raise ExportError(f"modules import each other in a cycle ({cycle}): a task calls a task of an "
-                                  "environment that calls back; put those tasks in one environment")
-            for child in edges.get(node, ()):
-                visit(child, (*path, node))
-
-        for node in edges:
-            visit(node, ())
+        """Refuse modules importing each other in a cycle: an iterative depth-first search (each
+        module visited once, so a 1000-deep chain neither recurses nor walks every path)."""
+        edges = {m.name: sorted({s.split(" ", 1)[0] for s in m.siblings}) for m in self.modules.values()}
+        done: set[str] = set()
+        for start in edges:
+            if start in done:
+                continue
+            path: list[str] = [start]
+            children = [iter(edges.get(start, ()))]
+            while children:
+                child = next(children[-1], None)
+                if child is None:
+                    done.add(path.pop())
+                    children.pop()
+                elif child in path:
+                    cycle = " -> ".join((*path[path.index(child):], child))
+                    raise ExportError(f"modules import each other in a cycle ({cycle}): a task calls a task of an "
+                                      "environment that calls back; put those tasks in one environment")
+                elif child not in done:
+                    path.append(child)
+                    children.append(iter(edges.get(child, ())))
 
 
 def wrap_call(code: str, width: int = 110) -> str:
