@@ -353,7 +353,7 @@ class Runtime:
     async def _within_deadline(call: Call, attempts: Awaitable[Any]) -> Any:
         """Timeout(deadline=...): every attempt, wait and backoff of the call ends by then, or it fails."""
         timeout = call.settings.value("timeout")
-        deadline = timeout.deadline.total_seconds() if timeout and timeout.deadline else None
+        deadline = timeout.seconds("deadline") if timeout else None
         finished, result = await _within(attempts, deadline)
         if not finished:
             raise DeadlineExceededError(
@@ -375,8 +375,8 @@ class Runtime:
     async def _attempts(self, call: Call, runner: Runner, scheduler: Scheduler) -> Any:
         task, run, settings = call.task, call.run, call.settings
         retries, timeout = settings.value("retries"), settings.value("timeout")
-        max_runtime = timeout.max_runtime.total_seconds() if timeout and timeout.max_runtime else None
-        max_queued = timeout.max_queued_time.total_seconds() if timeout and timeout.max_queued_time else None
+        max_runtime = timeout.seconds("max_runtime") if timeout else None
+        max_queued = timeout.seconds("max_queued_time") if timeout else None
         cpu, memory = self._requests(call, scheduler)
         total = retries.count + 1
         for number in range(1, total + 1):

@@ -43,7 +43,7 @@ def _shorthand(value: Any, prefix: str) -> str | None:
     if kind == "RetryStrategy" and value.backoff is None:
         return repr(value.count)
     if kind == "Timeout" and value.max_queued_time is None and value.deadline is None and value.max_runtime:
-        seconds = value.max_runtime.total_seconds()
+        seconds = value.seconds("max_runtime")
         return repr(int(seconds)) if seconds == int(seconds) else f"datetime.timedelta(seconds={seconds:g})"
     if kind == "Image":
         return image_code(value, prefix)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Union
 
 import pydantic
 
@@ -99,23 +99,36 @@ def _duration(value: Any, what: str) -> timedelta | None:
 
 
 class Timeout(Setting):
-    """flyte.Timeout(max_runtime=None, max_queued_time=None, deadline=None)."""
+    """flyte.Timeout(max_runtime=None, max_queued_time=None, deadline=None).
+
+    Each bound keeps the form it was given in (int seconds or a timedelta), as the SDK's fields do;
+    `seconds(field)` is the number the runtime waits on.
+    """
 
     positional: ClassVar[tuple[str, ...]] = ("max_runtime", "max_queued_time", "deadline")
     parameter: ClassVar[str | None] = "timeout"
 
-    max_runtime: timedelta | None = None
-    max_queued_time: timedelta | None = None
-    deadline: timedelta | None = None
+    max_runtime: Union[timedelta, int, float, None] = None
+    max_queued_time: Union[timedelta, int, float, None] = None
+    deadline: Union[timedelta, int, float, None] = None
 
     @pydantic.field_validator("max_runtime", "max_queued_time", "deadline", mode="before")
     @classmethod
-    def _positive(cls, value: Any, info: pydantic.ValidationInfo) -> timedelta | None:
-        return _duration(value, str(info.field_name))
+    def _positive(cls, value: Any, info: pydantic.ValidationInfo) -> Any:
+        _duration(value, str(info.field_name))
+        return value
+
+    def seconds(self, field: str) -> float | None:
+        """A bound in seconds (None: unlimited)."""
+        value = getattr(self, field)
+        if value is None:
+            return None
+        return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def normalize_timeout(value: Any) -> Timeout | None:
     """int seconds | timedelta | Timeout | None -> Timeout or None (None: no limit)."""
     if value is None or isinstance(value, Timeout):
         return value
-    return Timeout(max_runtime=_duration(value, "timeout"))
+    _duration(value, "timeout")
+    return Timeout(max_runtime=value)

@@ -188,6 +188,9 @@ SCENARIOS = [
     _one("backoff_frozen", """(lambda b: (setattr(b, 'factor', 3.0), 'mutable'))(flyte.Backoff(__import__('datetime').timedelta(1)))[1] if False else type(flyte.Backoff(__import__('datetime').timedelta(1))).__name__"""),
     # Timeout
 
+    _one("timeout_max_runtime_int", "flyte.Timeout(max_runtime=300).max_runtime"),
+    _one("timeout_deadline_int", "flyte.Timeout(deadline=60).deadline"),
+    _one("timeout_positional", "[flyte.Timeout(120).max_runtime, flyte.Timeout(1, 2, 3).deadline]"),
     _one("timeout_defaults", "(lambda t: [t.max_runtime, t.max_queued_time, t.deadline])(flyte.Timeout())"),
     _one("timeout_timedelta", "flyte.Timeout(max_runtime=__import__('datetime').timedelta(minutes=1))"
          ".max_runtime.total_seconds()"),
@@ -276,7 +279,7 @@ SCENARIOS = [
              "result = [type(t.retries).__name__, t.retries.count]"),
     _on_task("task_timeout_default", "t.timeout"),
     Scenario("config.task_timeout_object", _ENV + "@env.task(timeout=flyte.Timeout(max_runtime=60))\n"
-             "def t(x: int) -> int:\n    return x\nresult = type(t.timeout).__name__"),
+             "def t(x: int) -> int:\n    return x\nresult = [type(t.timeout).__name__, t.timeout.max_runtime]"),
     _on_task("task_cache_default", "t.cache.behavior"),
     Scenario("config.task_cache_str", _ENV + "@env.task(cache='auto')\ndef t(x: int) -> int:\n    return x\n"
              "result = [type(t.cache).__name__, t.cache.behavior]"),
