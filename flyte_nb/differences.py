@@ -50,6 +50,25 @@ DIFFERENCES: dict[str, str] = {
     "config.task_docs":
         "`task.docs` reads the function's docstring when `docs=` is not given, the spec's table default; the "
         "SDK's attribute stays None.",
+    "io.file_sync_read_in_task":
+        "`with file.open()` gives a plain file object, as `async with file.open()` gives an awaitable handle: "
+        "notebook code reads files synchronously; flyte 2.12.1's `open()` supports only `async with` "
+        "(`open_sync()` works in both).",
+    "io.dir_walk_sync_flat":
+        "`Dir.walk_sync(recursive=False)` lists only the folder's own files, as the SDK documents; flyte "
+        "2.12.1 ignores `recursive=False` on local folders and lists every subfolder too.",
+    "io.dir_walk_async_in_task":
+        "`Dir.walk(recursive=False)` lists only the folder's own files, as the SDK documents; flyte 2.12.1 "
+        "ignores `recursive=False` on local folders.",
+    "io.dir_from_local_files":
+        "`Dir.list_files_sync()` lists the folder's own files (non-recursive, as the SDK documents); flyte "
+        "2.12.1 lists local subfolders' files too.",
+    "io.dir_list_files_async":
+        "`await Dir.list_files()` lists the folder's own files (non-recursive, as the SDK documents); flyte "
+        "2.12.1 lists local subfolders' files too.",
+    "io.dir_from_local_not_a_dir":
+        "`Dir.from_local` of a file is refused (NotADirectoryError naming the path); flyte 2.12.1 makes a Dir "
+        "of the file, which fails later when it is walked.",
 }
 
 

@@ -60,6 +60,10 @@ def prepare_host_root() -> Path:
     return folder
 
 
+class LocalFileNotFoundError(FileNotFoundError, ValueError):
+    """from_local of a path that is not there: a FileNotFoundError, and the ValueError the SDK raises."""
+
+
 class BlobKeyError(ValueError):
     """A File/Dir key, or a path in the store, that leads outside the store (`..`, absolute, a symlink)."""
 
@@ -204,17 +208,13 @@ class _Stored(Generic[T]):
         self.format, self.hash = format, hash
 
     @classmethod
-    def from_existing_remote(cls: type[_S], remote_path: str | os.PathLike[str], *args: Any) -> _S:
-        """One for a path (or key) already inside the store; the SDK's cache-key argument is accepted."""
-        return cls(path=remote_path)
+    def _existing(cls: type[_S], remote_path: str | os.PathLike[str], cache_key: str | None) -> _S:
+        """One for a path (or key) already inside the store; the SDK's cache key becomes `.hash`."""
+        return cls(path=remote_path, hash=cache_key)
 
     @classmethod
     def from_local_sync(cls: type[_S], local_path: str | os.PathLike[str]) -> _S:
         raise NotImplementedError
-
-    @classmethod
-    async def from_local(cls: type[_S], local_path: str | os.PathLike[str], *args: Any, **kwargs: Any) -> _S:
-        return await asyncio.to_thread(cls.from_local_sync, local_path, *args, **kwargs)
 
     @property
     def path(self) -> str:
@@ -284,7 +284,7 @@ class File(_Stored[T]):
         """
         source = Path(local_path)
         if not source.is_file():
-            raise FileNotFoundError(f"File.from_local: {source} is not a file")
+            raise LocalFileNotFoundError(f"File.from_local(local_path={str(source)!r}): no such file")
         digest = _sha256(source)
         key = f"sha256/{digest}/{source.name}"
         target = _writable_root() / key
@@ -294,6 +294,16 @@ class File(_Stored[T]):
             shutil.copyfile(source, tmp)
             os.replace(tmp, target)
         return cls(key, hash=_hash_with(hash_method, source))
+
+    @classmethod
+    async def from_local(cls, local_path: str | os.PathLike[str], remote_destination: str | None = None,
+                         hash_method: Any = None, chunk_size: int | None = None,
+                         max_concurrency: int | None = None) -> "File[T]":
+        return await asyncio.to_thread(cls.from_local_sync, local_path, remote_destination, hash_method)
+
+    @classmethod
+    def from_existing_remote(cls, remote_path: str | os.PathLike[str], file_cache_key: str | None = None) -> "File[T]":
+        return cls._existing(remote_path, file_cache_key)
 
     @classmethod
     def new_remote(cls, file_name: str | None = None, hash_method: Any = None) -> "File[T]":
@@ -307,12 +317,15 @@ class File(_Stored[T]):
         return cls.new_remote(name)
 
     # ---- using one --------------------------------------------------------------------------
-    def open(self, mode: str = "rb", *args: Any, **kwargs: Any) -> _Opened:
+    def open(self, mode: str = "rb", block_size: int | None = None, cache_type: str = "readahead",
+             cache_options: dict[str, Any] | None = None, compression: str | None = None, **kwargs: Any) -> _Opened:
         """`async with f.open()` (an awaitable handle) or `with f.open()` (a plain file);
         the SDK's block_size/cache_type/compression tune remote reads and change nothing here."""
         return _Opened(Path(self.path), mode)
 
-    def open_sync(self, mode: str = "rb", *args: Any, **kwargs: Any) -> _Opened:
+    def open_sync(self, mode: str = "rb", block_size: int | None = None, cache_type: str = "readahead",
+                  cache_options: dict[str, Any] | None = None, compression: str | None = None,
+                  **kwargs: Any) -> _Opened:
         return self.open(mode)
 
     def exists_sync(self) -> bool:
@@ -356,6 +369,16 @@ class Dir(_Stored[T]):
         return cls(key, hash=dir_cache_key)
 
     @classmethod
+    async def from_local(cls, local_path: str | os.PathLike[str], remote_destination: str | None = None,
+                         dir_cache_key: str | None = None, batch_size: int | None = None,
+                         chunk_size: int | None = None, max_concurrency: int | None = None) -> "Dir[T]":
+        return await asyncio.to_thread(cls.from_local_sync, local_path, remote_destination, dir_cache_key)
+
+    @classmethod
+    def from_existing_remote(cls, remote_path: str | os.PathLike[str], dir_cache_key: str | None = None) -> "Dir[T]":
+        return cls._existing(remote_path, dir_cache_key)
+
+    @classmethod
     def new_remote(cls, dir_name: str | None = None, hash: str | None = None) -> "Dir[T]":  # noqa: A002
         """A new folder in the store; create files in it under `.path`."""
         made = cls(f"new/{uuid.uuid4().hex}/{dir_name or 'data'}", hash=hash)
@@ -390,7 +413,8 @@ class Dir(_Stored[T]):
         return not any(Path(self.path).iterdir())
 
     def list_files_sync(self) -> list[File]:
-        return [File.from_existing_remote(p) for p in sorted(Path(self.path).iterdir()) if p.is_file()]
+        """The folder's own files (non-recursive, as the SDK documents)."""
+        return list(self.walk_sync(recursive=False))
 
     async def list_files(self) -> list[File]:
         return self.list_files_sync()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import signal
 import sys
 from typing import Any
@@ -61,6 +62,7 @@ def prepare(impl: str) -> Any:
     def reset(runner: str) -> None:
         """A fresh registry and the scenario's runner (flyte.init() inside a scenario then keeps it)."""
         flyte_nb.registry().clear()
+        os.environ["FLYTE_NB_RUNNER"] = runner  # a bare flyte.init() in the scenario keeps the runner
         flyte_nb.init(runner=runner, quiet=True)
 
     return reset
