@@ -35,6 +35,9 @@ DIFFERENCES: dict[str, str] = {
     "differences.local_secret_required":
         "A requested secret must exist (flyte_nb.secrets.set, %flyte_secret, or FLYTE_NB_SECRET_*) and is "
         "injected into the container; the SDK's local mode ignores secrets.",
+    "runtime.run.failure_is_raised":
+        "A failing task raises its own exception (`ValueError`, with the remote traceback as its cause), so "
+        "`except ValueError` around a call works; the SDK wraps it in flyte.errors.RuntimeUserError.",
     "differences.local_image_used":
         "Tasks run in their environment's image (built locally); the SDK's local mode runs them in the "
         "caller's Python and ignores the image.",

@@ -231,8 +231,8 @@ class InvalidPackageError(RuntimeUserError):
     """A package could not be installed."""
 
     def __init__(self, package_name: str, original_error: str) -> None:
-        super().__init__("InvalidPackageError", f"The package '{package_name}' is invalid or could not be "
-                         f"installed: {original_error}", "user")
+        super().__init__("InvalidPackageError", f"Invalid system package detected: '{package_name}'. This package "
+                         f"does not exist in apt repositories. Error: {original_error}", "user")
 
 
 class NonRecoverableError(RuntimeUserError):
@@ -284,6 +284,40 @@ class GPUFaultSystemError(GPUFaultError, RuntimeSystemError):
     def __init__(self, code: str, message: str, worker: str | None = None, **fault: Any) -> None:
         RuntimeSystemError.__init__(self, code, message, worker)
         self.fault = fault
+
+
+class AppleSiliconError(RuntimeUserError):
+    """The SDK's Apple Silicon (Metal GPU on a devbox) errors: named so code that catches them loads here."""
+
+    code_name = "APPLE_SILICON_ERROR"
+    recoverable = True
+
+    def __init__(self, message: str, worker: str | None = None) -> None:
+        super().__init__(self.code_name, message, worker)
+
+
+class AppleSiliconNotAvailableError(AppleSiliconError):
+    code_name, recoverable = "APPLE_SILICON_NOT_AVAILABLE", False
+
+
+class AppleSiliconHostExecFailedError(AppleSiliconError):
+    code_name, recoverable = "APPLE_SILICON_HOST_EXEC_FAILED", False
+
+
+class AppleSiliconDaemonStartFailedError(AppleSiliconError):
+    code_name, recoverable = "APPLE_SILICON_DAEMON_START_FAILED", False
+
+
+class AppleSiliconDaemonOOMError(AppleSiliconError):
+    code_name = "APPLE_SILICON_DAEMON_OOM"
+
+
+class AppleSiliconModelNotFoundError(AppleSiliconError):
+    code_name, recoverable = "APPLE_SILICON_MODEL_NOT_FOUND", False
+
+
+class AppleSiliconBridgeUnreachableError(AppleSiliconError):
+    code_name = "APPLE_SILICON_BRIDGE_UNREACHABLE"
 
 
 class TaskError(RuntimeUserError):

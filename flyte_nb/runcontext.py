@@ -26,9 +26,7 @@ class Run:
         return f"flyte_nb://runs/{self.name}"
 
     def outputs(self) -> tuple[Any, ...]:
-        """The SDK's ActionOutputs: a tuple, empty for None, the items of a returned tuple."""
-        if self.value is None:
-            return ()
+        """The SDK's ActionOutputs: a tuple, the items of a returned tuple, else (value,) (None too, as the SDK's)."""
         return tuple(self.value) if isinstance(self.value, tuple) else (self.value,)
 
     def wait(self, *_: Any, **__: Any) -> None:
@@ -57,9 +55,8 @@ class _SDKRun:
     async def aio(self, task: Any, *args: Any, **kwargs: Any) -> Run:
         from .runtime import run
 
-        with context.run_custom_context(self._custom):
-            awaitable = run.aio(task, *args, **kwargs)  # the call starts here, inside the custom context
-        value = await awaitable
+        with context.run_custom_context(self._custom):  # set in this coroutine's context while the call starts
+            value = await run.aio(task, *args, **kwargs)
         return Run(_latest_run_id(task), value)
 
 
