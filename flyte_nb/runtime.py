@@ -37,7 +37,7 @@ from .runners.base import Call, Runner
 from .runners.support import unenforced
 from .runs import Attempt, RunRecord, Status
 from .scheduler import Scheduler
-from .typecheck import check_inputs, check_output
+from .typecheck import check_inputs, check_output, coerce_output
 
 if TYPE_CHECKING:
     from .task import TaskTemplate
@@ -347,7 +347,7 @@ class Runtime:
             result = await self._within_deadline(call, self._attempts(call, runner, scheduler))
         if runner.name != "inprocess":
             check_output(call.task.name, call.task.func, result)
-        return result
+        return coerce_output(call.task.func, result)  # dataclass fields as declared (int -> float), as the SDK
 
     @staticmethod
     async def _within_deadline(call: Call, attempts: Awaitable[Any]) -> Any:

@@ -128,17 +128,35 @@ def _is_structured(hint: Any) -> bool:
     return dataclasses.is_dataclass(hint) or issubclass(hint, pydantic.BaseModel)
 
 
-def coerce_inputs(func: Callable[..., Any], bound: inspect.BoundArguments) -> None:
-    """Convert dict arguments into the pydantic model or dataclass their parameter is hinted as.
+def _has_dataclass(hint: Any) -> bool:
+    return (isinstance(hint, type) and dataclasses.is_dataclass(hint)) or any(
+        _has_dataclass(arg) for arg in typing.get_args(hint))
 
-    `flyte.run(task, cfg={"lr": 0.1})` works in the SDK for `cfg: Config`; a dict that does not
-    fit the model is left as it is, so the type check names the parameter and the mismatch.
-    """
+
+def _converted(value: Any, hint: Any) -> Any:
+    """`value` as the SDK hands it over: a dict becomes the model or dataclass it is hinted as, and
+    dataclasses (also inside lists and dicts) are rebuilt from their fields, so a field declared
+    float holds a float (Point(1, 5) arrives as Point(1.0, 5.0)). What does not fit is left as it
+    is, for the type check to name the parameter and the mismatch."""
+    structured = isinstance(value, dict) and _is_structured(hint)
+    if not (structured or _has_dataclass(hint)) or not _hashable(hint) or (adapter := _adapter(hint)) is None:
+        return value
+    try:
+        return adapter.validate_python(value if structured else adapter.dump_python(value))
+    except Exception:  # noqa: BLE001 - reported by check_inputs / check_output
+        return value
+
+
+def coerce_inputs(func: Callable[..., Any], bound: inspect.BoundArguments) -> None:
+    """Convert arguments as the SDK does (see _converted): `flyte.run(task, cfg={"lr": 0.1})` works
+    for `cfg: Config`."""
     hints = _hints(func)
     for name, value in bound.arguments.items():
-        hint = hints.get(name)
-        if isinstance(value, dict) and _is_structured(hint) and (adapter := _adapter(hint)) is not None:
-            try:
-                bound.arguments[name] = adapter.validate_python(value)
-            except pydantic.ValidationError:
-                pass  # reported by check_inputs, with the parameter's name
+        if name in hints:
+            bound.arguments[name] = _converted(value, hints[name])
+
+
+def coerce_output(func: Callable[..., Any], value: Any) -> Any:
+    """The output converted by its return hint, as the SDK does (see _converted)."""
+    hints = _hints(func)
+    return _converted(value, hints["return"]) if "return" in hints else value

@@ -224,3 +224,20 @@ def test_sibling_module_used_as_module_attribute_ships(docker_runner: None, tmp_
 def test_missing_module_hint_names_the_module_and_both_fixes() -> None:
     hint = _missing_hint(ModuleNotFoundError("No module named 'helpers'", name="helpers"))
     assert "'helpers'" in hint and "with_pip_packages('helpers')" in hint and "your own module" in hint
+
+
+@dataclasses.dataclass
+class Corner:
+    x: float
+    y: float
+
+
+@env.task
+def lowest(points: list[Corner]) -> Corner:
+    return Corner(min(p.x for p in points), min(p.y for p in points))
+
+
+def test_dataclass_fields_arrive_as_declared(docker_runner: None) -> None:
+    """The SDK rebuilds dataclasses from their fields: ints given for float fields come back floats."""
+    low = flyte.run(lowest, [Corner(1, 5), Corner(-2, 3)])  # type: ignore[arg-type]
+    assert (low, type(low.x), type(low.y)) == (Corner(-2.0, 3.0), float, float)
