@@ -40,7 +40,7 @@ def run(quick: bool) -> Result:
         ("controller socket up", "controller_in"),
         ("the worker round trip (`_converse`: connect, send the call and its secrets, run, result)", "converse"),
         ("controller close", "controller_out"),
-        ("`outcome` (read result.pkl)", "outcome"),
+        ("`outcome` (read result.json)", "outcome"),
         ("pool slot release", "release"),
     ], total, f"**Where a warm call's time goes** ({len(spans.spans['attempt'])} instrumented calls, median "
               f"{ms(total)} each; steps timed by wrapping the runner's functions from the outside):"))
@@ -84,7 +84,7 @@ def bounds(stats: dict, spans: Spans, total: float) -> str:
     prepare = spans.median("prepare")
     return (f"**What bounds it.** Missed by {warm * 1000 / TARGET_MS - 1:.0%} ({ms(warm)} vs {TARGET_MS:g} ms). "
             f"The worker round trip itself (socket connect, the call and its secrets sent, unpickling, "
-            f"running, result.pkl) is {ms(converse)}; the kernel side of the attempt around it is "
+            f"running, result.json) is {ms(converse)}; the kernel side of the attempt around it is "
             f"{ms(attempt - converse)}, of which `prepare` (the image check, remembered per kernel) is {ms(prepare)}; outside "
             f"the attempt (runtime loop hop, scheduler, records) {ms(total - attempt)}, against a bare loop hop "
             f"of {ms(stats['hop'].median)}.")

@@ -1,8 +1,10 @@
 """The kernel side of a call: a unix-socket server per attempt, mounted into its container.
 
-It hands the secrets to the shim (hello), runs the task calls the task makes (nested calls
-run as their own calls, in their own containers, with their own settings) and receives
-report flushes. One connection per request keeps concurrent nested calls independent.
+It hands the secrets of this call's settings to the shim (hello), runs the task calls the task makes by
+registered name (flyte_nb.nested: nested calls run as their own calls, in their own containers, with the
+settings the kernel resolves) and receives report flushes. Every frame is authenticated with this call's
+token before it is decoded (flyte_nb.protocol); one connection per request keeps concurrent nested calls
+independent.
 """
 
 from __future__ import annotations
@@ -20,6 +22,12 @@ from .runners.calls import hand_to_task as _hand_to_task
 if TYPE_CHECKING:
     from .config.secrets import Secret
     from .runners.base import Call
+
+
+def secrets_for_wire(secrets: dict["Secret", str]) -> list[list[Any]]:
+    """The secrets as plain data for the shim's install_secrets: [{key, mount, env_var, as_env_var}, value]."""
+    return [[{"key": s.key, "mount": str(s.mount) if s.mount is not None else None, "env_var": s.env_var,
+              "as_env_var": s.as_env_var}, value] for s, value in secrets.items()]
 
 
 class Controller:
@@ -49,17 +57,18 @@ class Controller:
         self.path.unlink(missing_ok=True)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """One request; a frame not authenticated by this call's token is dropped undecoded."""
         handler = asyncio.current_task()
         if handler is not None:
             self._handlers.add(handler)
         try:
-            message = await protocol.read_message(reader)
-            if not isinstance(message, dict) or message.get("token") != self.token:
+            message = await protocol.read_message(reader, self.token)
+            if not isinstance(message, dict):
                 return
             reply = await self._dispatch(message)
-            await protocol.write_message(writer, reply)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
+            await protocol.write_message(writer, reply, self.token)
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
+            pass  # a short, forged, oversized or non-JSON frame: dropped, nothing decoded
         except asyncio.CancelledError:  # the attempt ended (__aexit__): the handler task ends here, quietly
             pass
         finally:
@@ -69,23 +78,23 @@ class Controller:
     async def _dispatch(self, message: dict[str, Any]) -> Any:
         op = message.get("op")
         if op == "hello":
-            return {"version": protocol.VERSION, "secrets": list(self.secrets.items())}
+            return {"version": protocol.VERSION, "secrets": secrets_for_wire(self.secrets)}
         if op == "call":
             return await self._nested_call(message)
-        if op == "report":
-            self.call.report(dict(message["tabs"]))
+        if op == "report" and isinstance(message.get("tabs"), dict):
+            self.call.report({str(k): str(v) for k, v in message["tabs"].items()})
             return {"ok": True}
-        return {"ok": False, "error": f"unknown op {op!r}"}
+        return {"ok": False, "error": pack_error(ValueError(f"unknown op {op!r}"))}
 
     async def _nested_call(self, message: dict[str, Any]) -> dict[str, Any]:
+        from .nested import reply_value, resolve_request
         from .runtime import CURRENT_CALL, runtime
 
         CURRENT_CALL.set(self.call)  # this handler's own context: the child records its parent
         try:
-            task = message["task"]
-            bound = task.bind(tuple(message["args"]), dict(message["kwargs"]))
+            task, bound = resolve_request(message, runtime().pickle_outputs)
             with context.entered(context.from_wire(message.get("context"))):  # the caller's custom context
                 value = await runtime().execute(task, bound)
+            return {"ok": True, "value": reply_value(task, value)}
         except Exception as error:  # noqa: BLE001 - the child's failure goes to the parent task
             return {"ok": False, "error": pack_error(error)}
-        return {"ok": True, "value": value}

@@ -1,25 +1,41 @@
-"""The wire between the kernel's controller and a task's shim: length-prefixed cloudpickle frames
-over a unix socket (tasks keep network "none"; the socket is the only way out)."""
+"""The wire between the kernel's controller and a task's shim (and a warm worker): authenticated JSON frames
+over a unix socket (tasks keep network "none"; the socket is the only way out).
+
+A frame is `length (8 bytes) + HMAC-SHA256(key, body) (32 bytes) + body`, the body UTF-8 JSON. The reader
+checks the length against a cap and the MAC with hmac.compare_digest before it decodes anything, and drops
+the connection on a mismatch: a process that does not hold the call's token cannot make the kernel parse a
+single byte of JSON, and JSON cannot run code whatever it holds (the kernel once unpickled these frames).
+Bytes travel as base64 strings; values inside a frame are encoded by flyte_nb.codec, never pickled.
+"""
 
 from __future__ import annotations
 
 import contextvars
+import hashlib
+import hmac
+import json
 import os
 import socket
 import struct
 from typing import TYPE_CHECKING, Any
 
-import cloudpickle
-
 if TYPE_CHECKING:
     import asyncio
 
 HEADER = struct.Struct("!Q")
-VERSION = 1
+MAC_SIZE = hashlib.sha256().digest_size
+VERSION = 2
+#: The largest frame either side accepts (a nested call's arguments travel inline, up to max_inline_io_bytes,
+#: which the kernel checks again; a bigger frame is refused before it is read).
+MAX_FRAME = 64 * 1024 * 1024
 #: Inside a warm worker: the controller (socket path, token) of the call this context runs;
 #: a worker runs many calls, concurrently, so it cannot be the process environment.
 CALL_CONTROLLER: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("flyte_nb_controller",
                                                                                         default=None)
+
+
+class FrameError(ConnectionError):
+    """A frame that is too big or not authenticated by the expected key: the connection is dropped."""
 
 
 def current_controller() -> tuple[str, str] | None:
@@ -29,33 +45,55 @@ def current_controller() -> tuple[str, str] | None:
     return CALL_CONTROLLER.get() or ((controller, token) if controller and token else None)
 
 
-def dumps(message: Any) -> bytes:
-    body = cloudpickle.dumps(message)
-    return HEADER.pack(len(body)) + body
+def _mac(key: str, body: bytes) -> bytes:
+    return hmac.new(key.encode("utf-8"), body, hashlib.sha256).digest()
 
 
-async def read_message(reader: asyncio.StreamReader) -> Any:
-    (size,) = HEADER.unpack(await reader.readexactly(HEADER.size))
-    return cloudpickle.loads(await reader.readexactly(size))
+def dumps(message: Any, key: str) -> bytes:
+    """One frame: the message as JSON (plain data only), authenticated with `key` (the call's token)."""
+    body = json.dumps(message, separators=(",", ":"), allow_nan=True).encode("utf-8")
+    if len(body) > MAX_FRAME:
+        raise FrameError(f"a flyte_nb frame of {len(body):,} bytes is above the {MAX_FRAME:,} byte cap")
+    return HEADER.pack(len(body)) + _mac(key, body) + body
 
 
-async def write_message(writer: asyncio.StreamWriter, message: Any) -> None:
-    writer.write(dumps(message))
+def loads(head: bytes, mac: bytes, read_body: Any, key: str) -> Any:
+    """Check the size, then the MAC, and only then decode; FrameError otherwise (nothing decoded)."""
+    (size,) = HEADER.unpack(head)
+    if size > MAX_FRAME:
+        raise FrameError(f"refused a flyte_nb frame of {size:,} bytes (cap {MAX_FRAME:,})")
+    body = read_body(size)
+    if not hmac.compare_digest(mac, _mac(key, body)):
+        raise FrameError("refused a flyte_nb frame not authenticated by this call's token")
+    return json.loads(body)
+
+
+async def read_message(reader: "asyncio.StreamReader", key: str) -> Any:
+    head = await reader.readexactly(HEADER.size)
+    mac = await reader.readexactly(MAC_SIZE)
+    (size,) = HEADER.unpack(head)
+    body = await reader.readexactly(size) if size <= MAX_FRAME else b""
+    return loads(head, mac, lambda _: body, key)
+
+
+async def write_message(writer: "asyncio.StreamWriter", message: Any, key: str) -> None:
+    writer.write(dumps(message, key))
     await writer.drain()
 
 
-def request(path: str, message: Any) -> Any:
+def request(path: str, message: Any, key: str) -> Any:
     """Blocking request/response on a fresh connection (used inside the container)."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.connect(path)
-        sock.sendall(dumps(message))
-        return receive(sock)
+        sock.sendall(dumps(message, key))
+        return receive(sock, key)
 
 
-def receive(sock: socket.socket) -> Any:
+def receive(sock: socket.socket, key: str) -> Any:
     """One frame from a blocking socket (the shim's replies, a warm worker's requests)."""
-    (size,) = HEADER.unpack(_recv(sock, HEADER.size))
-    return cloudpickle.loads(_recv(sock, size))
+    head = _recv(sock, HEADER.size)
+    mac = _recv(sock, MAC_SIZE)
+    return loads(head, mac, lambda size: _recv(sock, size), key)
 
 
 def _recv(sock: socket.socket, size: int) -> bytes:

@@ -8,6 +8,7 @@ redefines an environment or a task replaces the entry of the same name.
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .config.errors import ConfigError
@@ -30,6 +31,9 @@ class Registry:
         self._runs: dict[str, RunRecord] = {}
         self._overrides: dict[str, dict[str, Any]] = {}  # the panel's override column, per task
         self._listeners: list[Listener] = []
+        #: Every task defined in this kernel by name, kept through clear(): nested calls from containers
+        #: run tasks by name (flyte_nb.nested), also those of modules whose entries a clear() removed.
+        self._defined: weakref.WeakValueDictionary[str, TaskTemplate] = weakref.WeakValueDictionary()
 
     # ---- environments and tasks -------------------------------------------------------------
     def add_environment(self, env: "TaskEnvironment") -> None:
@@ -40,6 +44,7 @@ class Registry:
     def add_task(self, task: "TaskTemplate") -> None:
         with self._lock:
             self._tasks[task.name] = task
+            self._defined[task.name] = task
         self.notify("task", task.name)
 
     def environment(self, name: str) -> "TaskEnvironment":
@@ -53,6 +58,11 @@ class Registry:
             return self._tasks[name]
         except KeyError:
             raise KeyError(f"no task named {name!r}; known: {', '.join(self._tasks) or 'none'}") from None
+
+    def defined(self, name: str) -> "TaskTemplate | None":
+        """The task of that name: the registered one, else the last one defined in this kernel, else None."""
+        with self._lock:
+            return self._tasks.get(name) or self._defined.get(name)
 
     @property
     def environments(self) -> dict[str, "TaskEnvironment"]:

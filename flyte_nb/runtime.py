@@ -100,11 +100,15 @@ class Runtime:
         self._inflight: set[concurrent.futures.Future[Any]] = set()
         self._sigint_handler: Any = None
         self.views: bool | None = None  # live notebook views: None = whenever running in a Jupyter kernel
+        #: Whether a value with no safe codec may come back from a container pickled (flyte_nb.codec).
+        self.pickle_outputs = True
 
     # ---- configuration --------------------------------------------------------------------
     def init(self, runner: str | None = None, *, quiet: bool = False, queues: dict[str, int] | None = None,
-             cpus: float | None = None, memory: str | int | None = None, **sdk_options: Any) -> None:
-        """flyte.init(runner=..., queues={"gpu": 1}, cpus=..., memory=...). SDK cluster options are ignored."""
+             cpus: float | None = None, memory: str | int | None = None, pickle_outputs: bool = True,
+             **sdk_options: Any) -> None:
+        """flyte.init(runner=..., queues={"gpu": 1}, cpus=..., memory=..., pickle_outputs=...). SDK cluster
+        options are ignored. pickle_outputs=False refuses values from containers that only pickle carries."""
         from .config.resources import parse_memory
 
         runner = runner or os.environ.get("FLYTE_NB_RUNNER", "auto")
@@ -113,12 +117,15 @@ class Runtime:
         for queue, limit in (queues or {}).items():
             if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
                 raise ValueError(f"flyte.init(queues={{{queue!r}: {limit!r}}}): a queue limit must be an int >= 1")
+        if not isinstance(pickle_outputs, bool):
+            raise ValueError(f"flyte.init(pickle_outputs={pickle_outputs!r}): pickle_outputs must be True or False")
         if sdk_options:
             warnings.warn(f"flyte_nb runs tasks on this machine; ignoring cluster options {sorted(sdk_options)}",
                           stacklevel=3)
         with self._lock:
             previous, self._runner = self._runner, None
             self.quiet = quiet
+            self.pickle_outputs = pickle_outputs
             self.runner_name = runner
             self.queue_limits = dict(queues or {})
             self.scheduler = Scheduler(cpus=cpus, memory=parse_memory(memory) if memory else None,
@@ -280,16 +287,11 @@ class Runtime:
             pass
 
     def _remote(self, task: "TaskTemplate", bound: inspect.BoundArguments) -> Any:
-        from . import protocol
-        from .remote import unpack_error
+        """Inside a task: ask the kernel's controller to run a registered task by name (flyte_nb.nested)."""
+        from .nested import call_through
 
         assert self._controller is not None
-        path, token = self._controller
-        reply = protocol.request(path, {"op": "call", "token": token, "task": task, "args": bound.args,
-                                        "kwargs": bound.kwargs, "context": task_context.to_wire(task_context.current())})
-        if reply["ok"]:
-            return reply["value"]
-        raise unpack_error(reply["error"], f"nested call of task {task.name}")
+        return call_through(self._controller, task, bound)
 
     # ---- execution policy ---------------------------------------------------------------------
     async def execute(self, task: "TaskTemplate", bound: inspect.BoundArguments, view: Any = None) -> Any:

@@ -8,6 +8,7 @@ Nested task calls made by the function go back to the controller over the same s
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
@@ -16,14 +17,16 @@ from typing import Any
 
 import cloudpickle
 
-from . import context, protocol
+from . import codec, context, protocol
 from .remote import pack_error
 
 _SECRETS_LOCK = threading.Lock()
 
 
-def install_secrets(secrets: list[tuple[Any, str]]) -> None:
+def install_secrets(secrets: list[list[Any]]) -> None:
     """mount -> a file <mount>/<key> (on the tmpfs the runner mounted); otherwise an env var.
+
+    `secrets` as the controller sends them: [{"key", "mount", "env_var", "as_env_var"}, value] pairs.
 
     A warm worker installs them again for every call, possibly for several calls at once:
     an unchanged file is left alone, a changed one is replaced atomically (never missing).
@@ -31,21 +34,21 @@ def install_secrets(secrets: list[tuple[Any, str]]) -> None:
     root = os.environ.get("FLYTE_NB_SECRETS_ROOT")  # the local runner: a private folder stands in for "/"
     with _SECRETS_LOCK:
         for secret, value in secrets:
-            if secret.mount is not None:
-                folder = Path(root, str(secret.mount).lstrip("/")) if root else Path(secret.mount)
+            if secret["mount"] is not None:
+                folder = Path(root, str(secret["mount"]).lstrip("/")) if root else Path(secret["mount"])
                 folder.mkdir(parents=True, exist_ok=True)
-                path = folder / secret.key
+                path = folder / secret["key"]
                 try:
                     unchanged = path.read_text(encoding="utf-8") == value
                 except OSError:
                     unchanged = False
                 if not unchanged:
-                    tmp = folder / f".{secret.key}.{os.getpid()}.{threading.get_ident()}"
+                    tmp = folder / f".{secret['key']}.{os.getpid()}.{threading.get_ident()}"
                     tmp.write_text(value, encoding="utf-8")
                     tmp.chmod(0o400)
                     os.replace(tmp, path)
-            if secret.as_env_var or secret.mount is None:
-                os.environ[secret.env_var] = value
+            if secret["as_env_var"] or secret["mount"] is None:
+                os.environ[secret["env_var"]] = value
 
 
 def _missing_hint(error: Exception) -> str:
@@ -63,6 +66,7 @@ def run_call(call_dir: Path) -> dict[str, Any]:
     try:
         payload = cloudpickle.loads((call_dir / "call.pkl").read_bytes())
         func, name = payload["func"], payload["name"]
+        codec.SHIPPED.update(payload["hints"])
         args, kwargs = cloudpickle.loads(payload["inputs"])
     except Exception as error:  # noqa: BLE001 - e.g. a module the task or its inputs need is not in the image
         from .errors import TaskShippingError
@@ -92,7 +96,8 @@ def run_call(call_dir: Path) -> dict[str, Any]:
                 report.flush()  # the final state of the report reaches the kernel before the result
             except OSError as error:
                 print(f"flyte_nb: the report's last flush did not reach the kernel: {error}", file=sys.stderr)
-    return {"ok": True, "value": value, "limit": payload["max_inline_io_bytes"], "task": name}
+    return {"ok": True, "value": value, "limit": payload["max_inline_io_bytes"], "task": name,
+            "hint": codec.task_hints(name, func).get("return", Any)}
 
 
 def send_report(tabs: dict[str, str]) -> None:
@@ -100,17 +105,19 @@ def send_report(tabs: dict[str, str]) -> None:
     if controller is None:
         raise OSError("no flyte_nb controller to send the report to")
     path, token = controller
-    protocol.request(path, {"op": "report", "token": token, "tabs": tabs})
+    protocol.request(path, {"op": "report", "tabs": tabs}, token)
+
+
+RESULT = "result.json"
 
 
 def write_result(call_dir: Path, result: dict[str, Any]) -> None:
-    """result.pkl, atomically: the output pickled (big arrays and frames by reference), or the error."""
+    """result.json, atomically: the output encoded by its type hint (flyte_nb.codec), or the error as data."""
     if result["ok"]:
         result = _pack_output(result)
-    blob = cloudpickle.dumps(result)
-    tmp = call_dir / "result.pkl.tmp"
-    tmp.write_bytes(blob)
-    os.replace(tmp, call_dir / "result.pkl")
+    tmp = call_dir / f"{RESULT}.tmp"
+    tmp.write_text(json.dumps(result), encoding="utf-8")
+    os.replace(tmp, call_dir / RESULT)
 
 
 def _pack_output(result: dict[str, Any]) -> dict[str, Any]:
@@ -119,21 +126,21 @@ def _pack_output(result: dict[str, Any]) -> dict[str, Any]:
 
     value = result["value"]
     try:
-        blob, keys = io.dumps(value, owned=True)
+        tree, keys, size = codec.encode(value, result["hint"], owned=True)
     except Exception as error:  # noqa: BLE001 - an output that cannot travel
         return {"ok": False, "error": pack_error(TypeError(
             f"the task's output of type {type(value).__name__} cannot be sent back: {error}"))}
-    if value is not None and len(blob) > result["limit"]:
+    if value is not None and size > result["limit"]:
         io.remove(keys)
-        return {"ok": False, "error": pack_error(InlineIOLimitError.of(result["task"], "outputs", len(blob),
+        return {"ok": False, "error": pack_error(InlineIOLimitError.of(result["task"], "outputs", size,
                                                                        result["limit"]))}
-    return {"ok": True, "value": blob}
+    return {"ok": True, "value": tree}
 
 
 def main() -> int:
     call_dir = Path(os.environ["FLYTE_NB_CALL_DIR"])
     controller, token = os.environ["FLYTE_NB_CONTROLLER"], os.environ["FLYTE_NB_TOKEN"]
-    hello = protocol.request(controller, {"op": "hello", "token": token, "python": tuple(sys.version_info[:2])})
+    hello = protocol.request(controller, {"op": "hello", "python": list(sys.version_info[:2])}, token)
     install_secrets(hello["secrets"])  # task calls made by the function reach the controller: Runtime reads the env
     write_result(call_dir, run_call(call_dir))
     sys.stdout.flush()

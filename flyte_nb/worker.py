@@ -2,7 +2,7 @@
 
 It listens on a unix socket in its mounted folder (the container keeps network "none") and
 runs one call per connection, each in its own thread, so `concurrency` calls can share the
-container. A call is what the shim runs in a cold container (call.pkl in a folder, result.pkl
+container. A call is what the shim runs in a cold container (call.pkl in a folder, result.json
 written back, a controller socket for nested calls and reports), so both paths share
 shim.run_call; its secrets come with the request, over the worker's private socket. What the call prints through Python's sys.stdout/sys.stderr goes back
 over its own connection, so concurrent calls' logs do not mix; output written straight to
@@ -30,13 +30,14 @@ _SINK: contextvars.ContextVar[Any] = contextvars.ContextVar("flyte_nb_worker_sin
 class _Sender:
     """Frames to the kernel on one call's connection (log lines, then "done")."""
 
-    def __init__(self, conn: socket.socket) -> None:
+    def __init__(self, conn: socket.socket, key: str) -> None:
         self.conn = conn
+        self.key = key
         self.lock = threading.Lock()
 
     def send(self, message: Any) -> None:
         with self.lock:
-            self.conn.sendall(protocol.dumps(message))
+            self.conn.sendall(protocol.dumps(message, self.key))
 
 
 class _CallStream:
@@ -70,16 +71,19 @@ class _CallStream:
         return getattr(self.fallback, "encoding", "utf-8")
 
 
-def serve_call(conn: socket.socket) -> None:
+def serve_call(conn: socket.socket, key: str) -> None:
     """One call: {"op": "run", "dir", "controller", "token", "secrets"} in; log frames, then {"done": True}.
+
+    Every frame both ways is authenticated with the worker's token (FLYTE_NB_WORKER_TOKEN, given by the
+    kernel at the container's creation): an unauthenticated request is dropped undecoded.
 
     Whatever goes wrong inside the call becomes its error result: only a broken connection
     (the kernel gave up on the call) ends a call without "done", so a failing call never
     takes the worker, and the other calls on it, down.
     """
-    sender = _Sender(conn)
+    sender = _Sender(conn, key)
     try:
-        request = protocol.receive(conn)
+        request = protocol.receive(conn, key)
     except OSError:
         conn.close()
         return
@@ -103,6 +107,7 @@ def serve_call(conn: socket.socket) -> None:
 
 def main() -> int:
     folder = Path(os.environ["FLYTE_NB_WORKER_DIR"])
+    key = os.environ.pop("FLYTE_NB_WORKER_TOKEN")  # not inherited by the tasks' subprocesses
     sys.stdout = _CallStream(sys.stdout, "stdout")  # type: ignore[assignment]
     sys.stderr = _CallStream(sys.stderr, "stderr")  # type: ignore[assignment]
     path = folder / "worker.sock"
@@ -114,7 +119,7 @@ def main() -> int:
     (folder / "ready").write_text(str(os.getpid()))
     while True:
         conn, _ = server.accept()
-        threading.Thread(target=serve_call, args=(conn,), daemon=True).start()
+        threading.Thread(target=serve_call, args=(conn, key), daemon=True).start()
 
 
 if __name__ == "__main__":

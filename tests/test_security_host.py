@@ -220,8 +220,8 @@ def test_a_task_returning_a_key_outside_the_store_is_refused() -> None:
     assert "'../secrets.json'" in str(caught.value) and "blob store" in str(caught.value)
 
     @env.task
-    def smuggle() -> File:
-        return Escaping()  # type: ignore[return-value]
+    def smuggle():  # type: ignore[no-untyped-def]  # untyped, so the pickle fallback reads it (`-> File` refuses it)
+        return Escaping()
 
     with pytest.raises(BlobKeyError, match=r"'\.\./secrets\.json'"):  # before: File.path was the secrets file
         smuggle()

@@ -1,13 +1,15 @@
 """What the container and local runners share: the call folder, the payload, the outcome.
 
 A call folder holds call.pkl (the task, by value, and its inputs), the controller's socket and,
-when the task finishes, result.pkl. Reading the outcome turns "no result" into OOM or crash
-errors that name the task, attempt, limit and container.
+when the task finishes, result.json (plain data, decoded by the task's type hints: flyte_nb.codec).
+Reading the outcome turns "no result" into OOM or crash errors that name the task, attempt, limit
+and container.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import sys
@@ -17,12 +19,15 @@ from typing import Any, Iterator
 
 import cloudpickle
 
+from .. import codec
 from ..codeversion import user_modules
-from ..errors import InlineIOLimitError, RunnerUnavailableError, TaskCrashedError, TaskOOMError, TaskShippingError
+from ..errors import (InlineIOLimitError, RunnerUnavailableError, TaskCrashedError, TaskError, TaskOOMError,
+                      TaskShippingError)
 from ..identity import TASK_GID, TASK_UID
 from ..paths import private_dir
-from ..remote import unpack_error
+from ..remote import pack_error, unpack_error
 from ..secrets import redact
+from ..shim import RESULT
 from .base import Call
 
 def security_contexts(settings: Any) -> list[dict[str, Any]]:
@@ -130,6 +135,19 @@ def _ship_by_value(func: Any) -> None:
         cloudpickle.register_pickle_by_value(sys.modules[name])
 
 
+def _hints(task: Any) -> dict[str, dict[str, Any]]:
+    """The resolved type hints of the task and of the tasks its code names, by task name (flyte_nb.codec)."""
+    from ..task import TaskTemplate
+
+    func = task.func
+    hints = {task.name: codec.ship_hints(func)}
+    for name in getattr(getattr(func, "__code__", None), "co_names", ()):
+        called = getattr(func, "__globals__", {}).get(name)
+        if isinstance(called, TaskTemplate):
+            hints[called.name] = codec.ship_hints(called.func)
+    return hints
+
+
 def write_payload(folder: Path, call: Call) -> None:
     """call.pkl: the task by value and its inputs; big arrays and frames go to the blob store
     (their files are removed with the folder: release_inputs). Inputs bigger than
@@ -138,6 +156,7 @@ def write_payload(folder: Path, call: Call) -> None:
     from .. import context, io
 
     _ship_by_value(call.task.func)
+    hints = _hints(call.task)  # first: it resolves the annotations of the dataclasses the inputs carry
     io.prepare_host_root()
     args, kwargs = call.arguments.args, call.arguments.kwargs
     keys = _INPUT_KEYS.setdefault(folder, [])  # registered first: removed with the folder whatever happens
@@ -151,7 +170,8 @@ def write_payload(folder: Path, call: Call) -> None:
         # models (pydantic) in every container; a function that calls other tasks still brings them.
         payload = {"func": call.task.func, "name": call.task.name, "is_async": call.task.is_async,
                    "inputs": inputs, "report": bool(call.settings.value("report")), "max_inline_io_bytes": limit,
-                   "context": context.to_wire(context.current())}  # flyte.ctx() there: entered by runtime
+                   "context": context.to_wire(context.current()),  # flyte.ctx() there: entered by runtime
+                   "hints": hints}
         blob = cloudpickle.dumps(payload)
     except InlineIOLimitError:
         raise
@@ -160,6 +180,18 @@ def write_payload(folder: Path, call: Call) -> None:
                                 f"the task: {type(error).__name__}: {error}", call.task.name) from None
     (folder / "call.pkl").write_bytes(blob)
     hand_to_task(folder / "call.pkl", call.settings)
+
+
+def read_result(path: Path, task: str) -> dict[str, Any]:
+    """result.json as data (JSON cannot run code); a file that is not one is the task's failure."""
+    try:
+        result = json.loads(path.read_bytes())
+        if isinstance(result, dict) and isinstance(result.get("ok"), bool) and \
+                (result["ok"] or isinstance(result.get("error"), dict)):
+            return result
+    except ValueError:
+        pass
+    return {"ok": False, "error": pack_error(TaskError(f"task {task}: its result file is not a flyte_nb result"))}
 
 
 def describe(call: Call, number: int, where: str | None) -> str:
@@ -171,15 +203,19 @@ def outcome(folder: Path, call: Call, number: int, *, exit_code: int, oom: bool,
             secrets: list[str], log_tail: str, memory_limit: str | None) -> Any:
     """The task's output, or the right exception: its own, OOM, or a crash."""
     note = describe(call, number, where)
-    result_file = folder / "result.pkl"
+    result_file = folder / RESULT
     if result_file.exists() and not oom:
-        result = cloudpickle.loads(result_file.read_bytes())
+        result = read_result(result_file, call.task.name)
         if result["ok"]:
-            return cloudpickle.loads(result["value"])
+            from ..runtime import runtime
+
+            return codec.decode(result["value"], codec.return_hint(call.task.func), what="output",
+                                pickles=runtime().pickle_outputs)
         if result["error"].get("oom") and memory_limit:
             raise TaskOOMError(f"{note}: out of memory (MemoryError) at its limit memory={memory_limit}",
                                call.task.name, number, where)
-        raise unpack_error(result["error"], note, clean=lambda text: redact(text, secrets))
+        raise unpack_error(result["error"], note, clean=lambda text: redact(text, secrets), task=call.task.name,
+                           attempt=number)
     tail = redact(log_tail, secrets).strip()
     tail = f"\nlast output:\n{tail}" if tail else ""
     if oom:

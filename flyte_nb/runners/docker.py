@@ -30,6 +30,7 @@ from ..errors import RunnerUnavailableError
 from ..host_limits import fit
 from ..notices import notice
 from .base import Call, Runner
+from ..shim import RESULT
 from .calls import call_folder, outcome, read_only_root, task_ids, write_payload
 from .workers import WorkerPools
 
@@ -249,12 +250,13 @@ class DockerRunner(Runner):
         return self._container(call, ref, command="flyte_nb.shim", mount=(CALL_DIR, folder), env=env, labels=labels,
                                name=f"flyte-nb-{os.getpid()}-{call.run.id}-{number}-{token[:6]}")
 
-    def worker_spec(self, call: Call, ref: str, folder: Path, key: str, number: int) -> dict[str, Any]:
-        """A warm worker of a reusable environment: serves calls from /flyte/worker until stopped."""
+    def worker_spec(self, call: Call, ref: str, folder: Path, key: str, number: int, token: str) -> dict[str, Any]:
+        """A warm worker of a reusable environment: serves calls from /flyte/worker until stopped;
+        `token` authenticates the frames on its socket (flyte_nb.protocol)."""
         from .workers import WORKER_DIR
 
         environment = call.task.name.rsplit(".", 1)[0]
-        env = {"FLYTE_NB_WORKER_DIR": WORKER_DIR, "FLYTE_NB_WORKER": str(number)}
+        env = {"FLYTE_NB_WORKER_DIR": WORKER_DIR, "FLYTE_NB_WORKER": str(number), "FLYTE_NB_WORKER_TOKEN": token}
         labels = {f"{LABEL}.worker": key, f"{LABEL}.environment": environment}
         from docker.types import LogConfig
 
@@ -396,7 +398,7 @@ class DockerRunner(Runner):
         call.status("running")
         status = await in_thread(self._wait, container)
         await in_thread(streamer.join, 10)
-        if (folder / "result.pkl").exists():  # finished: no need to ask how it ended (OOM, crash)
+        if (folder / RESULT).exists():  # finished: no need to ask how it ended (OOM, crash)
             return int(status.get("StatusCode", 0)), False, "".join(tail)
         await in_thread(container.reload)
         state = container.attrs.get("State", {})

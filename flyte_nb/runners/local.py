@@ -22,6 +22,7 @@ from .. import io
 from .. import secrets as secret_store
 from ..controller import Controller
 from .base import Call, Runner
+from ..shim import RESULT
 from .calls import call_folder, outcome, write_payload
 
 PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "SSL_CERT_FILE", "PIP_CERT")
@@ -79,6 +80,6 @@ class LocalRunner(Runner):
                         os.killpg(process.pid, signal.SIGKILL)
                         await process.wait()
             oom = memory_limit is not None and "MemoryError" in "".join(list(tail)[-5:]) \
-                and not (Path(folder) / "result.pkl").exists()
+                and not (Path(folder) / RESULT).exists()
             return outcome(folder, call, number, exit_code=exit_code, oom=oom, where=f"pid {process.pid}",
                            secrets=list(secrets.values()), log_tail="".join(tail), memory_limit=shown_limit)

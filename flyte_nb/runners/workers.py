@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import secrets as _secrets
 import shutil
 import tempfile
 import time
@@ -30,7 +31,7 @@ from .. import protocol
 from .. import secrets as secret_store
 from ..blocking import in_thread
 from ..config.jsonable import to_jsonable
-from ..controller import Controller
+from ..controller import Controller, secrets_for_wire
 from ..errors import RunnerUnavailableError
 from ..notices import notice
 from .base import Call
@@ -67,6 +68,7 @@ class Worker:
     ready: Any = None  # the task that starts its container; awaited by every call placed on it
     calls: list[Call] = field(default_factory=list)  # in flight now
     tail: list[str] = field(default_factory=list)  # the container's own output (redacted), last lines
+    token: str = field(default_factory=lambda: _secrets.token_hex(16))  # authenticates its socket's frames
 
     def container_output(self, line: str, loop: asyncio.AbstractEventLoop) -> None:
         """What the worker process writes to its file descriptors (a subprocess of a task, a crash):
@@ -137,7 +139,7 @@ class Pool:
         return folder
 
     async def _start(self, worker: Worker, call: Call, ref: str) -> None:
-        spec = self.runner.worker_spec(call, ref, worker.folder, self.key, worker.number)
+        spec = self.runner.worker_spec(call, ref, worker.folder, self.key, worker.number, worker.token)
         call.status("starting")
         try:
             worker.container = await self.runner.create_container(call, spec)
@@ -223,7 +225,7 @@ class WorkerPools:
                 inside = f"{WORKER_DIR}/{folder.name}"
                 done = await self._converse(worker, call, {
                     "op": "run", "dir": inside, "controller": f"{inside}/ctl.sock", "token": controller.token,
-                    "secrets": list(secrets.items()),  # over the worker's private socket: no hello round trip
+                    "secrets": secrets_for_wire(secrets),  # over the worker's private socket: no hello round trip
                 })
             exit_code, oom = 0, False
             if not done:  # the worker died under the call
@@ -248,16 +250,18 @@ class WorkerPools:
         reader, writer = await asyncio.open_unix_connection(str(worker.socket))
         pending = ""
         try:
-            await protocol.write_message(writer, request)
+            await protocol.write_message(writer, request, worker.token)
             call.status("running")
             while True:
                 try:
-                    message = await protocol.read_message(reader)
+                    message = await protocol.read_message(reader, worker.token)
                 except (asyncio.IncompleteReadError, ConnectionError):
+                    return False
+                if not isinstance(message, dict):
                     return False
                 if message.get("done"):
                     return True
-                *lines, pending = (pending + message.get("log", "")).split("\n")
+                *lines, pending = (pending + str(message.get("log", ""))).split("\n")
                 for line in lines:
                     call.emit(secret_store.redact(line + "\n", call.secret_values))
         finally:
