@@ -57,7 +57,7 @@ _LAZY = {
     "is_control_plane_available": ".cluster", **{name: ".cluster" for name in CLUSTER_ONLY},
 }
 #: Submodules that are part of the API: flyte.cache.list(), flyte.io.File, flyte.report.log(), ...
-_MODULES = ("cache", "compat", "errors", "export", "io", "report", "secrets")
+_MODULES = ("cache", "compat", "errors", "export", "io", "report", "secrets", "syncify")
 
 __version__ = "0.1.0"
 

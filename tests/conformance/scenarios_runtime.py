@@ -447,4 +447,14 @@ result = [n for n in names if not hasattr(flyte, n)]
              "('log', 'flush', 'replace')]"),
 ]
 
-SCENARIOS = [*ERRORS, *ERROR_VALUES, *MAP, *GROUP_TRACE, *CONTEXT, *RUN, *INIT, *CLUSTER, *NAMES]
+SYNCIFY = [Scenario(f"runtime.syncify.{key}", code) for key, code in [
+    ("module_names", "import flyte.syncify\nresult = [hasattr(flyte.syncify, n) for n in ('Syncify', 'syncify')]"),
+    ("sync_call", "from flyte.syncify import syncify\n@syncify\nasync def f(x: int) -> int:\n    return x + 1\n"
+                  "result = f(1)"),
+    ("aio_call", "import asyncio\nfrom flyte.syncify import syncify\n@syncify\nasync def f(x: int) -> int:\n"
+                 "    return x * 2\nresult = asyncio.run(f.aio(4))"),
+    ("keeps_name", "from flyte.syncify import syncify\n@syncify\nasync def named() -> None:\n    pass\n"
+                   "result = named.__name__"),
+]]
+
+SCENARIOS = [*ERRORS, *ERROR_VALUES, *MAP, *GROUP_TRACE, *CONTEXT, *RUN, *INIT, *CLUSTER, *NAMES, *SYNCIFY]
