@@ -13,6 +13,7 @@ a dict for a pydantic-model or dataclass parameter are converted to it, as the S
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import functools
 import inspect
 import typing
@@ -136,8 +137,11 @@ def _has_dataclass(hint: Any) -> bool:
 def _converted(value: Any, hint: Any) -> Any:
     """`value` as the SDK hands it over: a dict becomes the model or dataclass it is hinted as, and
     dataclasses (also inside lists and dicts) are rebuilt from their fields, so a field declared
-    float holds a float (Point(1, 5) arrives as Point(1.0, 5.0)). What does not fit is left as it
+    float holds a float (Point(1, 5) arrives as Point(1.0, 5.0)), and a datetime is in UTC (a naive
+    one taken as UTC, as the SDK's timestamps do). What does not fit is left as it
     is, for the type check to name the parameter and the mismatch."""
+    if hint is datetime.datetime and isinstance(value, datetime.datetime):
+        return _in_utc(value)
     structured = isinstance(value, dict) and _is_structured(hint)
     if not (structured or _has_dataclass(hint)) or not _hashable(hint) or (adapter := _adapter(hint)) is None:
         return value
@@ -145,6 +149,13 @@ def _converted(value: Any, hint: Any) -> Any:
         return adapter.validate_python(value if structured else adapter.dump_python(value))
     except Exception:  # noqa: BLE001 - reported by check_inputs / check_output
         return value
+
+
+def _in_utc(value: datetime.datetime) -> datetime.datetime:
+    """A datetime as the SDK carries it (a UTC timestamp): naive ones are taken as UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=datetime.timezone.utc)
+    return value.astimezone(datetime.timezone.utc)
 
 
 def coerce_inputs(func: Callable[..., Any], bound: inspect.BoundArguments) -> None:

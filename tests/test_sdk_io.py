@@ -6,6 +6,7 @@ converted to pydantic models and dataclasses, and a sibling module used as `h.ch
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import importlib
 import sys
 import textwrap
@@ -241,3 +242,21 @@ def test_dataclass_fields_arrive_as_declared(docker_runner: None) -> None:
     """The SDK rebuilds dataclasses from their fields: ints given for float fields come back floats."""
     low = flyte.run(lowest, [Corner(1, 5), Corner(-2, 3)])  # type: ignore[arg-type]
     assert (low, type(low.x), type(low.y)) == (Corner(-2.0, 3.0), float, float)
+
+
+@env.task
+def shifted(when: datetime.datetime) -> str:
+    return (when + datetime.timedelta(hours=1)).isoformat()
+
+
+@env.task
+def noon() -> datetime.datetime:
+    return datetime.datetime(2026, 1, 1, 12, 0)
+
+
+def test_datetimes_travel_in_utc(docker_runner: None) -> None:
+    """As the SDK's timestamps: a naive datetime is taken as UTC, an aware one converted to UTC."""
+    paris = datetime.timezone(datetime.timedelta(hours=1))
+    assert flyte.run(shifted, datetime.datetime(2026, 1, 1, 12, 0)) == "2026-01-01T13:00:00+00:00"
+    assert flyte.run(shifted, datetime.datetime(2026, 1, 1, 12, 0, tzinfo=paris)) == "2026-01-01T12:00:00+00:00"
+    assert flyte.run(noon).isoformat() == "2026-01-01T12:00:00+00:00"

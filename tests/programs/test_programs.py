@@ -28,7 +28,6 @@ HERE = Path(__file__).resolve().parent
 #: They are not run here; when the feature lands, remove the entry (and the program joins the tests).
 PENDING = {
     "prog_logger": "a task's stderr (flyte.logger's lines) is printed on the caller's stdout; the SDK's stays on stderr",
-    "prog_scalars": "a naive datetime comes back naive (the SDK's comes back in UTC: ...+00:00)",
 }
 PROGRAMS = sorted(p.stem for p in HERE.glob("prog_*.py") if p.stem not in PENDING)
 #: Run again under %flyte_use in a kernel: basics, a fan-out, typed IO, an async File, a trace.
