@@ -266,3 +266,21 @@ def test_the_kernel_refuses_another_code_version_and_pod_settings_from_a_contain
         resolve_request({**request, "overrides": {"pod_template": "x"}}, pickles=False)
     with pytest.raises(CodecError, match=r"arrived pickled .* declares Point"):
         resolve_request({**request, "arguments": {"point": {"$": "pickle", "type": "x", "v": ""}}}, pickles=True)
+
+
+def test_an_io_dataframe_travels_by_key_and_a_pickled_one_is_refused_without_pickles() -> None:
+    import pandas
+
+    image = flyte.Image.from_debian_base(name="io-numpy").with_pip_packages(
+        f"numpy=={__import__('numpy').__version__}", f"pandas=={pandas.__version__}")  # as tests/test_io.py
+    frames_env = flyte.TaskEnvironment(name="wire_frames", image=image)
+
+    @frames_env.task
+    def table(n: int) -> flyte.io.DataFrame:
+        return flyte.io.DataFrame.from_df(pandas.DataFrame({"a": list(range(n))}))
+
+    out = table(3)
+    assert type(out) is flyte.io.DataFrame and out.uri and out.all_sync()["a"].tolist() == [0, 1, 2]
+    flyte.init(runner="docker", quiet=True, pickle_outputs=False)  # no pyarrow in that image: stored pickled
+    with pytest.raises(PickleRefusedError, match=r"flyte.io.DataFrame stored as 'pickle'.*pyarrow"):
+        table(3)
