@@ -254,7 +254,8 @@ class TaskEnvironment(Environment):
         def decorate(func: Callable[..., Any]) -> Any:
             from .task import make_task
 
-            return make_task(self, func, checked, entrypoint=entrypoint, service_account=service_account)
+            return make_task(self, func, checked, entrypoint=entrypoint, service_account=service_account,
+                             given=settings)
 
         if _func is not None:
             if not callable(_func):

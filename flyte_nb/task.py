@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 #: Attribute values the SDK's tasks show for a parameter never set (where flyte_nb's resolution has another form).
 SDK_TASK_DEFAULTS: dict[str, Any] = {"timeout": 0, "env_vars": None, "secrets": None}
+#: Parameters whose task attribute reads back the form given (the SDK shows `60` for timeout=60, not a Timeout);
+#: the runtime and export read the normalized value from resolve() instead.
+AS_GIVEN = ("timeout",)
 
 
 class TaskTemplate:
@@ -38,6 +41,8 @@ class TaskTemplate:
     entrypoint: bool = False
     #: service_account= given on the decorator or an override (None: the environment's).
     _own_service_account: str | None = None
+    #: {(parameter, level): (value as given, its normalized form)} for the AS_GIVEN parameters.
+    _given: Mapping[tuple[str, Level], tuple[Any, Any]] = MappingProxyType({})
 
     def __init__(
         self,
@@ -95,7 +100,17 @@ class TaskTemplate:
         effective = self.resolve()[attr]
         if attr in SDK_TASK_DEFAULTS and effective.level is Level.DEFAULT:
             return SDK_TASK_DEFAULTS[attr]
-        return effective.value
+        return self._as_given(attr, effective.level, effective.value)
+
+    def _as_given(self, attr: str, level: Level, value: Any) -> Any:
+        """The value as the code gave it at `level`, when that is what is in effect (a panel edit is not)."""
+        given = self._given.get((attr, level))
+        return given[0] if given is not None and given[1] == value else value
+
+    def _remember(self, level: Level, raw: Mapping[str, Any], checked: Mapping[str, Any]) -> None:
+        """Keep the given forms of the AS_GIVEN parameters set at `level` (raw and validated settings)."""
+        kept = {(attr, level): (raw[attr], checked[attr]) for attr in AS_GIVEN if attr in raw and attr in checked}
+        self._given = {**self._given, **kept}  # a new dict (pickled with the task; never changed in place)
 
     # ---- configuration -----------------------------------------------------------------------
     def resolve(self) -> Resolution:
@@ -118,6 +133,7 @@ class TaskTemplate:
         """This task with other overrides, keeping what lives outside the table (entrypoint, service_account)."""
         task = type(self)(self.env, self.func, self._decorator, overrides)
         task._plain, task.entrypoint, task._own_service_account = self._plain, self.entrypoint, self._own_service_account
+        task._given = self._given
         return task
 
     @property
@@ -133,6 +149,7 @@ class TaskTemplate:
             _check_service_account_override(service_account, checked.get("reusable", before))
         task = self._sibling({**self._overrides, **checked})
         task._own_service_account = service_account or self._own_service_account
+        task._remember(Level.OVERRIDE, settings, checked)
         return task
 
     def replace_decorator_settings(self, settings: Mapping[str, Any]) -> None:
@@ -191,8 +208,11 @@ def _check_service_account_override(value: Any, reusable: Any) -> None:
 
 
 def make_task(env: "TaskEnvironment", func: Callable[..., Any], decorator: Mapping[str, Any], *,
-              entrypoint: bool = False, service_account: str | None = None) -> TaskTemplate:
-    """Build and register the task for `func` (replacing a same-named one: cells are re-run)."""
+              entrypoint: bool = False, service_account: str | None = None,
+              given: Mapping[str, Any] | None = None) -> TaskTemplate:
+    """Build and register the task for `func` (replacing a same-named one: cells are re-run).
+
+    `given` is the decorator's settings as written, before validation (see AS_GIVEN)."""
     if isinstance(func, TaskTemplate):
         raise ConfigError(f"{func.name} is already a task; decorate the plain function",
                           level=Level.DECORATOR.value)
@@ -205,6 +225,7 @@ def make_task(env: "TaskEnvironment", func: Callable[..., Any], decorator: Mappi
                           level=Level.DECORATOR.value)
     task = AsyncFunctionTaskTemplate(env, func, decorator)
     task.entrypoint, task._own_service_account = entrypoint, service_account
+    task._remember(Level.DECORATOR, given or {}, decorator)
     from .registry import registry
 
     registry().add_task(task)

@@ -29,7 +29,7 @@ BAD: dict[str, list[Any]] = {
     "report": ["yes", 1, 0, "True"],
     "max_inline_io_bytes": [-1, 1.5, "100", True, -100, [1]],
     "retries": [-1, 1.5, "3", True, [3], 101, -100],
-    "timeout": [0, -5, "60", True, [60], timedelta(seconds=-1), timedelta(0)],
+    "timeout": [-5, "60", True, [60], timedelta(seconds=-1)],  # 0 is "no limit", as in the SDK
     "triggers": ["hourly", _cron, [1], [flyte.Trigger("a", _cron), flyte.Trigger("a", _cron)]],
     "links": ["https://x", 5, ["a"], {"name": "x"}],
     "interruptible": ["yes", 1, 0, "false"],
@@ -106,7 +106,7 @@ MODEL_CASES: list[tuple[Any, dict[str, Any], str]] = [
     (flyte.Cache, {"behavior": "auto", "max_age": timedelta(seconds=-1)}, "max_age"),
     (flyte.RetryStrategy, {"count": -1}, "count"),
     (flyte.RetryStrategy, {"count": 1, "backoff": -2}, "backoff"),
-    (flyte.Timeout, {"max_runtime": 0}, "max_runtime"),
+    (flyte.Timeout, {"max_runtime": -2}, "max_runtime"),  # 0 is "no limit", as in the SDK
     (flyte.Timeout, {"max_queued_time": -1}, "max_queued_time"),
     (flyte.Timeout, {"deadline": "soon"}, "deadline"),
     (flyte.ReusePolicy, {"replicas": 0}, "replicas"),

@@ -74,7 +74,7 @@ SPECIFIC: dict[str, list[Any]] = {
     "retries": [-1, 101, 10**400, NAN, INF, lambda: flyte.RetryStrategy(count=1, backoff=1e20),
                 lambda: flyte.RetryStrategy(count=1, backoff=INF), lambda: flyte.RetryStrategy(count=1, backoff=NAN),
                 lambda: flyte.RetryStrategy(count=10**400)],
-    "timeout": [0, -5, 1e20, 10**400, NAN, INF, timedelta.max, timedelta(0),
+    "timeout": [-5, 1e20, 10**400, NAN, INF, timedelta.max, timedelta(seconds=-1),  # 0: no limit
                 lambda: flyte.Timeout(max_runtime=1e20), lambda: flyte.Timeout(max_queued_time=1e20),
                 lambda: flyte.Timeout(max_queued_time=INF), lambda: flyte.Timeout(deadline=NAN)],
     "triggers": ["hourly", [1]],

@@ -106,3 +106,25 @@ def test_requirements_and_commands_layers(tmp_path, client: docker.DockerClient)
     out = client.containers.run(ref, ["sh", "-c", "cat ok && python3 -c 'import six'"], network_mode="none",
                                 remove=True).decode()
     assert out.strip() == "built"
+
+
+def test_dockerignore_leaves_files_out_of_the_built_image(tmp_path, client: docker.DockerClient) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "src" / "cache").mkdir(parents=True)
+    (tmp_path / "src" / "app.py").write_text("x = 1\n")
+    (tmp_path / "src" / "secret.env").write_text("TOKEN=1\n")
+    (tmp_path / "src" / "cache" / "big.bin").write_text("0" * 100)
+    (tmp_path / ".dockerignore").write_text("*.env\ncache/\n")
+    image = (flyte.Image.from_debian_base(name="ignore-test").with_dockerignore(tmp_path / ".dockerignore")
+             .with_source_folder(tmp_path / "src", "/root/src"))
+    out = client.containers.run(ensure_image(image), ["sh", "-c", "cd /root/src && find . | sort"],
+                                network_mode="none", remove=True).decode()
+    assert out.split() == [".", "./app.py"]
+
+
+def test_pixi_script_without_pixi_fails_with_one_clear_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    script = tmp_path / "job.py"
+    script.write_text("# /// script\n# dependencies = ['six']\n# ///\nprint(1)\n")
+    image = flyte.Image.from_pixi_script(script, name="pixi-test")
+    with pytest.raises(ImageBuildError, match=r"layer 1/1: pixi install .*job.py") as info:
+        ensure_image(image)
+    assert "from_pixi_script: pixi is not installed in the image" in str(info.value)

@@ -108,8 +108,31 @@ class SourceFolder(Setting):
     sha256: str
 
 
+class DockerIgnore(Setting):
+    """with_dockerignore(path): .dockerignore patterns that leave files out of source-folder copies.
+
+    The file is read at build time, as the SDK does (an image definition also runs where the file is
+    absent); its content hash (empty when missing) is part of the recipe only through this layer.
+    """
+
+    kind: Literal["dockerignore"] = "dockerignore"
+    path: str
+    sha256: str
+
+
+class PixiScript(Setting):
+    """from_pixi_script(...): a PEP 723 script's conda and PyPI packages, installed with `pixi install`."""
+
+    kind: Literal["pixi"] = "pixi"
+    script: str
+    sha256: str
+    environment: str = "default"
+    extra_args: str | None = None
+
+
 Layer = Annotated[
-    Union[PipPackages, AptPackages, Requirements, EnvVars, Commands, Workdir, SourceFile, SourceFolder],
+    Union[PipPackages, AptPackages, Requirements, EnvVars, Commands, Workdir, SourceFile, SourceFolder,
+          DockerIgnore, PixiScript],
     pydantic.Field(discriminator="kind"),
 ]
 
@@ -187,6 +210,27 @@ class Image(Setting):
         return image.with_pip_packages(*deps) if deps else image
 
     @classmethod
+    def from_pixi_script(cls, script: str | Path, *, name: str, registry: str | None = None,
+                         registry_secret: Any = None, environment: str = "default", extra_args: str | None = None,
+                         platform: Any = None, secret_mounts: Any = None) -> "Image":
+        """The Debian base plus a pixi environment made from a script's PEP 723 block (conda packages under
+        [tool.pixi.dependencies], PyPI ones under dependencies); the SDK's keywords, registry ones unused here.
+        The pixi environment's bin/ leads PATH, so the task runs on its Python."""
+        path = Path(script)
+        if not path.is_file():
+            raise ValueError(f"from_pixi_script: no file {str(path)!r}")
+        if not isinstance(environment, str) or not _NAME.match(environment):
+            raise ValueError(f"from_pixi_script: environment must be a pixi environment name, got "
+                             f"{show(environment)}")
+        if extra_args is not None and not isinstance(extra_args, str):
+            raise ValueError(f"from_pixi_script: extra_args must be a str, got {show(extra_args)}")
+        lock = path.with_name(path.name + ".pixi.lock")  # `pixi lock --script` output: part of the recipe
+        digest = hashlib.sha256(path.read_bytes() + b"\0" + (lock.read_bytes() if lock.is_file() else b"")).hexdigest()
+        layer = PixiScript(script=str(path.resolve()), sha256=digest, environment=environment,
+                           extra_args=extra_args)
+        return cls.from_debian_base(name=name)._with(layer)
+
+    @classmethod
     def from_ref_name(cls, name: str = "default") -> "Image":
         """An image named in the SDK's config; here the name is a local Docker image reference."""
         return cls.from_base(name, name=_name_of(name))
@@ -253,6 +297,15 @@ class Image(Setting):
         if not path.is_dir():
             raise ValueError(f"with_source_folder: no folder {str(path)!r}")
         return self._with(SourceFolder(src=str(path.resolve()), dst=dst, sha256=_sha256_tree(path)))
+
+    def with_dockerignore(self, path: str | Path) -> "Image":
+        """Leave the files its patterns match out of with_source_folder copies (whatever the layer order).
+        Not checked here: the SDK reads it at build time, and so does the builder."""
+        if not isinstance(path, (str, Path)) or not str(path).strip():
+            raise ValueError(f"with_dockerignore needs a path to a .dockerignore file, got {show(path)}")
+        file = Path(path)
+        digest = _sha256_file(file) if file.is_file() else ""
+        return self._with(DockerIgnore(path=str(file.resolve()), sha256=digest))
 
     def with_uv_project(
         self, pyproject_file: str | Path, uvlock: str | Path | None = None, index_url: str | None = None,

@@ -93,16 +93,17 @@ def normalize_retries(value: Any) -> RetryStrategy:
 
 
 def _duration(value: Any, what: str) -> timedelta | None:
+    """A bound as a timedelta; 0 is allowed and means no limit (the SDK's decorator default is timeout=0)."""
     if value is None:
         return None
-    return duration(value, what)
+    return duration(value, what, inclusive=True)
 
 
 class Timeout(Setting):
     """flyte.Timeout(max_runtime=None, max_queued_time=None, deadline=None).
 
     Each bound keeps the form it was given in (int seconds or a timedelta), as the SDK's fields do;
-    `seconds(field)` is the number the runtime waits on.
+    `seconds(field)` is the number the runtime waits on; 0 reads as no limit, as in the SDK.
     """
 
     positional: ClassVar[tuple[str, ...]] = ("max_runtime", "max_queued_time", "deadline")
@@ -119,11 +120,12 @@ class Timeout(Setting):
         return value
 
     def seconds(self, field: str) -> float | None:
-        """A bound in seconds (None: unlimited)."""
+        """A bound in seconds (None: unlimited, which a bound of 0 also means)."""
         value = getattr(self, field)
         if value is None:
             return None
-        return value.total_seconds() if isinstance(value, timedelta) else float(value)
+        seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+        return seconds or None
 
 
 def normalize_timeout(value: Any) -> Timeout | None:

@@ -21,6 +21,8 @@ from ..config.image import Image
 from ..errors import RunnerUnavailableError
 from .bootstrap import LABEL_PYTHON, SUITE_PYTHON, base_image_name
 from .dockerfile import BUILD_ARGS, CA_FILE, describe, render
+from .dockerignore import IgnoreRules, load
+from .pixi import lock_file, manifest_tables, metadata, render_manifest
 
 Log = Callable[[str], None]
 _locks: dict[str, threading.Lock] = {}
@@ -110,13 +112,45 @@ def _context(image: Image, dockerfile: str) -> io.BytesIO:
         add("Dockerfile", dockerfile.encode())
         bundle = ca_bundle()
         add(CA_FILE, bundle.read_bytes() if bundle else b"")
+        rules = _ignore_rules(image)
         for index, layer in enumerate(image.layers):
             if layer.kind == "requirements":
                 add(f"requirements-{index}.txt", Path(layer.path).read_bytes())
-            elif layer.kind in ("source_file", "source_folder"):
+            elif layer.kind == "source_file":
                 tar.add(layer.src, arcname=f"source-{index}")
+            elif layer.kind == "source_folder":
+                tar.add(layer.src, arcname=f"source-{index}", filter=_excluding(rules, f"source-{index}"))
+            elif layer.kind == "pixi":
+                script = Path(layer.script)
+                add(f"pixi-{index}/pixi.toml", render_manifest(manifest_tables(metadata(script), image.name)).encode())
+                if lock_file(script).is_file():
+                    add(f"pixi-{index}/pixi.lock", lock_file(script).read_bytes())
     buffer.seek(0)
     return buffer
+
+
+def _ignore_rules(image: Image) -> IgnoreRules | None:
+    """The last with_dockerignore file's rules (as the SDK, the last one counts), read now, at build time."""
+    paths = [layer.path for layer in image.layers if layer.kind == "dockerignore"]
+    try:
+        return load(paths[-1]) if paths else None
+    except ValueError as error:
+        raise ImageBuildError(f"building image {image.tag} failed: {error}") from None
+
+
+def _excluding(rules: IgnoreRules | None, root: str) -> Callable[[tarfile.TarInfo], tarfile.TarInfo | None]:
+    """A tar filter that leaves out what the rules exclude (paths relative to the copied folder).
+
+    A folder is dropped whole only when no `!` line could bring back something inside it."""
+    negations = rules is not None and any(keep for keep, _ in rules.rules)
+
+    def keep(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+        relative = info.name[len(root) + 1:]
+        if rules is None or not relative or (info.isdir() and negations):
+            return info
+        return None if rules.excluded(relative) else info
+
+    return keep
 
 
 def _build(image: Image, tag: str, log: Log) -> None:

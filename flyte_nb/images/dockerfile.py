@@ -9,9 +9,11 @@ certificates, not a secret) stays in a lower layer although each RUN deletes its
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 from typing import Any
 
 from ..config.image import Image
+from .pixi import PROJECT_DIR, install_lines, lock_file
 
 CA_FILE = "flyte-nb-ca.crt"  # in the build context; copied to /tmp and removed in each RUN using it
 BUILD_ARGS = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
@@ -36,6 +38,10 @@ def describe(layer: Any) -> str:
         return "run " + "; ".join(layer.commands)
     if layer.kind == "workdir":
         return f"workdir {layer.path}"
+    if layer.kind == "dockerignore":
+        return f"dockerignore {layer.path}"
+    if layer.kind == "pixi":
+        return f"pixi install {layer.script} (environment {layer.environment})"
     return f"copy {layer.src} -> {layer.dst}"
 
 
@@ -71,7 +77,17 @@ def layer_lines(layer: Any, index: int) -> list[str]:
         return [f"RUN {command}" for command in layer.commands]
     if layer.kind == "workdir":
         return [f"WORKDIR {layer.path}"]
+    if layer.kind == "dockerignore":  # no instruction: it filters what the source layers put in the context
+        return []
+    if layer.kind == "pixi":
+        run, env = install_lines(layer.environment, layer.extra_args, locked=_locked(layer.script))
+        return [f"COPY pixi-{index} {PROJECT_DIR}", ca_copy, f"RUN {_with_ca(run)}{cleanup}", env]
     return [f"COPY source-{index} {layer.dst}"]
+
+
+def _locked(script: str) -> bool:
+    """A `<script>.pixi.lock` next to the script: install exactly it (`--locked`), as the SDK does."""
+    return lock_file(Path(script)).is_file()
 
 
 def render(image: Image, base_ref: str) -> tuple[str, list[int]]:
