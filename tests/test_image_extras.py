@@ -141,3 +141,20 @@ def test_timeout_zero_means_no_limit() -> None:
     assert flyte.Timeout(0).max_runtime == 0 and flyte.Timeout(0).seconds("max_runtime") is None
     with pytest.raises(ConfigError, match=r"timeout=-1 is invalid at the @env.task decorator level.*>= 0 seconds"):
         env.task(timeout=-1)
+
+
+def test_export_writes_pixi_and_dockerignore_images_as_sdk_code(tmp_path: Path, tree: Path) -> None:
+    from flyte_nb.config.jsonable import image_code
+    from flyte_nb.export.sdk_code import SdkCode
+
+    script = tmp_path / "job.py"
+    script.write_text(SCRIPT)
+    image = (flyte.Image.from_pixi_script(script, name="px", environment="gpu")
+             .with_dockerignore(tree / ".dockerignore").with_source_folder(tree / "src", "/root/src"))
+    writer = SdkCode()
+    assert writer.image(image) == (
+        "flyte.Image.from_pixi_script(HERE / 'files' / 'job.py', name='px', environment='gpu')"
+        ".with_dockerignore(HERE / 'files' / '.dockerignore').with_source_folder(HERE / 'files' / 'src', '/root/src')")
+    assert set(writer.files) == {"job.py", ".dockerignore", "src"}
+    assert image_code(image).startswith(f"flyte.Image.from_pixi_script({str(script)!r}, name='px', environment='gpu')"
+                                        f".with_dockerignore(")

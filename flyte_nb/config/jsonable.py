@@ -53,15 +53,25 @@ def _shorthand(value: Any, prefix: str) -> str | None:
 def image_code(image: Any, prefix: str = "flyte.") -> str:
     """flyte.Image.from_debian_base(...).with_pip_packages(...)...: the builder chain of an Image."""
     name = f", name={image.name!r}" if image.name != "default" else ""
-    if image.base == "debian":
+    layers = image.layers
+    if image.base == "debian" and layers and layers[0].kind == "pixi":
+        chain, layers = prefix + pixi_constructor(layers[0], image.name), layers[1:]
+    elif image.base == "debian":
         chain = f"{prefix}Image.from_debian_base(python_version={tuple(image.python_version)!r}{name})"
     elif image.base == "dockerfile":
         chain = f"{prefix}Image.from_dockerfile(<Dockerfile of {image.name}>, name={image.name!r})"
     else:
         chain = f"{prefix}Image.from_base({image.base!r}{name})"
-    for layer in image.layers:
+    for layer in layers:
         chain += layer_code(layer) or ""
     return chain
+
+
+def pixi_constructor(layer: Any, name: str, path: Callable[[Any], str] = repr) -> str:
+    """`Image.from_pixi_script(...)`: a pixi layer is where its image starts, not a builder call on one."""
+    options = f", environment={layer.environment!r}" if layer.environment != "default" else ""
+    options += f", extra_args={layer.extra_args!r}" if layer.extra_args else ""
+    return f"Image.from_pixi_script({path(layer.script)}, name={name!r}{options})"
 
 
 def layer_code(layer: Any, path: Callable[[Any], str] = repr) -> str | None:
@@ -86,6 +96,8 @@ def layer_code(layer: Any, path: Callable[[Any], str] = repr) -> str | None:
         return f".with_requirements({path(layer.path)})"
     if layer.kind in ("source_file", "source_folder"):
         return f".with_{layer.kind}({path(layer.src)}, {layer.dst!r})"
+    if layer.kind == "dockerignore":
+        return f".with_dockerignore({path(layer.path)})"
     return None
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..config.cache import Cache
 from ..config.image import Image, _name_of
-from ..config.jsonable import layer_code, to_code
+from ..config.jsonable import layer_code, pixi_constructor, to_code
 from ..config.links import Link
 from ..config.retries import RetryStrategy
 from ..config.reuse import ReusePolicy
@@ -67,7 +67,11 @@ class SdkCode:
     # ---- images ------------------------------------------------------------------------------
     def image(self, image: Image) -> str:
         name = f", name={image.name!r}" if image.name != "default" else ""
-        if image.base == "debian":
+        layers = image.layers
+        if image.base == "debian" and layers and layers[0].kind == "pixi":
+            chain = "flyte." + pixi_constructor(layers[0], image.name, path=lambda f: self.copy(Path(f)))
+            layers = layers[1:]
+        elif image.base == "debian":
             chain = f"flyte.Image.from_debian_base(python_version={tuple(image.python_version)!r}{name})"
         elif image.base == "dockerfile":
             file = f"{image.name}.Dockerfile"
@@ -78,7 +82,7 @@ class SdkCode:
             chain = f"flyte.Image.from_base({image.base!r})"
             if image.name != _name_of(image.base):
                 chain += f".clone(name={image.name!r})"
-        for layer in image.layers:
+        for layer in layers:
             chain += self.layer(layer)
         return chain
 
