@@ -158,3 +158,15 @@ def test_export_writes_pixi_and_dockerignore_images_as_sdk_code(tmp_path: Path, 
     assert set(writer.files) == {"job.py", ".dockerignore", "src"}
     assert image_code(image).startswith(f"flyte.Image.from_pixi_script({str(script)!r}, name='px', environment='gpu')"
                                         f".with_dockerignore(")
+
+
+def test_zero_timeout_runs_the_task_without_a_limit(inprocess: None) -> None:
+    """A zero bound is no limit in the runtime too (it must not stop the attempt at once)."""
+    @env.task(timeout=flyte.Timeout(max_runtime=0, max_queued_time=0, deadline=0))
+    async def sleeps_a_little() -> int:
+        import asyncio
+
+        await asyncio.sleep(0.05)
+        return 7
+
+    assert flyte.run(sleeps_a_little) == 7
