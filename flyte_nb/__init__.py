@@ -37,6 +37,13 @@ if TYPE_CHECKING:
     from .context import ctx, custom_context, get_custom_context
     from .userlog import logger, system_logger
     from .config.documentation import Documentation
+    from .config.devices import APPLE_SILICON, DeviceClass
+    from .config.cache import CachePolicy, CacheRequest
+    from .config.secrets import SecretRequest
+    from .config.retries import TimeoutType
+    from .config.plugins import load_plugin_config
+    from .excepthook import custom_excepthook
+    from . import models
     from .task import AsyncFunctionTaskTemplate, TaskTemplate
 
 #: Public name -> the module that defines it, imported on first use (PEP 562).
@@ -54,10 +61,13 @@ _LAZY = {
     "with_runcontext": ".runcontext", "init_from_config": ".runcontext", "map": ".mapping", "group": ".grouping",
     "trace": ".grouping", "ctx": ".context", "custom_context": ".context", "get_custom_context": ".context",
     "logger": ".userlog", "system_logger": ".userlog",
+    "APPLE_SILICON": ".config.devices", "DeviceClass": ".config.devices", "CachePolicy": ".config.cache",
+    "CacheRequest": ".config.cache", "SecretRequest": ".config.secrets", "TimeoutType": ".config.retries",
+    "custom_excepthook": ".excepthook", "load_plugin_config": ".config.plugins",
     "is_control_plane_available": ".cluster", **{name: ".cluster" for name in CLUSTER_ONLY},
 }
 #: Submodules that are part of the API: flyte.cache.list(), flyte.io.File, flyte.report.log(), ...
-_MODULES = ("cache", "compat", "errors", "export", "io", "report", "secrets", "syncify")
+_MODULES = ("cache", "compat", "errors", "export", "io", "models", "report", "secrets", "syncify")
 
 __version__ = "0.1.0"
 
@@ -68,6 +78,8 @@ __all__ = [
     "AMD_GPU", "AsyncFunctionTaskTemplate", "HABANA_GAUDI", "Backoff", "Environment", "Neuron", "TriggerTime",
     "Documentation", "with_runcontext", "init_from_config", "map", "group", "trace", "ctx",
     "custom_context", "get_custom_context", "logger", "system_logger", "version",
+    "APPLE_SILICON", "CachePolicy", "CacheRequest", "DeviceClass", "SecretRequest", "TimeoutType",
+    "load_plugin_config",
 ]
 
 

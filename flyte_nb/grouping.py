@@ -1,25 +1,130 @@
-"""`flyte.group(name)` and `flyte.trace`: in the SDK they shape a run's UI (groups of actions, traced
-helpers); here a group is a context manager and a trace the function itself, so the code runs as written.
+"""`flyte.group(name)` and `flyte.trace`: the SDK's groups of actions and traced helpers, recorded.
+
+A group name is kept in a context variable while its block runs; every task call started inside it
+records the name on its RunRecord (runtime.execute reads `current_group()`), so %flyte_runs shows it.
+A traced function called inside a task attempt appends a TraceEntry (name, duration, inputs, error)
+to that attempt's run record: the runtime enters `attempt_traces(run, number)` around each attempt,
+as it enters flyte.ctx(). In a container, where the kernel's record is out of reach, the entry is a
+line in the container's log instead. Outside any task a traced function is just the function.
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, Iterator, TypeVar
+import contextvars
+import functools
+import inspect
+import sys
+import time
+from typing import Any, Callable, Iterator, TypeVar
+
+from . import context as task_context
+from .runs import RunRecord, TraceEntry
 
 T = TypeVar("T")
+_INPUT_CHARS = 80  # each input's repr is cut to this many characters in a trace entry
+
+_GROUP: contextvars.ContextVar[str | None] = contextvars.ContextVar("flyte_nb_group", default=None)
+_ATTEMPT: contextvars.ContextVar[tuple[RunRecord, int] | None] = contextvars.ContextVar("flyte_nb_trace_attempt",
+                                                                                       default=None)
 
 
 @contextlib.contextmanager
 def group(name: str) -> Iterator[None]:
-    """Calls made in the block belong to group `name` (the SDK's UI grouping; nothing to draw here)."""
+    """Task calls started in the block belong to group `name` (the innermost group when nested)."""
     if not isinstance(name, str):
         raise TypeError(f"flyte.group(name={name!r}): name must be a str")
-    yield
+    token = _GROUP.set(name)
+    try:
+        yield
+    finally:
+        _GROUP.reset(token)
+
+
+def current_group() -> str | None:
+    """The group a task call started now belongs to, or None."""
+    return _GROUP.get()
+
+
+@contextlib.contextmanager
+def attempt_traces(run: RunRecord, number: int) -> Iterator[None]:
+    """Traced calls made while attempt `number` of `run` runs (in this process) are recorded on `run`."""
+    token = _ATTEMPT.set((run, number))
+    try:
+        yield
+    finally:
+        _ATTEMPT.reset(token)
+
+
+def _inputs(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, str]:
+    """A short repr of each argument by parameter name (a summary, never the values themselves)."""
+    try:
+        bound = inspect.signature(func).bind_partial(*args, **kwargs).arguments
+    except (TypeError, ValueError):
+        bound = {**{str(i): a for i, a in enumerate(args)}, **kwargs}
+    return {name: _short(value) for name, value in bound.items()}
+
+
+def _short(value: Any) -> str:
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a broken __repr__ must not fail the traced call
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= _INPUT_CHARS else text[:_INPUT_CHARS - 3] + "..."
+
+
+def _record(func: Callable[..., Any], inputs: dict[str, str], started: float, error: BaseException | None) -> None:
+    """Keep one traced call: on the attempt's run record, else (in a container's task) in its log."""
+    entry = TraceEntry(name=func.__qualname__, started=started, duration=time.time() - started, inputs=inputs,
+                       error=None if error is None else f"{type(error).__name__}: {error}")
+    attempt = _ATTEMPT.get()
+    if attempt is not None:
+        run, number = attempt
+        entry.attempt = number
+        run.traces.append(entry)
+    elif task_context.current() is not None:
+        print(f"[flyte.trace] {entry.summary()}", file=sys.stderr)
+
+
+def _traced(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[bool, dict[str, str]]:
+    """Whether this call is inside a task (so it is recorded), and its inputs summary if so."""
+    inside = _ATTEMPT.get() is not None or task_context.current() is not None
+    return inside, (_inputs(func, args, kwargs) if inside else {})
 
 
 def trace(func: Callable[..., T]) -> Callable[..., T]:
-    """@flyte.trace: the SDK records the helper's calls for recovery; here the function runs unchanged."""
+    """@flyte.trace: a helper whose calls inside a task are recorded (sync and async functions)."""
     if not callable(func):
         raise TypeError(f"flyte.trace({func!r}): decorate a function")
-    return func
+    if inspect.iscoroutinefunction(func):
+        @functools.wraps(func)
+        async def traced_async(*args: Any, **kwargs: Any) -> Any:
+            inside, inputs = _traced(func, args, kwargs)
+            if not inside:
+                return await func(*args, **kwargs)
+            started, error = time.time(), None
+            try:
+                return await func(*args, **kwargs)
+            except BaseException as raised:
+                error = raised
+                raise
+            finally:
+                _record(func, inputs, started, error)
+
+        return traced_async  # type: ignore[return-value]
+
+    @functools.wraps(func)
+    def traced(*args: Any, **kwargs: Any) -> Any:
+        inside, inputs = _traced(func, args, kwargs)
+        if not inside:
+            return func(*args, **kwargs)
+        started, error = time.time(), None
+        try:
+            return func(*args, **kwargs)
+        except BaseException as raised:
+            error = raised
+            raise
+        finally:
+            _record(func, inputs, started, error)
+
+    return traced

@@ -46,6 +46,27 @@ class Attempt:
 
 
 @dataclass
+class TraceEntry:
+    """One call of a @flyte.trace function inside a task attempt: what it was given, how long, how it ended."""
+
+    name: str
+    started: float
+    duration: float
+    inputs: dict[str, str]  # parameter -> a short repr
+    error: str | None = None
+    attempt: int | None = None
+
+    def summary(self) -> str:
+        args = ", ".join(f"{k}={v}" for k, v in self.inputs.items())
+        outcome = f" raised {self.error}" if self.error else ""
+        return f"{self.name}({args}) {self.duration:.3f}s{outcome}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "started": self.started, "duration": self.duration, "inputs": self.inputs,
+                "error": self.error, "attempt": self.attempt}
+
+
+@dataclass
 class RunRecord:
     """What happened in one call: settings it ran with, attempts, logs, outcome."""
 
@@ -63,6 +84,8 @@ class RunRecord:
     report_path: str | None = None
     report: dict[str, str] | None = None  # tab name -> HTML, as of the last flush
     cache: str | None = None  # "hit", "written", "not written"; None when the task's cache is disabled
+    group: str | None = None  # the flyte.group(name) the call was started in
+    traces: list[TraceEntry] = field(default_factory=list)  # @flyte.trace calls made by its attempts
 
     @property
     def duration(self) -> float | None:
@@ -85,4 +108,5 @@ class RunRecord:
                           "started": a.started, "ended": a.ended, "error": a.error} for a in self.attempts],
             "error": self.error, "output": self.output, "settings": self.settings, "report": self.report_path,
             "report_tabs": list(self.report or {}), "cache": self.cache,
+            "group": self.group, "traces": [entry.to_json() for entry in self.traces],
         }

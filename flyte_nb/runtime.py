@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from . import cache as caching
 from .blocking import in_thread
 from . import context as task_context
+from . import grouping
 from .errors import (DeadlineExceededError, InlineIOLimitError, MaxRuntimeExceededError, NonRecoverableError,
                      RunnerUnavailableError, TaskExitError, TaskOOMError, TaskShippingError, TaskTimeoutError,
                      error_text, plain_text)
@@ -301,7 +302,7 @@ class Runtime:
         unenforced(runner.name, task.name, settings)
         parent = CURRENT_CALL.get()
         run = RunRecord(task=task.name, settings=settings.to_json(), runner=runner.name,
-                        parent=parent.run.id if parent else None)
+                        parent=parent.run.id if parent else None, group=grouping.current_group())
         registry().add_run(run)
         call = Call(task=task, arguments=bound, settings=settings, run=run, emit=lambda line: None,
                     status=lambda phase: self._set(run, Status(phase)))
@@ -390,7 +391,8 @@ class Runtime:
             call.emit = self._sink(run, attempt)
             self._set(run, Status.RUNNING if number == 1 else Status.RETRYING)
             try:
-                with task_context.entered(task_context.for_attempt(run.id, number)):  # flyte.ctx() in the task
+                with task_context.entered(task_context.for_attempt(run.id, number)), \
+                        grouping.attempt_traces(run, number):  # flyte.ctx() and @flyte.trace records in the task
                     finished, result = await _within(_contained(runner.attempt(call, number), call, number, total),
                                                      max_runtime)
             except asyncio.CancelledError:

@@ -217,9 +217,7 @@ def test_every_sdk_public_name_exists() -> None:
     """flyte 2.12.1's __all__ (asked of the real SDK): each name is there, none an AttributeError."""
     names = subprocess.run([str(sdk_python()), "-c", "import flyte; print(' '.join(flyte.__all__))"],
                            capture_output=True, text=True, check=True).stdout.split()
-    sdkconfig_pending = {"APPLE_SILICON", "CachePolicy", "CacheRequest", "DeviceClass", "SecretRequest",
-                         "TimeoutType", "load_plugin_config"}  # configuration names, see the report
-    missing = sorted(n for n in names if not hasattr(flyte, n) and n not in sdkconfig_pending)
+    missing = sorted(n for n in names if not hasattr(flyte, n))
     assert len(names) > 60 and missing == []
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol, Union, runtime_checkable
 
 import pydantic
 
@@ -23,6 +23,13 @@ ALIASES: dict[str, str] = {
     "enable": "auto", "enabled": "auto", "on": "auto", "true": "auto", "yes": "auto",
     "off": "disable", "false": "disable", "no": "disable", "none": "disable",
 }
+
+
+@runtime_checkable
+class CachePolicy(Protocol):
+    """flyte.CachePolicy: what a custom cache version strategy implements (FunctionBodyPolicy is one)."""
+
+    def get_version(self, salt: str, params: Any) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -129,3 +136,7 @@ def normalize_cache(value: Any) -> Cache:
     if isinstance(value, str) and behavior_of(value) in BEHAVIORS:
         return Cache(behavior=behavior_of(value))
     raise ValueError(f"cache must be 'auto', 'override', 'disable' or a flyte.Cache, not {value!r}")
+
+
+#: flyte.CacheRequest: what `cache=` accepts, a behavior name or a Cache (the SDK's alias).
+CacheRequest = Union[CacheBehavior, Cache]

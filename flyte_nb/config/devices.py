@@ -133,6 +133,11 @@ def HABANA_GAUDI(device: str) -> Device:  # noqa: N802 (SDK name)
     return Device(quantity=1, device_class="HABANA_GAUDI", device=device)
 
 
+def APPLE_SILICON() -> Device:  # noqa: N802 (SDK name)
+    """flyte.APPLE_SILICON(): the Metal GPU of a Mac devbox, the same as gpu="AppleSilicon"."""
+    return Device(quantity=1, device_class="APPLE_SILICON", device=APPLE_SILICON_NAME)
+
+
 def _split(value: str) -> tuple[str, int]:
     """"A100:2" -> ("A100", 2), refusing what the SDK's accelerator list does not hold."""
     name, _, count = value.partition(":")

@@ -134,3 +134,7 @@ def normalize_timeout(value: Any) -> Timeout | None:
         return value
     _duration(value, "timeout")
     return Timeout(max_runtime=value)
+
+
+#: flyte.TimeoutType: what `timeout=` accepts (the SDK's alias, a PEP 604 union as there).
+TimeoutType = Timeout | int | timedelta

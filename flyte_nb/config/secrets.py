@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, List, Union
 
 import pydantic
 
@@ -104,3 +104,7 @@ def normalize_secrets(value: Any) -> tuple[Secret, ...]:
                 raise ValueError(f"secrets {seen[secret.env_var]!r} and {secret.ref!r} both export ${secret.env_var}")
             seen[secret.env_var] = secret.ref
     return tuple(secrets)
+
+
+#: flyte.SecretRequest: what `secrets=` accepts, a key, a Secret or a list of them (the SDK's alias).
+SecretRequest = Union[str, Secret, List[Union[str, Secret]]]

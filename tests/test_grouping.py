@@ -1,0 +1,237 @@
+"""flyte.group and flyte.trace recorded on run records, and the SDK's top-level names issue 12 listed.
+
+Group and trace run on the in-process runner (the kernel's own record), and once on the Docker runner:
+the group is kernel-side there too, the trace a line in the container's log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sys
+import textwrap
+import typing
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+import flyte_nb as flyte
+from flyte_nb.config.cache import FunctionBodyPolicy
+
+env = flyte.TaskEnvironment(name="grouping")
+
+
+@flyte.trace
+def add(x: int, y: int = 1) -> int:
+    """Adds."""
+    return x + y
+
+
+@flyte.trace
+def explode(reason: str) -> int:
+    raise ValueError(reason)
+
+
+@flyte.trace
+async def double(x: int) -> int:
+    await asyncio.sleep(0)
+    return 2 * x
+
+
+@env.task
+def uses_traces(x: int) -> int:
+    try:
+        explode("no")
+    except ValueError:
+        pass
+    return add(x, y=2)
+
+
+@env.task
+async def uses_async_trace(x: int) -> int:
+    return await double(x)
+
+
+@env.task
+def plain(x: int) -> int:
+    return x
+
+
+# ---- flyte.group ---------------------------------------------------------------------------------
+def test_a_call_in_a_group_records_the_innermost_group_and_one_outside_none(inprocess: None) -> None:
+    with flyte.group("outer"):
+        plain(1)
+        with flyte.group("inner"):
+            plain(2)
+        plain(3)
+    plain(4)
+    assert [run.group for run in flyte.registry().runs] == ["outer", "inner", "outer", None]
+    assert flyte.registry().runs[0].to_json()["group"] == "outer"
+
+
+def test_a_group_name_that_is_not_a_str_is_refused_naming_the_value() -> None:
+    with pytest.raises(TypeError, match=r"flyte.group\(name=3\)"):
+        with flyte.group(3):  # type: ignore[arg-type]
+            pass
+
+
+def test_flyte_runs_shows_the_group_and_trace_count(inprocess: None) -> None:
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "flyte_nb")
+    with flyte.group("etl"):
+        uses_traces(1)
+    table = shell.run_line_magic("flyte_runs", "")
+    assert "group" in table.headers and "traces" in table.headers
+    row = dict(zip(table.headers, table.rows[-1]))
+    assert row["group"] == "etl" and row["traces"] == "2"
+
+
+# ---- flyte.trace ---------------------------------------------------------------------------------
+def test_traced_calls_inside_a_task_are_recorded_with_inputs_duration_and_error(inprocess: None) -> None:
+    assert uses_traces(5) == 7
+    run = flyte.registry().runs[-1]
+    failed, ok = run.traces
+    assert (failed.name, failed.inputs, failed.error, failed.attempt) == ("explode", {"reason": "'no'"},
+                                                                          "ValueError: no", 1)
+    assert (ok.name, ok.inputs, ok.error) == ("add", {"x": "5", "y": "2"}, None)
+    assert ok.duration >= 0 and ok.started >= run.created
+    assert run.to_json()["traces"][1]["inputs"] == {"x": "5", "y": "2"}
+
+
+def test_an_async_traced_call_is_recorded_and_stays_a_coroutine_function(inprocess: None) -> None:
+    assert asyncio.iscoroutinefunction(double)
+    assert asyncio.run(uses_async_trace(4)) == 8
+    [entry] = flyte.registry().runs[-1].traces
+    assert (entry.name, entry.inputs, entry.error) == ("double", {"x": "4"}, None)
+
+
+def test_a_traced_function_outside_a_task_is_the_function(capsys: pytest.CaptureFixture[str]) -> None:
+    assert add(1) == 2 and asyncio.run(double(3)) == 6
+    assert (add.__name__, add.__doc__, add.__wrapped__.__name__) == ("add", "Adds.", "add")  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="boom"):
+        explode("boom")
+    assert flyte.registry().runs == [] and capsys.readouterr().err == ""
+
+
+def test_each_attempt_records_its_own_traces(inprocess: None) -> None:
+    seen: list[int] = []
+
+    @env.task(retries=1)
+    def flaky() -> int:
+        seen.append(1)
+        add(len(seen))
+        if len(seen) == 1:
+            raise RuntimeError("first attempt fails")
+        return 0
+
+    flaky()
+    assert [(t.attempt, t.inputs["x"]) for t in flyte.registry().runs[-1].traces] == [(1, "1"), (2, "2")]
+
+
+def test_a_long_input_is_summarised_not_kept(inprocess: None) -> None:
+    @env.task
+    def big() -> int:
+        return len(str(add(10 ** 200)))
+
+    big()
+    [entry] = flyte.registry().runs[-1].traces
+    assert len(entry.inputs["x"]) == 80 and entry.inputs["x"].endswith("...")
+
+
+@pytest.fixture
+def docker_runner() -> Iterator[None]:
+    flyte.init(runner="docker", quiet=True)
+    yield
+    flyte.init(runner="inprocess", quiet=True)
+
+
+@pytest.mark.docker
+def test_in_a_container_the_group_is_recorded_and_the_trace_is_in_the_log(docker_runner: None) -> None:
+    with flyte.group("boxed"):
+        assert uses_traces(1) == 3
+    run = flyte.registry().runs[-1]
+    assert run.group == "boxed" and run.traces == []
+    assert "[flyte.trace] add(x=1, y=2)" in run.logs and "explode(reason='no')" in run.logs
+
+
+# ---- top-level names -----------------------------------------------------------------------------
+def test_apple_silicon_is_the_apple_silicon_device() -> None:
+    device = flyte.APPLE_SILICON()
+    assert (device.device, device.quantity, device.device_class) == ("AppleSilicon", 1, "APPLE_SILICON")
+    assert flyte.Resources(gpu=device).gpu == device
+
+
+def test_type_aliases_are_typing_aliases_with_the_sdks_members() -> None:
+    assert typing.get_args(flyte.DeviceClass) == ("GPU", "TPU", "NEURON", "AMD_GPU", "HABANA_GAUDI", "APPLE_SILICON")
+    assert typing.get_args(flyte.TimeoutType) == (flyte.Timeout, int, timedelta)
+    behavior, cache = typing.get_args(flyte.CacheRequest)
+    assert typing.get_args(behavior) == ("auto", "override", "disable") and cache is flyte.Cache
+    assert typing.get_args(flyte.SecretRequest)[:2] == (str, flyte.Secret)
+
+
+def test_cache_policy_is_a_runtime_protocol_the_default_policy_meets() -> None:
+    class GitPolicy:
+        def get_version(self, salt: str, params: Any) -> str:
+            return salt
+
+    assert isinstance(FunctionBodyPolicy(), flyte.CachePolicy) and isinstance(GitPolicy(), flyte.CachePolicy)
+    assert not isinstance(object(), flyte.CachePolicy)
+    assert flyte.Cache("auto", policies=[GitPolicy()]).behavior == "auto"
+
+
+@dataclasses.dataclass
+class Worker:
+    group_name: str
+    replicas: int = 1
+
+
+@dataclasses.dataclass
+class JobConfig:
+    workers: list[Worker]
+    head: Worker | None = None
+
+
+def test_load_plugin_config_builds_nested_dataclasses(tmp_path: Path) -> None:
+    path = tmp_path / "ray.yaml"
+    path.write_text(textwrap.dedent(f"""\
+        plugin: {__name__}.JobConfig
+        config:
+          workers:
+            - group_name: w
+              replicas: 2
+          head:
+            group_name: h
+        """))
+    assert flyte.load_plugin_config(path) == JobConfig(workers=[Worker("w", 2)], head=Worker("h"))
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("config: {}\n", "top-level 'plugin' key"),
+    ("plugin: nowhere.Thing\n", "Could not load plugin config class 'nowhere.Thing'"),
+    (f"plugin: {__name__}.JobConfig\nconfig: {{nope: 1}}\n", r"Unknown field\(s\) \['nope'\]"),
+    (f"plugin: {__name__}.JobConfig\nconfig: [1]\n", "'config' must be a mapping"),
+    ("plugin: pathlib.Path\n", "is not a dataclass"),
+])
+def test_load_plugin_config_refuses_bad_files_naming_the_problem(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        flyte.load_plugin_config(str(path))
+
+
+def test_custom_excepthook_prints_a_filtered_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        raise KeyError("lost")
+    except KeyError:
+        flyte.custom_excepthook(*sys.exc_info())
+    printed = capsys.readouterr()  # the frames go to stderr (traceback.print_list), the rest to stdout
+    assert printed.out.startswith("Filtered traceback (most recent call last):") and "KeyError: 'lost'" in printed.out
+    assert "test_grouping.py" in printed.err and "raise KeyError" in printed.err
+
+
+def test_models_holds_the_task_context_types() -> None:
+    assert flyte.models.TaskContext is type(flyte.ctx()).__mro__[1]
+    assert not flyte.models.NULL_TASK_CONTEXT and flyte.models.ActionID(name="a").name == "a"
