@@ -22,6 +22,7 @@ import io as _bytes_io
 import json
 import sys
 import typing
+import weakref
 from typing import Any
 
 #: Types whose values always have a codec (so their hint never accepts a pickle).
@@ -144,8 +145,19 @@ def _settle_classes(hint: Any, seen: set[int]) -> None:
         fields = hints_of(hint)
         if fields and set(fields) >= set(hint.__dict__.get("__annotations__", {})):
             hint.__annotations__ = {name: fields[name] for name in hint.__dict__.get("__annotations__", {})}
+            _CLASS_HINTS.pop(hint, None)
         for field_hint in fields.values():
             _settle_classes(field_hint, seen)
+
+
+#: Field hints of dataclasses, by class (one get_type_hints per class, not per value encoded or decoded).
+_CLASS_HINTS: "weakref.WeakKeyDictionary[type, dict[str, Any]]" = weakref.WeakKeyDictionary()
+
+
+def class_hints(cls: type) -> dict[str, Any]:
+    if cls not in _CLASS_HINTS:
+        _CLASS_HINTS[cls] = hints_of(cls)
+    return _CLASS_HINTS[cls]
 
 
 def hints_of(func: Any) -> dict[str, Any]:
@@ -219,14 +231,14 @@ class _Encoder:
         if dataclasses.is_dataclass(value) and _declared(hint, kind):
             if any(not f.init for f in dataclasses.fields(value)):
                 raise _NoCodec
-            fields = hints_of(kind)
+            fields = class_hints(kind)
             return {TAG: "dataclass", "t": kind.__qualname__,
                     "v": {f.name: self.value(getattr(value, f.name), fields.get(f.name, Any))
                           for f in dataclasses.fields(value)}}
         pydantic = sys.modules.get("pydantic")
         if pydantic is not None and isinstance(value, pydantic.BaseModel) and _declared(hint, kind):
             if kind.__module__.startswith("flyte_nb.config."):  # settings: their validators want Python values
-                fields = hints_of(kind)
+                fields = class_hints(kind)
                 return {TAG: "setting", "t": kind.__qualname__,
                         "v": {name: self.value(getattr(value, name), fields.get(name, Any))
                               for name in sorted(value.model_fields_set)}}
@@ -341,13 +353,13 @@ class _Decoder:
             cls = _class_for(hint, tree["t"])
             if not dataclasses.is_dataclass(cls):
                 raise CodecError(f"{cls.__qualname__} is not a dataclass")
-            fields = hints_of(cls)
+            fields = class_hints(cls)
             return cls(**{name: self.value(v, fields.get(name, Any)) for name, v in body.items()})
         if tag == "model":
             return _class_for(hint, tree["t"]).model_validate_json(body)
         if tag == "setting":
             cls = _class_for(hint, tree["t"])
-            fields = hints_of(cls)
+            fields = class_hints(cls)
             return cls(**{name: self.value(v, fields.get(name, Any)) for name, v in body.items()})
         if tag in ("File", "Dir"):
             from . import io
