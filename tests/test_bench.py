@@ -32,7 +32,7 @@ def test_quick_run_writes_a_row_per_benchmark(tmp_path: Path) -> None:
         assert title in text
     assert "FAILED" not in text
     assert "- Docker: " in text and "- CPU: " in text and "- command: `" in text
-    left = docker.from_env().containers.list(all=True, filters={"label": "flyte-nb.pid"})
+    left = docker.from_env().containers.list(all=True, filters={"label": "flyte-nb.pid"}, ignore_removed=True)
     assert not [c for c in left if c.labels.get("flyte-nb.pid") and not _alive(int(c.labels["flyte-nb.pid"]))]
 
 

@@ -33,7 +33,7 @@ def ip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     for name in ("env", "secret_env", "helper", "square", "FACTOR", "slow", "leak", "out"):
         shell.user_ns.pop(name, None)
     client = docker.from_env()
-    assert client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}) == []
+    assert client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}, ignore_removed=True) == []
 
 
 def cell(shell: Any, code: str) -> Any:

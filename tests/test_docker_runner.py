@@ -32,7 +32,7 @@ def client() -> Any:
 
 
 def ours(client: Any) -> list[Any]:
-    return client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"})
+    return client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}, ignore_removed=True)
 
 
 @pytest.fixture(autouse=True)
@@ -314,13 +314,13 @@ def test_kernel_interrupt_stops_the_container(client: Any, tmp_path: Path) -> No
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     label = {"label": "flyte-nb.task=intr_env.forever"}
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not client.containers.list(filters=label):
+    while time.monotonic() < deadline and not client.containers.list(filters=label, ignore_removed=True):
         time.sleep(0.2)
-    assert client.containers.list(filters=label), "the task's container never started"
+    assert client.containers.list(filters=label, ignore_removed=True), "the task's container never started"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert "KeyboardInterrupt" in err
-    assert client.containers.list(all=True, filters=label) == []
+    assert client.containers.list(all=True, filters=label, ignore_removed=True) == []
 
 
 def test_gc_removes_containers_of_dead_kernels(client: Any) -> None:
@@ -331,7 +331,7 @@ def test_gc_removes_containers_of_dead_kernels(client: Any) -> None:
         f"{LABEL}.kernel": "dead", f"{LABEL}.host": os.uname().nodename, f"{LABEL}.pid": "999999",
         f"{LABEL}.pid-start": "1"})
     assert orphan.name in gc(client)
-    assert client.containers.list(all=True, filters={"id": orphan.id}) == []
+    assert client.containers.list(all=True, filters={"id": orphan.id}, ignore_removed=True) == []
 
 
 def test_gpu_request_without_a_gpu_runtime_is_a_clear_error() -> None:
@@ -389,7 +389,7 @@ def test_shm_shares_disk_pod_template_interruptible_and_queue_reach_the_containe
     def inspect() -> None:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and not seen:
-            for c in client.containers.list(filters={"label": f"{LABEL}.task=knobs_env.knobs"}):
+            for c in client.containers.list(filters={"label": f"{LABEL}.task=knobs_env.knobs"}, ignore_removed=True):
                 seen.update(c.attrs)
             time.sleep(0.1)
 

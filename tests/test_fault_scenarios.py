@@ -221,7 +221,7 @@ def _client() -> Any:
 
 
 def _ours() -> list[Any]:
-    return _client().containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"})
+    return _client().containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}, ignore_removed=True)
 
 
 def _run(scenario: Scenario) -> tuple[str, Any]:

@@ -37,7 +37,7 @@ def _client() -> Any:
 
 def ours() -> list[Any]:
     """Containers of this kernel (the test process), whatever their state."""
-    return _client().containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"})
+    return _client().containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}, ignore_removed=True)
 
 
 @pytest.fixture(params=RUNNERS)
@@ -314,7 +314,7 @@ def test_a_kernel_that_exits_leaves_nothing_under_the_temp_dir(tmp_path: Path) -
         left = [str(p.relative_to(temp)) for p in Path(temp).rglob("*")]
         assert left in ([], [f"flyte-nb-{os.getuid()}"]), left  # at most the (shared, empty) root of call folders
         pid = done.stdout.split("pid ")[1].split()[0]
-        assert _client().containers.list(all=True, filters={"label": f"{LABEL}.pid={pid}"}) == []
+        assert _client().containers.list(all=True, filters={"label": f"{LABEL}.pid={pid}"}, ignore_removed=True) == []
     finally:
         shutil.rmtree(temp, ignore_errors=True)
 

@@ -30,7 +30,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[flyte.TaskE
     flyte.init(runner="docker", quiet=True)
     yield flyte.TaskEnvironment(name="cache_reads")
     client = docker.from_env()
-    assert client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}) == []
+    assert client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}, ignore_removed=True) == []
 
 
 def _entry_is_a_directory(entry: Path) -> None:

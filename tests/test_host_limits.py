@@ -79,7 +79,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     flyte.init(runner="docker", quiet=True)
     yield lambda **resources: flyte.TaskEnvironment(name="host_env", resources=flyte.Resources(**resources))
     client = docker.from_env()
-    assert client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}) == []
+    assert client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}, ignore_removed=True) == []
 
 
 @pytest.mark.docker

@@ -24,7 +24,7 @@ def runner(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
     flyte.init(runner=request.param, quiet=True)
     yield request.param
     client = docker.from_env()
-    assert client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}) == []
+    assert client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}, ignore_removed=True) == []
 
 
 @pytest.fixture

@@ -198,7 +198,7 @@ def test_kernel_is_the_venv_python_and_the_magic_registers_a_task(kernel: Kernel
     row = next(line for line in tasks.splitlines() if line.startswith("e2e_env.my_task"))
     assert "async" in row and "report=True [decorator]" in row and "retries=1 [decorator]" in row
     assert kernel.value("[type(my_task).__name__, my_task.name, my_task.resolve().value('retries').count]") == \
-        ["TaskTemplate", "e2e_env.my_task", 1]
+        ["AsyncFunctionTaskTemplate", "e2e_env.my_task", 1]
 
 
 # ---- 2. a call: container, live status, streamed logs, report ---------------------------------------------

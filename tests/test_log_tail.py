@@ -78,7 +78,7 @@ def shell(data: Path) -> Iterator[Any]:
     ip.run_line_magic("load_ext", "flyte_nb")
     yield ip
     client = docker.from_env()
-    assert client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}) == []
+    assert client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}, ignore_removed=True) == []
 
 
 @pytest.mark.docker

@@ -27,7 +27,7 @@ def client() -> Any:
 
 
 def workers(client: Any) -> list[Any]:
-    return client.containers.list(all=True, filters={"label": [f"{LABEL}.kernel={KERNEL_ID}", f"{LABEL}.worker"]})
+    return client.containers.list(all=True, filters={"label": [f"{LABEL}.kernel={KERNEL_ID}", f"{LABEL}.worker"]}, ignore_removed=True)
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +36,7 @@ def docker_runner(client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     flyte.init(runner="docker", quiet=True)
     yield
     runtime().wait(runtime().submit(runtime().runner().close()))
-    assert client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}) == []
+    assert client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}, ignore_removed=True) == []
 
 
 def policy(**options: Any) -> flyte.ReusePolicy:
@@ -250,7 +250,7 @@ def test_kernel_exit_removes_warm_workers(client: Any, tmp_path: Path) -> None:
                          cwd=Path(__file__).parent.parent)
     assert out.returncode == 0, out.stderr
     kernel = out.stdout.split()[-1]
-    assert client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={kernel}"}) == []
+    assert client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={kernel}"}, ignore_removed=True) == []
 
 
 def test_idle_ttl_is_the_environments_a_busy_pool_keeps_its_replicas(client: Any) -> None:

@@ -31,7 +31,7 @@ def docker_runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     flyte.init(runner="docker", quiet=True)
     yield
     client = docker.from_env()
-    assert client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}) == []
+    assert client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}, ignore_removed=True) == []
 
 
 env = flyte.TaskEnvironment(name="sdk_io")

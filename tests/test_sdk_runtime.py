@@ -103,7 +103,7 @@ def client() -> Any:
 def docker_runner(client: Any) -> Iterator[None]:
     flyte.init(runner="docker", quiet=True)
     yield
-    left = client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"})
+    left = client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}, ignore_removed=True)
     assert left == [], "a test left containers behind"
 
 

@@ -67,7 +67,7 @@ def docker_runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     yield marker
     flyte.init(runner="docker", quiet=True)  # pickle_outputs back to its default
     client = docker.from_env()
-    assert client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}) == []
+    assert client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}, ignore_removed=True) == []
 
 
 # ---- results ------------------------------------------------------------------------------------

@@ -190,7 +190,8 @@ class DockerRunner(Runner):
         """Remove every container this kernel started, and its warm workers' folders (kernel shutdown)."""
         removed = 0
         try:
-            for container in self.client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}):
+            mine = {"label": f"{LABEL}.kernel={KERNEL_ID}"}
+            for container in self.client.containers.list(all=True, filters=mine, ignore_removed=True):
                 container.remove(force=True)
                 removed += 1
         except Exception:  # noqa: BLE001 - the engine may be gone at shutdown
@@ -467,15 +468,20 @@ def _follow(output: Any, secrets: list[str], line_out: Any) -> None:
 
 def gc(client: Any | None = None) -> list[str]:
     """Remove containers of kernels that are gone (`python -m flyte_nb gc`)."""
+    import docker.errors
+
     client = client or connect()
     removed = []
     here = socket.gethostname()
-    for container in client.containers.list(all=True, filters={"label": f"{LABEL}.kernel"}):
+    for container in client.containers.list(all=True, filters={"label": f"{LABEL}.kernel"}, ignore_removed=True):
         labels = container.labels
         pid = int(labels.get(f"{LABEL}.pid", "0") or 0)
         alive = labels.get(f"{LABEL}.host") == here and _pid_alive(pid, labels.get(f"{LABEL}.pid-start", ""))
         if labels.get(f"{LABEL}.host") == here and not alive:
-            container.remove(force=True)
+            try:
+                container.remove(force=True)
+            except docker.errors.NotFound:  # removed meanwhile (its pool, another gc): gone is what we want
+                pass
             removed.append(container.name)
     return removed
 
