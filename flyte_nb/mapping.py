@@ -15,6 +15,7 @@ import functools
 from typing import Any, AsyncGenerator, Callable, Iterable, Iterator
 
 from .errors import BaseRuntimeError, RuntimeUserError
+from .grouping import group
 
 
 def _as_returned(error: Exception) -> Exception:
@@ -40,6 +41,13 @@ def _aio(func: Any) -> Callable[..., Any]:
     return func.aio if hasattr(func, "aio") else func
 
 
+def _group_name(func: Any, group_name: str | None) -> str:
+    """The SDK's group for a map's calls: "<task name>_<group_name or 'map'>"."""
+    base = func.func if isinstance(func, functools.partial) else func
+    name = getattr(base, "name", None) or getattr(base, "__name__", type(base).__name__)
+    return f"{name}_{group_name or 'map'}"
+
+
 class _Mapper:
     """flyte.map(...) yields results; `async for x in flyte.map.aio(...)` from async code."""
 
@@ -47,15 +55,17 @@ class _Mapper:
                  return_exceptions: bool = True) -> Iterator[Any]:
         _check(func, concurrency)
         items = list(zip(*args))
-        return self._run(func, items, concurrency, return_exceptions)
+        return self._run(func, items, concurrency, return_exceptions, _group_name(func, group_name))
 
     @staticmethod
-    def _run(func: Any, items: list[tuple[Any, ...]], concurrency: int, return_exceptions: bool) -> Iterator[Any]:
+    def _run(func: Any, items: list[tuple[Any, ...]], concurrency: int, return_exceptions: bool,
+             group_name: str) -> Iterator[Any]:
         if not items:
             return
         workers = concurrency or len(items)
         with concurrent.futures.ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
-            futures = [pool.submit(contextvars.copy_context().run, func, *item) for item in items]
+            with group(group_name):  # each item's copied context carries the group its run records
+                futures = [pool.submit(contextvars.copy_context().run, func, *item) for item in items]
             try:
                 for future in futures:
                     try:
@@ -73,10 +83,12 @@ class _Mapper:
         _check(func, concurrency)
         call = _aio(func)
         limit = asyncio.Semaphore(concurrency) if concurrency else None
+        name = _group_name(func, group_name)
 
         async def one(item: tuple[Any, ...]) -> Any:
-            async with limit if limit is not None else contextlib.nullcontext():
-                return await call(*item)
+            with group(name):  # set and reset in this item's own asyncio task
+                async with limit if limit is not None else contextlib.nullcontext():
+                    return await call(*item)
 
         running = [asyncio.ensure_future(one(item)) for item in zip(*args)]
         try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
-import textwrap
 import typing
 from datetime import timedelta
 from pathlib import Path
@@ -183,36 +182,28 @@ def test_cache_policy_is_a_runtime_protocol_the_default_policy_meets() -> None:
 
 
 @dataclasses.dataclass
-class Worker:
-    group_name: str
-    replicas: int = 1
+class Pool:
+    size: int
 
 
 @dataclasses.dataclass
-class JobConfig:
-    workers: list[Worker]
-    head: Worker | None = None
+class Cluster:
+    head: Pool | None  # a PEP 604 optional: the mapping under it still becomes a Pool
+    pools: list[Pool] = dataclasses.field(default_factory=list)
+    tags: dict[str, str] | None = None
 
 
 def test_load_plugin_config_builds_nested_dataclasses(tmp_path: Path) -> None:
     path = tmp_path / "ray.yaml"
-    path.write_text(textwrap.dedent(f"""\
-        plugin: {__name__}.JobConfig
-        config:
-          workers:
-            - group_name: w
-              replicas: 2
-          head:
-            group_name: h
-        """))
-    assert flyte.load_plugin_config(path) == JobConfig(workers=[Worker("w", 2)], head=Worker("h"))
+    path.write_text(f"plugin: {__name__}.Cluster\nconfig:\n  head: {{size: 1}}\n  pools: [{{size: 2}}, {{size: 3}}]\n")
+    assert flyte.load_plugin_config(path) == Cluster(head=Pool(1), pools=[Pool(2), Pool(3)])
 
 
 @pytest.mark.parametrize(("text", "message"), [
     ("config: {}\n", "top-level 'plugin' key"),
     ("plugin: nowhere.Thing\n", "Could not load plugin config class 'nowhere.Thing'"),
-    (f"plugin: {__name__}.JobConfig\nconfig: {{nope: 1}}\n", r"Unknown field\(s\) \['nope'\]"),
-    (f"plugin: {__name__}.JobConfig\nconfig: [1]\n", "'config' must be a mapping"),
+    (f"plugin: {__name__}.Cluster\nconfig: {{nope: 1}}\n", r"Unknown field\(s\) \['nope'\]"),
+    (f"plugin: {__name__}.Cluster\nconfig: [1]\n", "'config' must be a mapping"),
     ("plugin: pathlib.Path\n", "is not a dataclass"),
 ])
 def test_load_plugin_config_refuses_bad_files_naming_the_problem(tmp_path: Path, text: str, message: str) -> None:
@@ -235,3 +226,37 @@ def test_custom_excepthook_prints_a_filtered_traceback(capsys: pytest.CaptureFix
 def test_models_holds_the_task_context_types() -> None:
     assert flyte.models.TaskContext is type(flyte.ctx()).__mro__[1]
     assert not flyte.models.NULL_TASK_CONTEXT and flyte.models.ActionID(name="a").name == "a"
+
+
+def test_a_maps_calls_record_the_sdks_group_name(inprocess: None) -> None:
+    assert list(flyte.map(plain, [1, 2])) == [1, 2]
+    assert list(flyte.map(plain, [3], group_name="batch")) == [3]
+
+    async def collect() -> list[int]:
+        return [x async for x in flyte.map.aio(plain, [4], group_name="async")]
+
+    assert asyncio.run(collect()) == [4]
+    assert [run.group for run in flyte.registry().runs] == ["grouping.plain_map"] * 2 + ["grouping.plain_batch",
+                                                                                        "grouping.plain_async"]
+
+
+def test_custom_excepthook_hides_flyte_nbs_frames_unless_debugging(inprocess: None,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    @env.task
+    def fails() -> int:
+        raise KeyError("in task")
+
+    try:
+        fails()
+    except KeyError:
+        info = sys.exc_info()
+    flyte.custom_excepthook(*info)
+    filtered = capsys.readouterr().err
+    assert "test_grouping.py" in filtered and "flyte_nb/runtime.py" not in filtered
+    level = flyte.system_logger.level
+    flyte.system_logger.setLevel("DEBUG")
+    try:
+        flyte.custom_excepthook(*info)
+    finally:
+        flyte.system_logger.setLevel(level)
+    assert "flyte_nb/runtime.py" in capsys.readouterr().err
