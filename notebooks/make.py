@@ -149,7 +149,8 @@ An `Image` is a recipe; its tag is a hash of its content, so an unchanged image 
          'image.tag'),
     code('@env.task\ndef inside() -> dict:\n    import os, six\n    def read(*paths):\n        for p in paths:\n'
          '            if os.path.exists(p):\n                return open(p).read().strip()\n'
-         '    return {"six": six.__version__, "greeting": os.environ["GREETING"], "uid": os.getuid(),\n'
+         '    return {"six": six.__version__, "greeting": os.environ["GREETING"], "root": os.getuid() == 0,\n'
+         '            "root_fs_writable": os.access("/usr", os.W_OK),\n'
          '            "memory_limit": read("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"),\n'
          '            "network": sorted(os.listdir("/sys/class/net"))}\n\ninside()'),
     md("Going over the memory limit is reported as OOM, with the limit:"),
