@@ -34,7 +34,7 @@ from .errors import (DeadlineExceededError, InlineIOLimitError, MaxRuntimeExceed
                      RunnerUnavailableError, TaskExitError, TaskOOMError, TaskShippingError, TaskTimeoutError,
                      error_text, plain_text)
 from .registry import registry
-from .runners.base import Call, Runner
+from .runners.base import Call, LogSink, Runner
 from .runners.support import unenforced
 from .runs import Attempt, RunRecord, Status
 from .scheduler import Scheduler
@@ -304,7 +304,7 @@ class Runtime:
         run = RunRecord(task=task.name, settings=settings.to_json(), runner=runner.name,
                         parent=parent.run.id if parent else None, group=grouping.current_group())
         registry().add_run(run)
-        call = Call(task=task, arguments=bound, settings=settings, run=run, emit=lambda line: None,
+        call = Call(task=task, arguments=bound, settings=settings, run=run, emit=lambda line, stream="stdout": None,
                     status=lambda phase: self._set(run, Status(phase)))
         call.report = lambda tabs: self._on_report(call, tabs)
         token = CURRENT_CALL.set(call)
@@ -444,12 +444,12 @@ class Runtime:
         run.report_path = str(path)
         registry().notify("report", run.id)
 
-    def _sink(self, run: RunRecord, attempt: Attempt) -> Callable[[str], None]:
-        def emit(line: str) -> None:
+    def _sink(self, run: RunRecord, attempt: Attempt) -> LogSink:
+        def emit(line: str, stream: str = "stdout") -> None:
             attempt.logs.append(line)
             shown = [listener(run, line) for listener in list(self.log_listeners)]  # every listener hears it
-            if not any(shown) and not self.quiet:  # no cell view shows this run: print it
-                sys.stdout.write(line)
+            if not any(shown) and not self.quiet:  # no cell view shows this run: print it where the task wrote it
+                (sys.stderr if stream == "stderr" else sys.stdout).write(line)
 
         return emit
 

@@ -21,6 +21,7 @@ import flyte_nb as flyte
 from flyte_nb import secrets as secret_store
 from flyte_nb.runners.docker import KERNEL_ID, LABEL
 from flyte_nb.runtime import runtime
+from tests.streams import assert_streams_kept_apart
 
 pytestmark = pytest.mark.docker
 ROOT = Path(__file__).parent.parent
@@ -344,9 +345,27 @@ def test_gpu_request_without_a_gpu_runtime_is_a_clear_error() -> None:
         f()
 
 
-def test_image_layers_build_once_and_run(client: Any) -> None:
+def test_a_tasks_stderr_prints_on_stderr_and_its_stdout_on_stdout_redacted(
+        capfd: pytest.CaptureFixture[str]) -> None:
+    """Without a view a script prints a container's streams apart, as `docker run` does (demultiplexed)."""
+    secret_store.set("stream_key", "s3cr3t-STREAM-42")
+    runtime().quiet = False
+
+    @make_env(secrets=flyte.Secret("stream_key", as_env_var="STREAM_KEY")).task
+    def both() -> int:
+        key = os.environ["STREAM_KEY"]
+        sys.stderr.write(f"to stderr {key} (plain write, ")  # a partial line: stdout's line must not join it
+        print(f"to stdout {key}", flush=True)
+        print("no newline yet)", file=sys.stderr)
+        return 1
+
+    assert_streams_kept_apart(both, capfd, "s3cr3t-STREAM-42")
+
+
+def test_image_layers_build_once_and_run(client: Any, capfd: pytest.CaptureFixture[str]) -> None:
     image = flyte.Image.from_debian_base().with_env_vars({"BAKED": "yes"})
     e = make_env(image=image)
+    runtime().quiet = False  # the build log is printed: on stderr, so a program's stdout stays its own
 
     @e.task
     def baked() -> str:
@@ -357,8 +376,11 @@ def test_image_layers_build_once_and_run(client: Any) -> None:
     assert baked() == "yes"
     assert client.images.get(image.tag).id == first
     client.images.remove(image.tag)  # removed behind the kernel's back: the next call builds it again
+    capfd.readouterr()
     assert baked() == "yes"
     assert client.images.get(image.tag).id
+    out, err = capfd.readouterr()
+    assert f"building {image.tag}" in err and "building" not in out
 
 
 def test_shm_shares_disk_pod_template_interruptible_and_queue_reach_the_container(

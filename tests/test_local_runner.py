@@ -12,6 +12,7 @@ import pytest
 import flyte_nb as flyte
 from flyte_nb import secrets as secret_store
 from flyte_nb.runtime import runtime
+from tests.streams import assert_streams_kept_apart
 
 
 @pytest.fixture(autouse=True)
@@ -98,6 +99,22 @@ def test_secrets_as_env_and_file_and_redacted() -> None:
     assert use() is True
     assert "tok-987654321" not in flyte.registry().runs[-1].logs
     assert "[redacted]" in flyte.registry().runs[-1].logs
+
+
+def test_a_tasks_stderr_prints_on_stderr_and_its_stdout_on_stdout_redacted(
+        capfd: pytest.CaptureFixture[str]) -> None:
+    """Without a view a script prints the task's streams where the SDK does: flyte.logger's lines on stderr."""
+    secret_store.set("stream_key", "s3cr3t-LOCAL-42")
+    env = flyte.TaskEnvironment(name="local_env", secrets=flyte.Secret("stream_key", as_env_var="STREAM_KEY"))
+    runtime().quiet = False
+
+    @env.task
+    def both() -> int:
+        print("to stdout", os.environ["STREAM_KEY"])
+        flyte.logger.warning("to stderr %s", os.environ["STREAM_KEY"])
+        return 1
+
+    assert_streams_kept_apart(both, capfd, "s3cr3t-LOCAL-42")
 
 
 def test_retries_in_subprocesses() -> None:

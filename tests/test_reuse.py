@@ -17,6 +17,7 @@ import flyte_nb as flyte
 from flyte_nb.runners.docker import KERNEL_ID, LABEL
 from flyte_nb.runs import Status
 from flyte_nb.runtime import runtime
+from tests.streams import assert_streams_kept_apart
 
 pytestmark = pytest.mark.docker
 
@@ -231,6 +232,26 @@ def test_secrets_reach_warm_workers_but_not_their_config(client: Any, monkeypatc
     assert peek() == "warm" and peek() == "warm"  # the second call re-installs on the same worker
     assert "warm-s3cret-42" not in flyte.registry().runs[-1].logs and "[redacted]" in flyte.registry().runs[-1].logs
     assert "warm-s3cret-42" not in str(client.api.inspect_container(workers(client)[0].id))
+
+
+def test_a_warm_tasks_stderr_prints_on_stderr_and_its_stdout_on_stdout_redacted(
+        monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
+    """Each stream keeps its own partial line and is printed where the SDK prints it (flyte.logger: stderr)."""
+    monkeypatch.setenv("FLYTE_NB_SECRET_WARM_STREAM", "warm-STREAM-7")
+    env = flyte.TaskEnvironment(name="stream_env", reusable=policy(), secrets=[flyte.Secret("WARM_STREAM")])
+    runtime().quiet = False
+
+    @env.task
+    def both() -> int:
+        import os
+        import sys
+
+        sys.stdout.write("to stdout ")
+        flyte.logger.warning("to stderr %s", os.environ["WARM_STREAM"])
+        print(os.environ["WARM_STREAM"])
+        return 1
+
+    assert_streams_kept_apart(both, capfd, "warm-STREAM-7")
 
 
 def test_kernel_exit_removes_warm_workers(client: Any, tmp_path: Path) -> None:

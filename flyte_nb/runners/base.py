@@ -10,13 +10,20 @@ from __future__ import annotations
 import abc
 import inspect
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol
 
 from ..config.resolve import Resolution
 from ..runs import RunRecord
 
 if TYPE_CHECKING:
     from ..task import TaskTemplate
+
+
+class LogSink(Protocol):
+    """Where an attempt's log lines go; stream says which of the task's streams a line came from
+    ("stdout" or "stderr"), so a script without a view prints each on the stream the SDK would."""
+
+    def __call__(self, line: str, stream: str = "stdout") -> None: ...
 
 
 @dataclass
@@ -27,7 +34,7 @@ class Call:
     arguments: inspect.BoundArguments
     settings: Resolution
     run: RunRecord
-    emit: Callable[[str], None]  # log line sink (stdout/stderr of the attempt)
+    emit: LogSink  # log line sink (stdout/stderr of the attempt)
     reservation: Any = None  # the scheduler's reservation; lent to nested calls while they run
     status: Callable[[str], None] = lambda _: None  # phase updates: "building", "starting", "running"
     report: Callable[[dict[str, str]], None] = lambda _: None  # report flushes (tab name -> HTML)

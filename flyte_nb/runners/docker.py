@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .. import secrets as secret_store
 from ..blocking import in_thread
@@ -208,7 +208,8 @@ class DockerRunner(Runner):
         if known is not None:
             return known  # checked earlier in this kernel; a removed image shows at create (ImageNotFound)
         call.status("building")
-        ref = await in_thread(ensure_image, image, log=call.emit)
+        # The build log goes to stderr: a program's stdout is what the program prints.
+        ref = await in_thread(ensure_image, image, log=lambda line: call.emit(line, "stderr"))
         version = await in_thread(image_python_version, ref)
         if tuple(version) != tuple(sys.version_info[:2]):
             raise RunnerUnavailableError(
@@ -390,7 +391,7 @@ class DockerRunner(Runner):
     async def _run(self, container: Any, call: Call, secrets: list[str], folder: Path) -> tuple[int, bool, str]:
         # Attached before start, like `docker run`: the stream ends with the process, so nothing is
         # lost at the start and there is no wait for the engine to close a followed log at the end.
-        output = await in_thread(container.attach, stdout=True, stderr=True, stream=True, logs=True)
+        output = await in_thread(container.attach, stdout=True, stderr=True, stream=True, logs=True, demux=True)
         tail: collections.deque[str] = collections.deque(maxlen=20)  # bounded: a task may print 1e6 lines
         streamer = threading.Thread(target=self._stream, args=(output, call, secrets, tail,
                                                                asyncio.get_running_loop()), daemon=True)
@@ -422,9 +423,9 @@ class DockerRunner(Runner):
     def _stream(output: Any, call: Call, secrets: list[str], tail: collections.deque[str],
                 loop: asyncio.AbstractEventLoop) -> None:
         """Container output, line by line and redacted, to the call's log sink as it arrives."""
-        def line_out(line: str) -> None:
+        def line_out(line: str, stream: str) -> None:
             tail.append(line)
-            loop.call_soon_threadsafe(call.emit, line)
+            loop.call_soon_threadsafe(call.emit, line, stream)
 
         _follow(output, secrets, line_out)
 
@@ -434,7 +435,8 @@ class DockerRunner(Runner):
         output lines, redacted, to sink(line, loop) from a daemon thread."""
         loop = asyncio.get_running_loop()
         output = await in_thread(container.attach, stdout=True, stderr=True, stream=True)
-        thread = threading.Thread(target=_follow, args=(output, secrets, lambda line: sink(line, loop)), daemon=True)
+        thread = threading.Thread(target=_follow, args=(output, secrets, lambda line, _stream: sink(line, loop)),
+                                  daemon=True)
         thread.start()
         return thread
 
@@ -451,19 +453,24 @@ class DockerRunner(Runner):
         self._orphans[container.id] = container.short_id
 
 
-def _follow(output: Any, secrets: list[str], line_out: Any) -> None:
-    """A container's output stream (attach or followed logs) until it ends: whole lines, secrets redacted."""
-    pending = b""
+def _follow(output: Any, secrets: list[str], line_out: Callable[[str, str], None]) -> None:
+    """A container's output stream (attach or followed logs) until it ends: whole lines, secrets redacted,
+    each with the stream it came from. A demultiplexed attach yields (stdout, stderr) pairs, one of them
+    None; a plain one yields bytes, taken as stdout. Each stream keeps its own partial line."""
+    pending = {"stdout": b"", "stderr": b""}
     try:
         for chunk in output:
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for raw in lines:
-                line_out(secret_store.redact(raw.decode("utf-8", "replace") + "\n", secrets))
+            out, err = chunk if isinstance(chunk, tuple) else (chunk, None)
+            for stream, data in (("stdout", out), ("stderr", err)):
+                if data:
+                    *lines, pending[stream] = (pending[stream] + data).split(b"\n")
+                    for raw in lines:
+                        line_out(secret_store.redact(raw.decode("utf-8", "replace") + "\n", secrets), stream)
     except Exception:  # noqa: BLE001 - the container may vanish mid-stream (timeout, interrupt, idle stop)
         pass
-    if pending:
-        line_out(secret_store.redact(pending.decode("utf-8", "replace"), secrets))
+    for stream, rest in pending.items():
+        if rest:
+            line_out(secret_store.redact(rest.decode("utf-8", "replace"), secrets), stream)
 
 
 def gc(client: Any | None = None) -> list[str]:

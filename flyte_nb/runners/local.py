@@ -62,18 +62,16 @@ class LocalRunner(Runner):
                 call.status("starting")
                 process = await asyncio.create_subprocess_exec(
                     sys.executable, "-m", "flyte_nb.shim", env=env, cwd=folder,
-                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
                     preexec_fn=_limits(memory_limit), start_new_session=True,
                 )
                 call.run.attempts[-1].container = f"pid {process.pid}"
                 call.status("running")
                 tail: collections.deque[str] = collections.deque(maxlen=20)  # bounded: a task may print 1e6 lines
                 try:
-                    assert process.stdout is not None
-                    async for raw in process.stdout:
-                        line = secret_store.redact(raw.decode("utf-8", "replace"), secrets.values())
-                        tail.append(line)
-                        call.emit(line)
+                    assert process.stdout is not None and process.stderr is not None
+                    await asyncio.gather(_pump(process.stdout, "stdout", call, list(secrets.values()), tail),
+                                         _pump(process.stderr, "stderr", call, list(secrets.values()), tail))
                     exit_code = await process.wait()
                 finally:
                     if process.returncode is None:
@@ -83,3 +81,14 @@ class LocalRunner(Runner):
                 and not (Path(folder) / RESULT).exists()
             return outcome(folder, call, number, exit_code=exit_code, oom=oom, where=f"pid {process.pid}",
                            secrets=list(secrets.values()), log_tail="".join(tail), memory_limit=shown_limit)
+
+
+async def _pump(reader: asyncio.StreamReader, stream: str, call: Call, secrets: list[str],
+                tail: collections.deque[str]) -> None:
+    """One of the process's streams, line by line and redacted, to the call's log sink under its own name
+    (so a script prints a task's stderr on stderr, as the SDK does); both streams are read at once, so
+    neither pipe fills up and stalls the task."""
+    async for raw in reader:
+        line = secret_store.redact(raw.decode("utf-8", "replace"), secrets)
+        tail.append(line)
+        call.emit(line, stream)

@@ -248,7 +248,7 @@ class WorkerPools:
     async def _converse(self, worker: Worker, call: Call, request: dict[str, Any]) -> bool:
         """Send the call, stream its output to the call's log; True when the worker said it is done."""
         reader, writer = await asyncio.open_unix_connection(str(worker.socket))
-        pending = ""
+        pending = {"stdout": "", "stderr": ""}  # a partial line per stream
         try:
             await protocol.write_message(writer, request, worker.token)
             call.status("running")
@@ -261,12 +261,14 @@ class WorkerPools:
                     return False
                 if message.get("done"):
                     return True
-                *lines, pending = (pending + str(message.get("log", ""))).split("\n")
+                stream = "stderr" if message.get("stream") == "stderr" else "stdout"
+                *lines, pending[stream] = (pending[stream] + str(message.get("log", ""))).split("\n")
                 for line in lines:
-                    call.emit(secret_store.redact(line + "\n", call.secret_values))
+                    call.emit(secret_store.redact(line + "\n", call.secret_values), stream)
         finally:
-            if pending:
-                call.emit(secret_store.redact(pending, call.secret_values))
+            for stream, rest in pending.items():
+                if rest:
+                    call.emit(secret_store.redact(rest, call.secret_values), stream)
             writer.close()
 
     def remove_folders(self) -> None:

@@ -26,9 +26,7 @@ from tests.kernels import start_venv_kernel
 HERE = Path(__file__).resolve().parent
 #: Programs written and passing under the real SDK that flyte_nb cannot run the same yet: program -> why.
 #: They are not run here; when the feature lands, remove the entry (and the program joins the tests).
-PENDING = {
-    "prog_logger": "a task's stderr (flyte.logger's lines) is printed on the caller's stdout; the SDK's stays on stderr",
-}
+PENDING: dict[str, str] = {}
 PROGRAMS = sorted(p.stem for p in HERE.glob("prog_*.py") if p.stem not in PENDING)
 #: Run again under %flyte_use in a kernel: basics, a fan-out, typed IO, an async File, a trace.
 IN_KERNEL = [p for p in ["prog_hello", "prog_map_fanout", "prog_pydantic", "prog_file_async", "prog_trace"]
