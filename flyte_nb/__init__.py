@@ -30,8 +30,7 @@ if TYPE_CHECKING:
     from .config.triggers import TriggerTime
     from .environment import Environment, TaskEnvironment
     from .errors import TaskError, TaskOOMError, TaskTimeoutError
-    from .runcontext import init, init_from_config, with_runcontext
-    from .runtime import run
+    from .runcontext import init, init_from_config, run, with_runcontext
     from .mapping import map
     from .grouping import group, trace
     from .context import ctx, custom_context, get_custom_context
@@ -54,7 +53,7 @@ _LAZY = {
     "Timeout": ".config.retries", "ReusePolicy": ".config.reuse", "Secret": ".config.secrets",
     "Cron": ".config.triggers", "FixedRate": ".config.triggers", "Trigger": ".config.triggers",
     "TaskEnvironment": ".environment", "TaskError": ".errors", "TaskOOMError": ".errors",
-    "TaskTimeoutError": ".errors", "init": ".runcontext", "run": ".runtime", "TaskTemplate": ".task",
+    "TaskTimeoutError": ".errors", "init": ".runcontext", "run": ".runcontext", "TaskTemplate": ".task",
     "Environment": ".environment", "Backoff": ".config.retries", "TriggerTime": ".config.triggers",
     "AsyncFunctionTaskTemplate": ".task", "AMD_GPU": ".config.devices", "Neuron": ".config.devices", "HABANA_GAUDI": ".config.devices",
     "Documentation": ".config.documentation",

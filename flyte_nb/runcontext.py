@@ -1,4 +1,7 @@
-"""`flyte.with_runcontext(...)`, the SDK's Run, and `flyte.init` / `init_from_config` with their `.aio` forms.
+"""`flyte.run` and `flyte.with_runcontext(...)` returning the SDK's Run, and `flyte.init` / `init_from_config`.
+
+Each has its `.aio` form. flyte.run returns a Run (its `outputs()` a tuple) as the SDK's does, so
+SDK code and notebooks read results the same way; runtime.run is the value-returning call under it.
 
 Every mode runs with flyte_nb's runner (containers by default): `mode="remote"` and cluster
 options have nothing to connect to here. `with_runcontext(custom_context=...)` gives the run's
@@ -16,7 +19,7 @@ from .registry import registry
 
 @dataclass(frozen=True)
 class Run:
-    """What flyte.run returns in the SDK (here for a call that already finished): name, url, outputs()."""
+    """What flyte.run returns in the SDK (here for a call that already finished): name, url, outputs(), wait()."""
 
     name: str
     value: Any
@@ -29,9 +32,17 @@ class Run:
         """The SDK's ActionOutputs: a tuple, the items of a returned tuple, else (value,) (None too, as the SDK's)."""
         return tuple(self.value) if isinstance(self.value, tuple) else (self.value,)
 
-    def wait(self, *_: Any, **__: Any) -> None:
-        """The run is over already."""
+    def wait(self, quiet: bool = False, wait_for: str = "terminal") -> None:
+        """The run is over already (the SDK's signature: quiet=, wait_for=)."""
         return None
+
+    def done(self) -> bool:
+        """flyte.run returns only once the call finished, so always True."""
+        return True
+
+    def __repr__(self) -> str:
+        """What a notebook cell shows for `flyte.run(...)`: the run's name, url and outputs, as the SDK's local run."""
+        return f"Run(name={self.name!r}, url={self.url!r}, outputs={self.outputs()!r})"
 
 
 def _latest_run_id(task: Any) -> str:
@@ -85,7 +96,7 @@ def with_runcontext(mode: str | None = None, *, custom_context: dict[str, str] |
     return RunContext(mode, values, options)
 
 
-sdk_run = _SDKRun()
+run = _SDKRun()
 
 
 class _Init:

@@ -559,7 +559,10 @@ def runtime() -> Runtime:
 
 
 class _Run:
-    """flyte.run(task, *args, **kwargs): run a task and return its output; flyte.run.aio(...) to await."""
+    """run(task, *args, **kwargs): run a task and return its value; run.aio(...) to await.
+
+    flyte_nb's internal call: the public flyte.run (runcontext.run) wraps it in the SDK's Run.
+    """
 
     def __call__(self, task: "TaskTemplate", *args: Any, **kwargs: Any) -> Any:
         _check_task(task)

@@ -93,7 +93,7 @@ async def invoke_process_data() -> str:
     code('await invoke_process_data()'),
     md("Run it again: the outer task runs, but the inner call has `cache=\"auto\"` and the same code, "
        "inputs and image, so it is a cache hit and starts no container."),
-    code('flyte.run(invoke_process_data)'),
+    code('flyte.run(invoke_process_data).outputs()'),
     md("What the inner call ran with, and the level each value came from:"),
     code('inner = flyte.registry().runs[-1]\n{name: (s["value"], s["level"]) for name, s in inner.settings.items()\n'
          ' if name in ("resources", "env_vars", "retries", "timeout", "cache", "short_name")}'),

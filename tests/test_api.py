@@ -1,4 +1,4 @@
-"""The public API under Flyte 2 names: decorators, signatures, clone_with, images, flyte.run."""
+"""The public API under Flyte 2 names: decorators, signatures, clone_with, images, flyte.run (the SDK's Run)."""
 
 from __future__ import annotations
 
@@ -53,8 +53,11 @@ def test_flyte_run_and_aio(inprocess: None) -> None:
     def sq(x: int) -> int:
         return x * x
 
-    assert flyte.run(sq, 4) == 16
-    assert asyncio.run(flyte.run.aio(sq, 5)) == 25
+    run = flyte.run(sq, 4)  # the SDK's Run: name, url, outputs() a tuple
+    assert run.outputs() == (16,) and run.outputs()[0] == 16 and run.done() and run.wait() is None
+    assert run.name == flyte.registry().runs[-1].id and run.url == f"flyte_nb://runs/{run.name}"
+    assert repr(run) == f"Run(name={run.name!r}, url={run.url!r}, outputs=(16,))"
+    assert asyncio.run(flyte.run.aio(sq, 5)).outputs() == (25,)
     assert asyncio.run(sq.aio(6)) == 36
     with pytest.raises(TypeError, match="needs a task"):
         flyte.run(lambda: 1)

@@ -64,8 +64,8 @@ def test_spec_example_round_trip(sdk: Path, tmp_path: Path, inprocess: None) -> 
     sdk_side = inspect_project(sdk, tmp_path / "spec_project")
     assert sdk_side["flyte"].startswith("2.12")
     assert_same_settings(nb_settings(), sdk_side["tasks"])
-    ours = flyte.run(namespace["invoke_process_data"])
-    assert sdk_side["output"] == repr((ours,)) == "('Processed input.csv',)"
+    ours = flyte.run(namespace["invoke_process_data"]).outputs()
+    assert sdk_side["output"] == repr(ours) == "('Processed input.csv',)"
 
 
 # ---- every parameter, edits, session overrides, helpers -------------------------------------------
@@ -147,7 +147,7 @@ def test_every_parameter_round_trip(sdk: Path, tmp_path: Path, inprocess: None) 
     assert ours["base_env.double"]["retries"] == {"count": 0, "backoff": None}  # the session override is in effect
     assert ours["rich-env.pipeline"]["timeout"]["max_runtime"] == 120.0  # the edit is in effect
     assert_same_settings(ours, sdk_side["tasks"])
-    assert sdk_side["output"] == repr((flyte.run(tasks["pipeline"], 3),)) == "([360, 2],)"
+    assert sdk_side["output"] == repr(flyte.run(tasks["pipeline"], 3).outputs()) == "([360, 2],)"
 
 
 def test_a_secret_is_exported_by_reference_never_by_value(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -216,6 +216,20 @@ def test_what_cannot_be_exported_is_a_clear_error(case: str, message: str, tmp_p
     with pytest.raises(ExportError, match=message):
         export_project(tmp_path / "bad_project")
     assert not (tmp_path / "bad_project").exists()
+
+
+def test_an_entry_read_from_run_outputs_is_the_task_call(inprocess: None) -> None:
+    """flyte.run returns the SDK's Run: `flyte.run(t, 1).outputs()[0]` in a cell is the entry `t(1)`."""
+    from flyte_nb.export.entry import find_entry
+
+    env = flyte.TaskEnvironment(name="entry_env")
+
+    @env.task
+    def twice(x: int) -> int:
+        return 2 * x
+
+    for cell in ("flyte.run(twice, 1).outputs()", "value = flyte.run(twice, 1).outputs()[0]"):
+        assert find_entry([cell, "print(1)"], {"twice": twice, "flyte": flyte}, []).code == "twice(1)", cell
 
 
 # ---- the repo's notebooks, run headless and exported ------------------------------------------------

@@ -169,4 +169,4 @@ def test_zero_timeout_runs_the_task_without_a_limit(inprocess: None) -> None:
         await asyncio.sleep(0.05)
         return 7
 
-    assert flyte.run(sleeps_a_little) == 7
+    assert flyte.run(sleeps_a_little).outputs() == (7,)

@@ -84,7 +84,7 @@ def test_dir_round_trip(runner: str, tmp_path: Path) -> None:
     (folder / "deep").mkdir(parents=True)
     (folder / "a.txt").write_text("aaa")
     (folder / "deep" / "b.bin").write_bytes(b"\0" * 5000)
-    result = flyte.run(index, Dir.from_local_sync(folder))
+    result = flyte.run(index, Dir.from_local_sync(folder)).outputs()[0]
     assert isinstance(result, Dir)
     assert Path(result.path, "names.txt").read_text().splitlines() == ["a.txt:3", "deep/b.bin:5000"]
     assert [Path(f.path).name for f in result.walk_sync()] == ["names.txt", "count.txt"]

@@ -60,7 +60,7 @@ def test_file_async_handle_is_awaited_and_sync_handle_is_plain(docker_runner: No
     source.write_bytes(b"hello")
     given = File.from_local_sync(source)
     for task in (shout_async, shout_sync):
-        result = flyte.run(task, given)
+        result = flyte.run(task, given).outputs()[0]
         with result.open("rb") as handle:
             assert handle.read() == b"HELLO", task.name
 
@@ -86,9 +86,9 @@ def test_dir_walk_recursive_and_from_existing_remote(docker_runner: None, tmp_pa
     (tmp_path / "d" / "top.txt").write_text("top")
     (tmp_path / "d" / "sub" / "deep.txt").write_text("deep")
     folder = Dir.from_local_sync(tmp_path / "d")
-    assert flyte.run(names, folder, True) == ["deep.txt", "top.txt"]
-    assert flyte.run(names, folder, False) == ["top.txt"]
-    assert flyte.run(reopen, f"/flyte/blobs/{folder.key}") == "top:1"
+    assert flyte.run(names, folder, True).outputs() == (["deep.txt", "top.txt"],)
+    assert flyte.run(names, folder, False).outputs() == (["top.txt"],)
+    assert flyte.run(reopen, f"/flyte/blobs/{folder.key}").outputs() == ("top:1",)
 
 
 def test_from_local_hash_method_is_the_cache_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -120,7 +120,7 @@ def test_dataframe_pandas_round_trip_through_the_store(docker_runner: None) -> N
         return DataFrame.from_df(table.assign(b=table["a"] * 2))
 
     given = DataFrame.from_df(pandas.DataFrame({"a": [1, 2, 3]}))
-    result = flyte.run(double, given)
+    result = flyte.run(double, given).outputs()[0]
     assert isinstance(result, DataFrame) and result.uri is not None  # a reference into the store
     assert result.open(pandas.DataFrame).all_sync()["b"].tolist() == [2, 4, 6]
 
@@ -142,9 +142,9 @@ def test_dataframe_pyarrow_table_read_as_pandas(docker_runner: None) -> None:
         table = await df.open(pandas.DataFrame).all()
         return df.format, int(table["x"].sum())
 
-    made = flyte.run(make, 5)
+    made = flyte.run(make, 5).outputs()[0]
     assert made.format == "parquet" and made.uri and made.uri.endswith(".parquet")
-    assert flyte.run(total, made) == ("parquet", 10)
+    assert flyte.run(total, made).outputs() == ("parquet", 10)
 
 
 class Point(TypedDict):
@@ -158,7 +158,7 @@ def point(x: int, y: object) -> Point:
 
 
 def test_typeddict_output_is_checked_not_crashed(docker_runner: None) -> None:
-    assert flyte.run(point, 1, 2) == {"x": 1, "y": 2}
+    assert flyte.run(point, 1, 2).outputs() == ({"x": 1, "y": 2},)
     with pytest.raises(TypeError, match=r"output .* Point .*key 'y'"):
         flyte.run(point, 1, "two")
 
@@ -170,7 +170,7 @@ def pick(word: Literal["a", "b"], number: Literal[1, 2]) -> str:
 
 def test_literal_checked_as_the_sdk_does(docker_runner: None) -> None:
     """The SDK checks a Literal of strings (an enum) and carries any other Literal unchecked."""
-    assert flyte.run(pick, "a", 3) == "a3"
+    assert flyte.run(pick, "a", 3).outputs() == ("a3",)
     with pytest.raises(TypeError, match=r"input word='c'"):
         flyte.run(pick, "c", 1)
 
@@ -192,7 +192,7 @@ def describe(config: Config, shape: Shape) -> str:
 
 
 def test_dict_inputs_become_models_and_dataclasses(docker_runner: None) -> None:
-    assert flyte.run(describe, config={"rate": 0.5}, shape={"width": 2, "height": 3}) == "Config:0.5:x Shape:6"
+    assert flyte.run(describe, config={"rate": 0.5}, shape={"width": 2, "height": 3}).outputs() == ("Config:0.5:x Shape:6",)
     with pytest.raises(TypeError, match=r"input config="):
         flyte.run(describe, config={"rate": "fast"}, shape={"width": 2, "height": 3})
 
@@ -216,7 +216,7 @@ def test_sibling_module_used_as_module_attribute_ships(docker_runner: None, tmp_
         def parent(x: int) -> int:
             return h.child(x) + 1
 
-        assert flyte.run(parent, 4) == 41
+        assert flyte.run(parent, 4).outputs() == (41,)
     finally:
         for name in ("sdkio_helpers", "sdkio_units"):
             sys.modules.pop(name, None)
@@ -240,7 +240,7 @@ def lowest(points: list[Corner]) -> Corner:
 
 def test_dataclass_fields_arrive_as_declared(docker_runner: None) -> None:
     """The SDK rebuilds dataclasses from their fields: ints given for float fields come back floats."""
-    low = flyte.run(lowest, [Corner(1, 5), Corner(-2, 3)])  # type: ignore[arg-type]
+    low = flyte.run(lowest, [Corner(1, 5), Corner(-2, 3)]).outputs()[0]  # type: ignore[arg-type]
     assert (low, type(low.x), type(low.y)) == (Corner(-2.0, 3.0), float, float)
 
 
@@ -257,6 +257,6 @@ def noon() -> datetime.datetime:
 def test_datetimes_travel_in_utc(docker_runner: None) -> None:
     """As the SDK's timestamps: a naive datetime is taken as UTC, an aware one converted to UTC."""
     paris = datetime.timezone(datetime.timedelta(hours=1))
-    assert flyte.run(shifted, datetime.datetime(2026, 1, 1, 12, 0)) == "2026-01-01T13:00:00+00:00"
-    assert flyte.run(shifted, datetime.datetime(2026, 1, 1, 12, 0, tzinfo=paris)) == "2026-01-01T12:00:00+00:00"
-    assert flyte.run(noon).isoformat() == "2026-01-01T12:00:00+00:00"
+    assert flyte.run(shifted, datetime.datetime(2026, 1, 1, 12, 0)).outputs() == ("2026-01-01T13:00:00+00:00",)
+    assert flyte.run(shifted, datetime.datetime(2026, 1, 1, 12, 0, tzinfo=paris)).outputs() == ("2026-01-01T12:00:00+00:00",)
+    assert flyte.run(noon).outputs()[0].isoformat() == "2026-01-01T12:00:00+00:00"

@@ -119,7 +119,7 @@ def test_map_inside_a_container_runs_every_item_as_its_own_call_in_order(docker_
 
 @pytest.mark.docker
 def test_map_aio_inside_an_async_task(docker_runner: None) -> None:
-    assert flyte.run(fan_out_async, 4) == [0, 1, 4, 9]
+    assert flyte.run(fan_out_async, 4).outputs() == ([0, 1, 4, 9],)
 
 
 @pytest.mark.docker

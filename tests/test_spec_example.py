@@ -21,7 +21,7 @@ def test_spec_example_runs_and_returns_processed(inprocess: None) -> None:
     ns = load()
     assert asyncio.run(ns["my_task"]("Flyte")) == "Hello Flyte!"
     assert asyncio.run(ns["invoke_process_data"]()) == "Processed input.csv"
-    assert flyte.run(ns["invoke_process_data"]) == "Processed input.csv"
+    assert flyte.run(ns["invoke_process_data"]).outputs() == ("Processed input.csv",)
 
 
 def test_inner_call_is_resolved_with_the_override(inprocess: None) -> None:

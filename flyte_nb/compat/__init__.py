@@ -5,9 +5,9 @@
     import my_pipeline             # a module written for flyte 2: its tasks run in flyte_nb's containers
 
 or, in a notebook, `%flyte_use my_pipeline`. The stand-in is `flyte_nb.compat.sdk`: flyte_nb's API
-plus the SDK names a flyte program uses to start runs (flyte.run returning a Run, with_runcontext,
-init_from_config, Backoff, Documentation, group, trace). It is a real, importable module, so
-task code that reads `flyte` travels into containers by reference to it.
+(which is the SDK surface: flyte.run returning a Run, with_runcontext, init_from_config, Backoff,
+Documentation, group, trace) under the name `flyte`. It is a real, importable module, so task code
+that reads `flyte` travels into containers by reference to it.
 """
 
 from __future__ import annotations

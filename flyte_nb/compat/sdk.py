@@ -1,9 +1,9 @@
 """The `flyte` module as code written for the flyte SDK sees it under flyte_nb.compat.install().
 
-flyte_nb's top level, name for name (tests/test_compat.py checks that dir() is the same), with one
-change of shape: `flyte.run(task, ...)` returns the SDK's Run (its `outputs()` a tuple), where
-flyte_nb's own `run` returns the task's value. Being a real, importable module, task code that reads
-`flyte` travels into containers by reference to it.
+flyte_nb's top level, name for name (tests/test_compat.py checks that dir() is the same): flyte_nb's
+top level IS the SDK surface (`flyte.run` returns the SDK's Run there too), so this module only maps
+the name. Being a real, importable module, task code that reads `flyte` travels into containers by
+reference to it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from typing import Any
 
 import flyte_nb as _nb
 from flyte_nb import __all__, __version__  # noqa: F401 - the same public names
-from flyte_nb.runcontext import sdk_run as run  # noqa: F401 - flyte.run -> Run, as the SDK's
 
 from . import report  # noqa: F401 - flyte.report, with .aio forms
 
@@ -26,4 +25,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*dir(_nb), "report", "run"})
+    return sorted({*dir(_nb), "report"})

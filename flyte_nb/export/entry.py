@@ -40,8 +40,19 @@ def _python(cell: str) -> str:
     return TransformerManager().transform_cell("\n".join(lines))
 
 
+def _run_outputs(node: ast.expr) -> ast.expr:
+    """`flyte.run(t, 1).outputs()` and `...outputs()[0]` -> `flyte.run(t, 1)`: flyte.run returns the SDK's Run."""
+    if isinstance(node, ast.Subscript):
+        node = node.value
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "outputs"
+            and isinstance(node.func.value, ast.Call)):
+        return node.func.value
+    return node
+
+
 def _task_call(node: ast.expr, namespace: Mapping[str, Any]) -> Entry | None:
-    """`t(1)`, `await t(1)`, `flyte.run(t, 1)` with t a plain task and literal arguments."""
+    """`t(1)`, `await t(1)`, `flyte.run(t, 1)` (or its `.outputs()`) with t a plain task and literal arguments."""
+    node = _run_outputs(node)
     if isinstance(node, ast.Await):
         node = node.value
     if not isinstance(node, ast.Call):

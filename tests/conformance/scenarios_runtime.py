@@ -382,6 +382,9 @@ RUN = [
     task_scenario("run.kwargs", "result = flyte.run(add, x=1, y=2).outputs()[0]"),
     task_scenario("run.name_is_str", "result = isinstance(flyte.run(square, 2).name, str)"),
     task_scenario("run.url_is_str", "result = isinstance(flyte.run(square, 2).url, str)"),
+    task_scenario("run.wait_returns_none", "result = flyte.run(square, 2).wait()"),
+    task_scenario("run.public_methods", "run = flyte.run(square, 2)\n"
+                  "result = [callable(getattr(run, a, None)) for a in ('outputs', 'wait', 'done')]"),
     task_scenario("run.with_runcontext_local", "result = flyte.with_runcontext(mode='local').run(square, 3).outputs()[0]"),
     task_scenario("run.with_runcontext_no_mode", "result = flyte.with_runcontext().run(add, 2, 2).outputs()[0]"),
     task_scenario("run.aio", '''
