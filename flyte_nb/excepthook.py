@@ -14,7 +14,8 @@ from types import TracebackType
 from .userlog import system_logger
 
 #: Frames from flyte_nb's own machinery: hidden unless the flyte logger is at DEBUG.
-_HIDDEN_PATHS = ("flyte_nb/runtime.py", "flyte_nb/runcontext.py", "flyte_nb/runners/", "flyte_nb/syncify.py", "flyte_nb/blocking.py")
+_HIDDEN_PATHS = ("flyte_nb/runtime.py", "flyte_nb/runcontext.py", "flyte_nb/runners/", "flyte_nb/syncify.py",
+                 "flyte_nb/blocking.py")
 _ORIGINAL = sys.excepthook
 
 

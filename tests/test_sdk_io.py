@@ -192,7 +192,8 @@ def describe(config: Config, shape: Shape) -> str:
 
 
 def test_dict_inputs_become_models_and_dataclasses(docker_runner: None) -> None:
-    assert flyte.run(describe, config={"rate": 0.5}, shape={"width": 2, "height": 3}).outputs() == ("Config:0.5:x Shape:6",)
+    described = flyte.run(describe, config={"rate": 0.5}, shape={"width": 2, "height": 3})
+    assert described.outputs() == ("Config:0.5:x Shape:6",)
     with pytest.raises(TypeError, match=r"input config="):
         flyte.run(describe, config={"rate": "fast"}, shape={"width": 2, "height": 3})
 
@@ -258,5 +259,6 @@ def test_datetimes_travel_in_utc(docker_runner: None) -> None:
     """As the SDK's timestamps: a naive datetime is taken as UTC, an aware one converted to UTC."""
     paris = datetime.timezone(datetime.timedelta(hours=1))
     assert flyte.run(shifted, datetime.datetime(2026, 1, 1, 12, 0)).outputs() == ("2026-01-01T13:00:00+00:00",)
-    assert flyte.run(shifted, datetime.datetime(2026, 1, 1, 12, 0, tzinfo=paris)).outputs() == ("2026-01-01T12:00:00+00:00",)
+    aware = datetime.datetime(2026, 1, 1, 12, 0, tzinfo=paris)
+    assert flyte.run(shifted, aware).outputs() == ("2026-01-01T12:00:00+00:00",)
     assert flyte.run(noon).outputs()[0].isoformat() == "2026-01-01T12:00:00+00:00"
