@@ -44,7 +44,7 @@ def test_spec_example_settings_per_level() -> None:
     assert process.value("short_name") == "process" and process["short_name"].level is Level.DECORATOR
     assert process.value("cache").behavior == "auto" and process["cache"].level is Level.DECORATOR
     assert process.value("report") is True
-    assert process.value("timeout").max_runtime.total_seconds() == 60
+    assert process.value("timeout").seconds("max_runtime") == 60
     assert process.value("docs") == "This task processes data and generates a report."
     assert process["resources"].level is Level.ENVIRONMENT
     env = ns["env_2"]
