@@ -177,7 +177,7 @@ class TaskTemplate:
         bound = self.bind(args, kwargs)
         view = runtime().view(self)  # made here, in the calling cell's context, even if awaited elsewhere
         if self.is_async:
-            return runtime().call(self, bound, view=view)
+            return _named(runtime().call(self, bound, view=view), self.func)
         return runtime().call_blocking(self, bound, view=view)
 
     def aio(self, *args: Any, **kwargs: Any) -> Any:
@@ -238,3 +238,10 @@ def _shown(func: Any, signature: inspect.Signature) -> inspect.Signature:
         return inspect.signature(func, eval_str=True)
     except Exception:  # noqa: BLE001 - a forward reference that does not resolve: show them as strings
         return signature
+
+
+def _named(coroutine: Any, func: Any) -> Any:
+    """`coroutine` named after the task's function, as the SDK's is (its repr and never-awaited warning say
+    `my_task`, not flyte_nb's internal Runtime.call)."""
+    coroutine.__name__, coroutine.__qualname__ = func.__name__, func.__qualname__
+    return coroutine

@@ -45,8 +45,6 @@ PENDING = {
                                 "ActionOutputs(o0=..., ...) but a plain tuple under flyte_nb",
     "basics_repeated_tasks": "prints repr(run): the SDK's _InlineRun(url=..., labels=..., name=..., action name=...) "
                              "rich repr; flyte_nb's Run repr is different",
-    "basics_resources": "prints an un-awaited coroutine's repr: the SDK's names the task function "
-                        "(<coroutine object my_task ...>), flyte_nb's is Runtime.call (and the address differs)",
     "caching_conditional_map_caching": "a uv script (requires-python >=3.12) for Image.from_uv_script: flyte_nb "
                                        "refuses it on the 3.11 base image; the SDK's local mode ignores images",
     "image_multi_image": "needs image builds with pip packages (flyte, ty, mypy) from a registry, Python 3.12 "
@@ -63,10 +61,11 @@ IN_KERNEL = [e for e in ["basics_hello", "basics_enums", "basics_types_simple_ty
 
 #: Inherently run-specific lines, the only thing normalised: a run's name (the SDK's local mode calls every
 #: run "dry-run", flyte_nb numbers them r1, r2, ...) and its url (the SDK: a local metadata folder named by a
-#: fresh uuid; flyte_nb: flyte_nb://runs/<name>).
+#: fresh uuid; flyte_nb: flyte_nb://runs/<name>), and an object's address in a default repr.
 _RUN_SPECIFIC = [
     (re.compile(r"^(dry-run|r\d+)$", re.M), "<run name>"),
     (re.compile(r"(/tmp/flyte/metadata/[0-9a-f-]{36}|flyte_nb://runs/r\d+)"), "<run url>"),
+    (re.compile(r" at 0x[0-9a-f]+>"), " at <address>>"),  # an object's memory address in a default repr
 ]
 
 
@@ -100,8 +99,10 @@ def main_block(example: str) -> str:
 
 
 def test_normalise_replaces_only_run_names_and_urls() -> None:
-    text = "dry-run\n/tmp/flyte/metadata/9ccfbdcc-3687-4af3-8b5e-5c3894e414b7\nr12\nflyte_nb://runs/r3\nr1x 42\n"
-    assert normalise(text) == "<run name>\n<run url>\n<run name>\n<run url>\nr1x 42\n"
+    text = ("dry-run\n/tmp/flyte/metadata/9ccfbdcc-3687-4af3-8b5e-5c3894e414b7\nr12\nflyte_nb://runs/r3\nr1x 42\n"
+            "<coroutine object my_task at 0x7f7d56a29fc0>\n")
+    assert normalise(text) == ("<run name>\n<run url>\n<run name>\n<run url>\nr1x 42\n"
+                               "<coroutine object my_task at <address>>\n")
 
 
 @pytest.mark.docker
