@@ -22,7 +22,7 @@ import weakref
 from pathlib import Path
 from typing import Iterator
 
-from .paths import PRIVATE_FILE, data_dir, private_dir
+from .paths import PRIVATE_FILE, data_dir, private_dir, remove_quietly
 
 #: Lines kept in memory per attempt (the cell view shows at most this many).
 TAIL_LINES = 1000
@@ -76,7 +76,7 @@ class AttemptLog:
             return
         if self.path is None:
             self.path = _new_file()
-            self._finalizer = weakref.finalize(self, _remove, self.path)  # the file goes with the record, or at exit
+            self._finalizer = weakref.finalize(self, remove_quietly, self.path)  # the file goes with the record, or at exit
         with open(self.path, "a", encoding="utf-8", errors="replace") as file:
             file.write("".join(self._pending))
         self._pending.clear()
@@ -130,7 +130,7 @@ def _sweep(folder: Path) -> None:
     for path in folder.glob("*-*.log"):
         pid = path.name.split("-", 1)[0]
         if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            _remove(path)
+            remove_quietly(path)
 
 
 def _alive(pid: int) -> bool:
@@ -141,10 +141,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _remove(path: Path) -> None:
-    try:
-        path.unlink(missing_ok=True)
-    except OSError:
-        pass

@@ -32,7 +32,7 @@ import cloudpickle
 from .codeversion import code_version
 from .config.cache import Cache, normalize_cache
 from .notices import notice
-from .paths import cache_dir, private_dir
+from .paths import cache_dir, private_dir, remove_quietly
 
 if TYPE_CHECKING:
     from .config.resolve import Resolution
@@ -158,7 +158,7 @@ def read(task: str, key: str, max_age: float | None = None) -> Any:
         return MISS
     except CorruptEntryError as error:
         notice(f"cache: the entry of task {task} at {path} is corrupt ({error}); removed, recomputing")
-        _remove(path)
+        remove_quietly(path)  # an entry that cannot be removed is still only a miss
         return MISS
     except OSError as error:  # a directory where the entry is, a file where its folder is, no permission
         notice(f"cache: the entry of task {task} at {path} cannot be read ({type(error).__name__}: "
@@ -171,21 +171,13 @@ def read(task: str, key: str, max_age: float | None = None) -> Any:
     except Exception as error:  # noqa: BLE001 - e.g. the class of the output was renamed since
         notice(f"cache: the entry of task {task} at {path} cannot be loaded any more ({type(error).__name__}: "
                f"{error}); removed, recomputing")
-        _remove(path)
+        remove_quietly(path)
         return MISS
     missing = _missing_blobs(value)
     if missing:
         notice(f"cache: the entry of task {task} refers to {missing} which no longer exists; recomputing")
         return MISS
     return value
-
-
-def _remove(path: Path) -> None:
-    """Remove a bad entry if possible: an entry that cannot be removed is still only a miss."""
-    try:
-        path.unlink(missing_ok=True)
-    except OSError:
-        pass
 
 
 def _missing_blobs(value: Any, depth: int = 0) -> str | None:

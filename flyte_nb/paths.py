@@ -50,6 +50,15 @@ def private_dir(path: Path, mode: int = PRIVATE_DIR) -> Path:
     return path
 
 
+def remove_quietly(path: Path) -> None:
+    """Remove a file if possible: callers that clean up (a bad cache entry, a dead kernel's log) must
+    not fail because the file is gone or cannot be removed."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Write a file that only its owner can read: created 0600 under a temporary name, then renamed,
     so no reader ever sees it wider or half written."""
