@@ -1,7 +1,9 @@
 """The real flyte SDK in its own venv (.venv/flyte-sdk), and the JSON that tests/data/sdk_inspect.py prints.
 
 Its own venv because the real `flyte` package must never shadow flyte_nb's stand-in, and its
-dependencies must not move flyte_nb's. Made once (pip install 'flyte==2.12.*'), then reused.
+dependencies must not move flyte_nb's. Made once (pip install of SDK_PACKAGES), then reused; remade when one of them is missing.
+pandas and pyarrow let the differential tests compare `flyte.io.DataFrame`; flyteplugins-ray
+lets the export tests load a `plugin_config=RayJobConfig(...)` environment with the real plugin.
 """
 
 from __future__ import annotations
@@ -16,24 +18,27 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv" / "flyte-sdk"
 PYTHON = VENV / "bin" / "python"
 INSPECT = ROOT / "tests" / "data" / "sdk_inspect.py"
+SDK_PACKAGES = ("flyte==2.12.1", "flyteplugins-ray==2.12.1", "pandas", "pyarrow")
+_PROBE = ("import flyte, pandas, pyarrow, flyteplugins.ray; "
+          "assert flyte.version().startswith('2.12'), flyte.version()")
 
 
 def _ready() -> bool:
     if not PYTHON.exists():
         return False
-    probe = subprocess.run([str(PYTHON), "-c", "import flyte; assert flyte.version().startswith('2.12'), flyte.version()"],
-                           capture_output=True, text=True)
+    probe = subprocess.run([str(PYTHON), "-c", _PROBE], capture_output=True, text=True)
     return probe.returncode == 0
 
 
 def sdk_python() -> Path:
-    """The venv's python, with flyte 2.12.x installed (creating the venv the first time)."""
+    """The venv's python, with flyte 2.12.1 and SDK_PACKAGES installed (creating the venv the first time)."""
     if not _ready():
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True)
-        install = subprocess.run([str(PYTHON), "-m", "pip", "install", "-q", "flyte==2.12.*"],
+        if not PYTHON.exists():
+            subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True)
+        install = subprocess.run([str(PYTHON), "-m", "pip", "install", "-q", *SDK_PACKAGES],
                                  capture_output=True, text=True)
         assert install.returncode == 0, install.stdout + install.stderr
-        assert _ready(), "flyte 2.12 did not import after pip install"
+        assert _ready(), f"{SDK_PACKAGES} did not import after pip install"
     return PYTHON
 
 
