@@ -14,7 +14,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("gc", help="remove containers left behind by kernels that are gone")
     export = commands.add_parser("export", help="run a notebook headless and write it as a flyte 2 project")
     export.add_argument("notebook")
-    export.add_argument("-o", "--output", required=True, help="the package folder to write")
+    export.add_argument("-o", "--output", required=True, help="the project folder to write (any name)")
+    export.add_argument("--package", help="the package's name inside it (default: derived from the folder's name)")
     export.add_argument("--entry", help='the call main.py makes, e.g. "my_task(1)" (default: the last one)')
     args = parser.parse_args(argv)
     if args.command == "export":
@@ -24,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         from .export.notebook import export_notebook
 
         try:
-            result = export_notebook(args.notebook, args.output, entry=args.entry)
+            result = export_notebook(args.notebook, args.output, entry=args.entry, package=args.package)
         except ExportError as error:
             print(f"flyte_nb export: {error}", file=sys.stderr)
             return 1

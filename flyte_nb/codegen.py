@@ -36,8 +36,10 @@ def environment_code(env: "TaskEnvironment", prefix: str = "flyte.", special: Sp
     return f"{variable(name)} = {prefix}TaskEnvironment(name={name!r}{', ' if args else ''}{args})"
 
 
-def decorator_code(task: "TaskTemplate", prefix: str = "flyte.", special: Special | None = None) -> str:
-    args = kwargs_code(task.decorator_settings, prefix, special)
+def decorator_code(task: "TaskTemplate", prefix: str = "flyte.", special: Special | None = None,
+                   settings: Mapping[str, Any] | None = None) -> str:
+    """`@env.task(...)` with the task's decorator settings (or `settings`, the export's spelling of them)."""
+    args = kwargs_code(task.decorator_settings if settings is None else settings, prefix, special)
     return f"@{variable(task.env.name)}.task({args})" if args else f"@{variable(task.env.name)}.task"
 
 

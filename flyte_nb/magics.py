@@ -313,21 +313,27 @@ class FlyteMagics(Magics):
 
     @line_magic
     def flyte_export(self, line: str) -> Any:
-        """%flyte_export DIR [--entry "my_task(1)"] [--origin NAME]: write the notebook's environments and
-        tasks as a flyte 2 project (package DIR: a module per environment, main.py, requirements.txt)."""
+        """%flyte_export DIR [--package NAME] [--entry "my_task(1)"] [--origin NAME]: write the notebook's
+        environments and tasks as a flyte 2 project in DIR (any folder name): pyproject.toml, README.md and
+        the package NAME (default: derived from DIR) with a module per environment and main.py."""
         import shlex
 
         from .export import ExportError, export_project
 
+        usage = '%flyte_export DIR [--package NAME] [--entry "my_task(1)"]'
         words = shlex.split(line)
-        options = {w[2:]: words[i + 1] for i, w in enumerate(words[:-1]) if w in ("--entry", "--origin")}
-        paths = [w for i, w in enumerate(words) if not w.startswith("--") and (i == 0 or words[i - 1][2:] not in options)]
+        known = ("--entry", "--origin", "--package")
+        options = {w[2:]: words[i + 1] for i, w in enumerate(words[:-1]) if w in known}
+        unknown = [w for w in words if w.startswith("--") and w not in known]
+        if unknown:
+            raise UsageError(f"{usage}: unknown option {unknown[0]}")
+        paths = [w for i, w in enumerate(words) if not w.startswith("--") and (i == 0 or words[i - 1] not in known)]
         if len(paths) != 1:
-            raise UsageError('%flyte_export DIR [--entry "my_task(1)"]: give one folder')
+            raise UsageError(f"{usage}: give one folder")
         cells = list(self.shell.history_manager.input_hist_raw) if self.shell.history_manager else []
         try:
-            result = export_project(paths[0], entry=options.get("entry"), cells=cells, namespace=self.shell.user_ns,
-                                    origin=options.get("origin", "a notebook"))
+            result = export_project(paths[0], package=options.get("package"), entry=options.get("entry"), cells=cells,
+                                    namespace=self.shell.user_ns, origin=options.get("origin", "a notebook"))
         except ExportError as error:
             raise UsageError(f"%flyte_export: {error}") from None
         print(result)

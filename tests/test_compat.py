@@ -71,12 +71,14 @@ def test_sdk_module_runs_in_flyte_nb_containers(flyte_standin: Any) -> None:
 
 
 @pytest.mark.docker
-def test_exported_project_imports_back_and_runs_in_containers(flyte_standin: Any, tmp_path: Path) -> None:
+def test_exported_project_imports_back_and_runs_in_containers(flyte_standin: Any, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """notebook -> export -> the exported flyte project, run by flyte_nb again: same settings, same output."""
     compat.uninstall()  # the spec example itself is flyte_nb code
     namespace = runpy.run_path(str(DATA / "spec_example.py"))
     before = {n: t.resolve().to_json() for n, t in flyte.registry().tasks.items()}
-    export_project(tmp_path / "spec_project", cells=[(DATA / "spec_example.py").read_text()], namespace=namespace)
+    result = export_project(tmp_path / "spec_project", cells=[(DATA / "spec_example.py").read_text()], namespace=namespace)
+    monkeypatch.syspath_prepend(str(result.project))  # the package is importable from its project folder
     flyte.registry().clear()
 
     compat.install()

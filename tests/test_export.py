@@ -6,11 +6,14 @@ ones, and main.py run in flyte's local mode must give flyte_nb's output.
 
 from __future__ import annotations
 
+import ast
 import json
 import runpy
+import shlex
 import subprocess
 import sys
 import threading
+import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,7 @@ import flyte_nb as flyte
 from flyte_nb.export import ExportError, export_project
 
 from .data.sdk_canonical import COMPARED, canonical
-from .data.sdk_venv import ROOT, inspect_project, sdk_python
+from .data.sdk_venv import NO_CLUSTER, ROOT, action_outputs, cli_outputs, flyte_cli, inspect_project, sdk_python
 
 SPEC = ROOT / "tests" / "data" / "spec_example.py"
 
@@ -55,17 +58,167 @@ def test_spec_example_round_trip(sdk: Path, tmp_path: Path, inprocess: None) -> 
     result = export_project(tmp_path / "spec_project", cells=[SPEC.read_text()], namespace=namespace,
                             origin="spec_example.py")
     assert result.entry == "invoke_process_data()"
-    env_module = (tmp_path / "spec_project" / "data_processing_env.py").read_text()
-    assert "from .another_env import another_env" in env_module and "depends_on=[another_env]" in env_module
+    assert result.package == tmp_path / "spec_project" / "spec_project"
+    env_module = (result.package / "data_processing_env.py").read_text()
+    assert "from spec_project.another_env import another_env" in env_module and "depends_on=[another_env]" in env_module
     assert "process_data.override(" in env_module  # the call-site override stays at its call site
     assert "flyte.Image.from_debian_base(python_version=(3, 11))" in env_module
-    assert (tmp_path / "spec_project" / "requirements.txt").read_text().startswith("flyte>=2.12,<2.13")
+    assert "docs=flyte.Documentation(description='This task processes data and generates a report.')" in env_module
+    pyproject = tomllib.loads((result.project / "pyproject.toml").read_text())
+    assert pyproject["project"]["dependencies"] == ["flyte>=2.12,<2.13"]
 
-    sdk_side = inspect_project(sdk, tmp_path / "spec_project")
+    sdk_side = inspect_project(sdk, result.package)
     assert sdk_side["flyte"].startswith("2.12")
     assert_same_settings(nb_settings(), sdk_side["tasks"])
     ours = flyte.run(namespace["invoke_process_data"]).outputs()
     assert sdk_side["output"] == repr(ours) == "('Processed input.csv',)"
+
+
+def spec_export(tmp_path: Path, folder: str = "my-project", **options: Any) -> tuple[Any, dict[str, Any]]:
+    namespace = runpy.run_path(str(SPEC))
+    return export_project(tmp_path / folder, cells=[SPEC.read_text()], namespace=namespace, origin="spec_example.py",
+                          **options), namespace
+
+
+def test_the_flyte_cli_runs_the_exported_spec_example(sdk: Path, tmp_path: Path, inprocess: None) -> None:
+    """Issue 14: `flyte run --local out/data_processing_env.py process_data --data_path x.csv` failed with
+    "attempted relative import with no known parent package"; the real CLI must load every module as a file."""
+    result, namespace = spec_export(tmp_path)
+    assert result.package.name == "my_project"  # `my-project` is not an identifier: the package is derived from it
+    package = result.package.name
+    calls = [  # (module file, task, CLI options, the same call under flyte_nb)
+        ("data_processing_env.py", "process_data", ["--data_path", "x.csv"], (namespace["process_data"], "x.csv")),
+        ("data_processing_env.py", "invoke_process_data", [], (namespace["invoke_process_data"],)),
+        ("my_env.py", "my_task", ["--name", "Flyte"], (namespace["my_task"], "Flyte")),
+    ]
+    for module, task, options, call in calls:
+        done = flyte_cli(result.project, "-of", "json", "run", "--local", f"{package}/{module}", task, *options)
+        assert cli_outputs(done) == action_outputs(flyte.run(*call).outputs()), (module, task)
+    assert action_outputs(flyte.run(namespace["process_data"], "x.csv").outputs()) == 'ActionOutputs(o0="Processed x.csv")'
+
+    readme = (result.project / "README.md").read_text()
+    first = result.commands[0]
+    assert first.line == f"flyte run --local {package}/data_processing_env.py invoke_process_data" and first.line in readme
+    done = flyte_cli(result.project, "-of", "json", *first.words[1:])  # the README's command, as written
+    assert cli_outputs(done) == 'ActionOutputs(o0="Processed input.csv")'
+
+
+def test_flyte_deploy_dry_run_loads_every_module_of_the_export(sdk: Path, tmp_path: Path, inprocess: None) -> None:
+    """`flyte deploy` imports the modules as a package from the project folder (its root dir)."""
+    result, _ = spec_export(tmp_path)
+    package = result.package.name
+    for words in (["--all", "--recursive", package], [f"{package}/data_processing_env.py", "data_processing_env"]):
+        done = flyte_cli(result.project, "--endpoint", NO_CLUSTER, "--insecure", "-of", "json", "deploy", "--dry-run",
+                         *words)
+        assert done.returncode == 0, done.stdout + done.stderr
+        for task in ("data_processing_env.process_data", "data_processing_env.invoke_process_data"):
+            assert task in done.stdout, (words, done.stdout)
+    assert f"flyte deploy {package}/data_processing_env.py data_processing_env" in (result.project / "README.md").read_text()
+
+
+@pytest.mark.parametrize("folder, package", [
+    ("my-project", "my_project"), ("2024 Run", "project_2024_run"), ("class", "class_project"),
+    ("flyte", "flyte_project"), ("json", "json_project"), ("plain_name", "plain_name"),
+])
+def test_any_folder_name_gives_a_project_with_a_package_named_for_it(folder: str, package: str, tmp_path: Path,
+                                                                      inprocess: None) -> None:
+    result, _ = spec_export(tmp_path, folder)
+    assert result.project == tmp_path / folder and result.package == tmp_path / folder / package
+    assert sorted(p.name for p in result.project.iterdir()) == sorted(["README.md", "pyproject.toml", package])
+    pyproject = tomllib.loads((result.project / "pyproject.toml").read_text())
+    assert pyproject["tool"]["setuptools"]["packages"] == [package]
+    assert pyproject["project"]["dependencies"][0] == "flyte>=2.12,<2.13"
+    for module in result.package.glob("*.py"):
+        text = module.read_text()
+        assert "from ." not in text, module  # no relative import: the flyte CLI loads each file on its own
+    assert f"from {package}.data_processing_env import invoke_process_data" in (result.package / "main.py").read_text()
+
+
+def test_a_package_name_can_be_given_and_a_bad_one_is_refused(tmp_path: Path, inprocess: None) -> None:
+    result, _ = spec_export(tmp_path, "any folder", package="pipelines")
+    assert result.package == tmp_path / "any folder" / "pipelines"
+    assert tomllib.loads((result.project / "pyproject.toml").read_text())["project"]["name"] == "any-folder"
+    for bad, reason in (("my-pkg", "is not a Python package name"), ("flyte", "would shadow the module 'flyte'"),
+                        ("import", "is not a Python package name")):
+        with pytest.raises(ExportError, match=f"package='{bad}' {reason}"):
+            spec_export(tmp_path, "refused", package=bad)
+        assert not (tmp_path / "refused").exists()
+
+
+def test_the_magic_exports_to_any_folder_with_a_package_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                inprocess: None) -> None:
+    """`%flyte_export my-project` was refused ("not a Python package name"); `--package NAME` names the package."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    monkeypatch.chdir(tmp_path)
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "flyte_nb")
+    shell.run_cell(SPEC.read_text())
+    result = shell.run_line_magic("flyte_export", "my-project")
+    assert result.package == Path("my-project") / "my_project" and (tmp_path / "my-project" / "pyproject.toml").is_file()
+    result = shell.run_line_magic("flyte_export", 'other-folder --package spec_pkg --entry "my_task(\'x\')"')
+    assert result.package == Path("other-folder") / "spec_pkg" and result.entry == "my_task('x')"
+    assert "flyte run --local spec_pkg/my_env.py my_task --name x" in (tmp_path / "other-folder" / "README.md").read_text()
+
+
+# ---- a Ray plugin environment ---------------------------------------------------------------------
+def ray_config_canonical(value: Any) -> Any:
+    """flyte_nb's RayJobConfig stand-in as plain data, in the form tests/data/sdk_inspect.py gives the real one."""
+    import dataclasses
+
+    if isinstance(value, flyte.Resources):
+        out = {k: getattr(value, k) for k in ("cpu", "memory", "gpu", "disk", "shm")}
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: ray_config_canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [ray_config_canonical(v) for v in value]
+    if isinstance(value, dict):
+        return {k: ray_config_canonical(v) for k, v in value.items()}
+    return value
+
+
+def test_a_ray_plugin_environment_exports_with_its_plugin_config(sdk: Path, tmp_path: Path, inprocess: None) -> None:
+    from flyte_nb import compat
+    from flyte_nb.plugins.ray import AutoscalerOptionsConfig, HeadNodeConfig, RayJobConfig, WorkerNodeConfig
+
+    config = RayJobConfig(
+        worker_node_config=[WorkerNodeConfig(group_name="workers", replicas=2, min_replicas=1, max_replicas=4,
+                                             ray_start_params={"num-cpus": "2"}, requests=flyte.Resources(cpu=2, memory="2Gi")),
+                            WorkerNodeConfig(group_name="gpu", replicas=1)],
+        head_node_config=HeadNodeConfig(ray_start_params={"dashboard-host": "0.0.0.0"}, limits=flyte.Resources(cpu=1)),
+        enable_autoscaling=True,
+        autoscaler_options=AutoscalerOptionsConfig(upscaling_mode=AutoscalerOptionsConfig.UpscalingMode.CONSERVATIVE,
+                                                   idle_timeout_seconds=60),
+        runtime_env={"pip": ["numpy"]}, shutdown_after_job_finishes=True, ttl_seconds_after_finished=300)
+    env = flyte.TaskEnvironment(name="ray_env", plugin_config=config, resources=flyte.Resources(cpu=1))
+
+    @env.task
+    async def fan_out(n: int) -> int:
+        return n * 2
+
+    assert flyte.run(fan_out, 3).outputs() == (6,)  # accepted, kept on the environment; runs here without Ray
+    result = export_project(tmp_path / "ray-project", entry="fan_out(3)", namespace={"fan_out": fan_out})
+    module = (result.package / "ray_env.py").read_text()
+    assert "from flyteplugins.ray import AutoscalerOptionsConfig" in module and "plugin_config=RayJobConfig(" in module
+    assert "WorkerNodeConfig(group_name='gpu', replicas=1)" in module  # defaults are not spelled out
+    dependencies = tomllib.loads((result.project / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert dependencies == ["flyte>=2.12,<2.13", "flyteplugins-ray>=2.12,<2.13"]
+
+    sdk_side = inspect_project(sdk, result.package, run=False)
+    theirs = sdk_side["tasks"]["ray_env.fan_out"]["plugin"]
+    assert theirs["task_class"] == "RayFunctionTask" and theirs["task_type"] == "ray"
+    assert theirs["config_class"] == "flyteplugins.ray.task.RayJobConfig"
+    assert theirs["config"] == ray_config_canonical(config)
+    assert theirs["config"]["worker_node_config"][0]["requests"]["memory"] == "2Gi"
+
+    compat.install()  # code written for the SDK imports the same classes under flyte_nb
+    try:
+        from flyteplugins.ray import RayJobConfig as Imported  # type: ignore[import-not-found]
+
+        assert Imported is RayJobConfig
+    finally:
+        compat.uninstall()
 
 
 # ---- every parameter, edits, session overrides, helpers -------------------------------------------
@@ -129,10 +282,10 @@ def test_every_parameter_round_trip(sdk: Path, tmp_path: Path, inprocess: None) 
     flyte.registry().edit_task("rich-env.pipeline", {"timeout": 120})
     flyte.registry().set_override("base_env.double", {"retries": 0, "env_vars": {}, "max_inline_io_bytes": 0})  # ...sidebar
     result = export_project(tmp_path / "rich_project", entry="pipeline(3)", namespace=tasks, origin="test")
-    folder = tmp_path / "rich_project"
+    folder = result.package
     rich = (folder / "rich_env.py").read_text()
     assert "def scale(x: int) -> int:" in rich and "FACTOR = 10" in rich and "NAMES = ('a', 'b')" in rich
-    assert "from .base_env import double" in rich and "quick = double.override(timeout=30, queue='fast')" in rich
+    assert "from rich_project.base_env import double" in rich and "quick = double.override(timeout=30, queue='fast')" in rich
     assert "dataclasses.replace(double.override(retries=flyte.RetryStrategy(count=0)), env_vars={})" in rich
     assert "flyte.Secret(key='api_key', group='team', as_env_var='API_KEY')" in rich
     assert "HERE / 'files' / 'requirements-extra.txt'" in rich
@@ -159,8 +312,7 @@ def test_a_secret_is_exported_by_reference_never_by_value(tmp_path: Path, monkey
         import os
         return os.environ["API_KEY"][:2]
 
-    export_project(tmp_path / "ok_project", namespace={"uses": uses})
-    text = (tmp_path / "ok_project" / "secret_env.py").read_text()
+    text = (export_project(tmp_path / "ok_project", namespace={"uses": uses}).package / "secret_env.py").read_text()
     # as_env_var='API_KEY' is what flyte 2.12.1 derives from key='api_key', so the export need not spell it
     assert "flyte.Secret(key='api_key')" in text and "s3cr3t" not in text
 
@@ -185,7 +337,7 @@ LOCK = threading.Lock()
     ("lambda", "helper 'DOUBLE_IT' .* is a lambda; export needs it written with def"),
     ("closure", "task closure_env.closed is a closure over 'lock', a live lock object"),
     ("live", "task live_env.locked reads 'LOCK', a live lock object"),
-    ("plugin", "environment 'plugin_env': plugin_config=.* is a live plugin object"),
+    ("plugin", "environment 'plugin_env': plugin_config=.* is not a plugin's config class"),
 ])
 def test_what_cannot_be_exported_is_a_clear_error(case: str, message: str, tmp_path: Path) -> None:
     if case == "lambda":
@@ -248,30 +400,43 @@ NOTEBOOK_OUTPUTS = {
 @pytest.mark.docker
 @pytest.mark.parametrize("notebook", sorted(NOTEBOOK_OUTPUTS))
 def test_notebook_round_trip(notebook: str, sdk: Path, tmp_path: Path) -> None:
+    """Each notebook, run headless and exported to a folder named like it (`configuration-levels`), then run
+    by the real SDK twice: imported as a package (main.py) and by the flyte CLI from the module's file."""
     from flyte_nb.export.notebook import export_notebook
 
-    package = tmp_path / notebook.removesuffix(".ipynb").replace("-", "_")
-    exported = export_notebook(ROOT / "notebooks" / notebook, package)
+    exported = export_notebook(ROOT / "notebooks" / notebook, tmp_path / notebook.removesuffix(".ipynb"))
     entry, sdk_output = NOTEBOOK_OUTPUTS[notebook]
     assert exported.entry == entry
-    sdk_side = inspect_project(sdk, package)
+    assert exported.package.name == notebook.removesuffix(".ipynb").replace("-", "_")
+    sdk_side = inspect_project(sdk, exported.package)
     ours = {name: canonical(name, resolution) for name, resolution in exported.settings.items()}
     assert_same_settings(ours, sdk_side["tasks"])
     assert sdk_side["output"] == sdk_output
-    if not sdk_output.startswith("error"):
+
+    words = exported.run_command
+    assert words[:3] == ["flyte", "run", "--local"] and shlex.join(words) in (exported.project / "README.md").read_text()
+    done = flyte_cli(exported.project, "-of", "json", *words[1:])
+    if sdk_output.startswith("error"):  # the SDK's local mode has no image: the CLI fails as main.py does
+        assert done.returncode != 0 and "No module named 'six'" in done.stdout + done.stderr
+    else:
         assert sdk_output == f"({exported.entry_output},)"  # what the notebook's container run returned
+        assert cli_outputs(done) == action_outputs((ast.literal_eval(exported.entry_output),))
 
 
 @pytest.mark.docker
 def test_cli_exports_a_notebook(tmp_path: Path) -> None:
-    """python -m flyte_nb export NOTEBOOK -o DIR, with an explicit entry."""
-    package = tmp_path / "levels"
+    """python -m flyte_nb export NOTEBOOK -o DIR --package NAME, with an explicit entry; the flyte CLI runs it."""
+    project = tmp_path / "quick-start"
     done = subprocess.run([sys.executable, "-m", "flyte_nb", "export", str(ROOT / "notebooks" / "quickstart.ipynb"),
-                           "-o", str(package), "--entry", 'my_task("CLI")'], capture_output=True, text=True, timeout=600)
+                           "-o", str(project), "--package", "quick", "--entry", 'my_task("CLI")'],
+                          capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout.strip().splitlines()[-1])
-    assert summary["entry"] == 'my_task("CLI")' or summary["entry"] == "my_task('CLI')"
-    main = (package / "main.py").read_text()
-    assert "from .my_env import my_task" in main and "run(my_task, 'CLI')" in main
-    assert sorted(p.name for p in package.glob("*.py")) == [
+    assert summary["entry"] in ('my_task("CLI")', "my_task('CLI')")
+    assert summary["project"] == str(project) and summary["package"] == str(project / "quick")
+    main = (project / "quick" / "main.py").read_text()
+    assert "from quick.my_env import my_task" in main and "run(my_task, 'CLI')" in main
+    assert sorted(p.name for p in (project / "quick").glob("*.py")) == [
         "__init__.py", "another_env.py", "data_processing_env.py", "main.py", "my_env.py"]
+    assert summary["run_command"] == ["flyte", "run", "--local", "quick/my_env.py", "my_task", "--name", "CLI"]
+    assert cli_outputs(flyte_cli(project, "-of", "json", *summary["run_command"][1:])) == 'ActionOutputs(o0="Hello CLI!")'

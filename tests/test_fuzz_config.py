@@ -292,8 +292,8 @@ def test_a_1000_deep_depends_on_chain_exports_without_recursion(tmp_path: Any) -
     def last(x: int) -> int:
         return x
 
-    export_project(tmp_path / "chain_project", entry="last(1)", namespace={"last": last})
-    modules = {path.name: path.read_text() for path in (tmp_path / "chain_project").glob("chain_*.py")}
+    package = export_project(tmp_path / "chain_project", entry="last(1)", namespace={"last": last}).package
+    modules = {path.name: path.read_text() for path in package.glob("chain_*.py")}
     assert len(modules) == 1000 and "chain_998" in modules["chain_999.py"]
 
 

@@ -18,7 +18,7 @@ import types
 
 #: The module names the stand-in takes over, and what each one is.
 _NAMES = {"flyte": "flyte_nb.compat.sdk", "flyte.report": "flyte_nb.compat.report", "flyte.errors": "flyte_nb.errors",
-          "flyte.io": "flyte_nb.io"}
+          "flyte.io": "flyte_nb.io", "flyteplugins": "flyte_nb.plugins", "flyteplugins.ray": "flyte_nb.plugins.ray"}
 _saved: dict[str, types.ModuleType | None] = {}
 
 

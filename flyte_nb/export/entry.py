@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import ast
 import inspect
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from IPython.core.inputtransformer2 import TransformerManager
@@ -23,10 +24,32 @@ class Entry:
 
     task: TaskTemplate
     arguments: str
+    args: tuple[Any, ...] = ()  # the literal values of `arguments`, positional...
+    kwargs: Mapping[str, Any] = field(default_factory=dict)  # ...and by keyword
 
     @property
     def code(self) -> str:
         return f"{self.task.func.__name__}({self.arguments})"
+
+    def inputs(self) -> dict[str, Any]:
+        """The call's inputs by parameter name (positional ones bound to the task's signature)."""
+        bound = inspect.signature(self.task.func).bind_partial(*self.args, **self.kwargs)
+        return dict(bound.arguments)
+
+    def cli_arguments(self) -> list[str]:
+        """The inputs as `flyte run FILE TASK` options: `--name value`, lists and dicts as JSON."""
+        words: list[str] = []
+        for name, value in self.inputs().items():
+            words += [f"--{name}", _cli_value(value)]
+        return words
+
+
+def _cli_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    return json.dumps(value)
 
 
 def _python(cell: str) -> str:
@@ -65,15 +88,15 @@ def _task_call(node: ast.expr, namespace: Mapping[str, Any]) -> Entry | None:
     task = namespace.get(target.id)
     if not isinstance(task, TaskTemplate) or task.is_override:
         return None
-    try:
-        for arg in (*args, *(k.value for k in keywords)):
-            ast.literal_eval(arg)
-    except ValueError:
-        return None
     if any(k.arg is None for k in keywords):
         return None
+    try:
+        values = tuple(ast.literal_eval(arg) for arg in args)
+        named = {str(k.arg): ast.literal_eval(k.value) for k in keywords}
+    except ValueError:
+        return None
     parts = [ast.unparse(a) for a in args] + [f"{k.arg}={ast.unparse(k.value)}" for k in keywords]
-    return Entry(task, ", ".join(parts))
+    return Entry(task, ", ".join(parts), values, named)
 
 
 def _top_level_calls(source: str, namespace: Mapping[str, Any]) -> list[Entry]:

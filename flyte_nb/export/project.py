@@ -1,10 +1,11 @@
-"""Export the registry to a flyte 2 project: a package with one module per TaskEnvironment.
+"""Export the registry to a flyte 2 project: a package with one module per TaskEnvironment, in a
+project folder with pyproject.toml and a README of the commands (layout.py).
 
 Each module holds its environment (every setting as code, depends_on by reference), its tasks'
 source under decorators written from the settings in effect now (panel and sidebar edits
 included), the imports, helpers and constants the tasks read, and the panel's session
 overrides as `task = task.override(...)` (every call of the task runs with them, as in the
-notebook). `main.py` runs the entry task with flyte.run; `requirements.txt` pins flyte 2.12.
+notebook). `main.py` runs the entry task with flyte.run; pyproject.toml depends on flyte 2.12.
 
 Everything is generated in memory first: an ExportError (a lambda, a closure, a live object)
 leaves the target folder untouched.
@@ -13,7 +14,7 @@ leaves the target folder untouched.
 from __future__ import annotations
 
 import ast
-import importlib.metadata
+import dataclasses
 import inspect
 import keyword
 import re
@@ -29,13 +30,13 @@ from ..codegen import decorator_code, environment_code, kwargs_code, variable
 from ..environment import TaskEnvironment
 from ..registry import registry
 from ..task import TaskTemplate
-from .entry import Entry, find_entry, parse_entry
+from .entry import find_entry, parse_entry
 from .errors import ExportError
-from .sdk_code import LINKS_MODULE, SdkCode
+from .layout import (Command, check_package, commands, dependencies, distribution_name, main_text, package_name,
+                     pyproject_text, readme_text)
+from .sdk_code import LINKS_MODULE, Code, SdkCode
 from .source import await_report_calls, class_source, function_source, global_names, keep_falsy_overrides
 
-#: The flyte SDK the export is written for (and checked against by the tests).
-FLYTE_REQUIREMENT = "flyte>=2.12,<2.13"
 #: flyte_nb submodules that exist in the SDK under the same name.
 _SDK_SUBMODULES = {"flyte_nb.report": "report", "flyte_nb.errors": "errors"}
 #: Falsy override values the SDK drops (see source.py); retries=0 has a truthy spelling.
@@ -63,7 +64,9 @@ class Module:
     tasks: list[str] = field(default_factory=list)
     after: dict[str, str] = field(default_factory=dict)  # name -> statement run after the tasks
 
-    def text(self, sdk: SdkCode, origin: str) -> str:
+    def text(self, sdk: SdkCode, package: str, origin: str) -> str:
+        """The module's source; its sibling imports are absolute (`from PACKAGE.other_env import ...`)."""
+        sdk.imports.clear()
         constants = "\n".join(f"{n} = {c}" for n, c in self.constants.items())
         body = "\n\n\n".join(part for part in [
             constants,
@@ -75,10 +78,10 @@ class Module:
         if "HERE /" in body:
             body = "HERE = pathlib.Path(__file__).parent  # image files (files/) are named relative to the project\n\n\n" + body
         std = sorted(f"import {m}" for m in ("dataclasses", "datetime", "pathlib") if f"{m}." in body)
-        third = sorted(self.imports)
-        local = sorted(f"from .{line}" for line in self.siblings)
+        third = sorted({*self.imports, *sdk.imports})
+        local = sorted(f"from {package}.{line}" for line in self.siblings)
         if sdk.uses_links and "Link(" in body:
-            local.insert(0, "from ._links import Link")
+            local.insert(0, f"from {package}._links import Link")
         groups = [group for group in (std, third, local) if group]
         header = [f'"""{self.env.name}: exported by flyte_nb from {origin}."""', ""]
         header += ["\n".join(group) + "\n" for group in groups]
@@ -112,9 +115,11 @@ class Exporter:
     # ---- the modules -----------------------------------------------------------------------------
     def build(self) -> None:
         for env in self.environments.values():
-            if "plugin_config" in env.settings:
-                raise ExportError(f"environment {env.name!r}: plugin_config={env.settings['plugin_config']!r} is a "
-                                  "live plugin object; export needs the plugin's config written in code")
+            config = env.settings.get("plugin_config")
+            if config is not None and not (dataclasses.is_dataclass(config) and not isinstance(config, type)):
+                raise ExportError(f"environment {env.name!r}: plugin_config={config!r} is not a plugin's config class; "
+                                  "the flyte SDK needs one its plugin registered, e.g. flyteplugins.ray.RayJobConfig "
+                                  "(flyte_nb.plugins.ray.RayJobConfig in a notebook)")
             module = self.modules[env.name]
             module.imports["import flyte"] = None
             for dependency in env.settings.get("depends_on", ()):
@@ -127,7 +132,10 @@ class Exporter:
         module = self.modules[task.env.name]
         what = f"task {task.name}"
         source = sdk_source(function_source(task.func, what), task.func)
-        module.tasks.append(decorator_code(task, "flyte.", self.sdk.special) + "\n" + source.rstrip("\n"))
+        settings = dict(task.decorator_settings)
+        if "docs" in settings:  # the flyte CLI reads docs.__help__str__(): the SDK's Documentation, not a str
+            settings["docs"] = Code(f"flyte.Documentation(description={settings['docs']!r})")
+        module.tasks.append(decorator_code(task, "flyte.", self.sdk.special, settings) + "\n" + source.rstrip("\n"))
         session = dict(registry().session_overrides(task.name))
         if session:
             name = task.func.__name__
@@ -322,58 +330,6 @@ def _literal(value: Any) -> bool:
 
 
 # ---- the files ----------------------------------------------------------------------------------
-def main_text(entry: Entry, module: str, origin: str) -> str:
-    name = entry.task.func.__name__
-    args = f", {entry.arguments}" if entry.arguments else ""
-    return f'''"""Runs {entry.code} with flyte.run (exported by flyte_nb from {origin}).
-
-From the folder that holds this package:
-    python -m <package>.main          # flyte's local mode
-    python -m <package>.main remote   # on the cluster of your flyte config
-"""
-
-from __future__ import annotations
-
-import sys
-
-import flyte
-
-from .{module} import {name}
-
-
-def main(mode: str = "local"):
-    """Start the run; flyte's local mode runs it in this process."""
-    if mode == "local":
-        flyte.init()
-    else:
-        flyte.init_from_config()
-    return flyte.with_runcontext(mode=mode).run({name}{args})
-
-
-if __name__ == "__main__":
-    mode = sys.argv[1] if len(sys.argv) > 1 else "local"
-    run = main(mode)
-    print(run.url)
-    if mode == "local":
-        print(run.outputs())
-'''
-
-
-def requirements_text(modules: Sequence[str]) -> str:
-    """flyte plus the distributions of the third-party modules the tasks import, pinned as installed."""
-    lines = [FLYTE_REQUIREMENT]
-    owners = importlib.metadata.packages_distributions()
-    for top in sorted(set(modules)):
-        if top in sys.stdlib_module_names or top in ("flyte", "flyte_nb"):
-            continue
-        for dist in owners.get(top, [top]):
-            try:
-                lines.append(f"{dist}=={importlib.metadata.version(dist)}")
-            except importlib.metadata.PackageNotFoundError:
-                lines.append(dist)
-    return "\n".join(dict.fromkeys(lines)) + "\n"
-
-
 def _imported_tops(imports: Sequence[str]) -> list[str]:
     tops = []
     for line in imports:
@@ -384,33 +340,37 @@ def _imported_tops(imports: Sequence[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class Export:
-    """What was written: the package folder, its files, and the entry main.py runs."""
+    """What was written: the project folder, its package folder, the files, and the entry main.py runs."""
 
-    package: Path
+    package: Path  # the package folder inside the project (the modules, main.py)
     files: tuple[Path, ...]
     entry: str  # the call main.py makes, e.g. "add(2, 3)"
     entry_task: str  # its task's name, e.g. "levels_env.add"
+    project: Path  # the folder holding pyproject.toml and README.md; the commands run from here
+    commands: tuple[Command, ...] = ()  # the README's commands
 
     def __str__(self) -> str:
-        return f"exported {len(self.files)} files to {self.package} (main.py runs {self.entry})"
+        text = f"exported {len(self.files)} files to {self.project} (package {self.package.name}; main.py runs {self.entry})"
+        return text + (f"; from that folder: {self.commands[0].line}" if self.commands else "")
 
 
 def export_project(
     directory: str | Path,
     *,
+    package: str | None = None,
     entry: str | None = None,
     cells: Sequence[str] = (),
     namespace: Mapping[str, Any] | None = None,
     origin: str = "a notebook",
 ) -> Export:
-    """Write the registry's environments and tasks as the flyte package `directory`.
+    """Write the registry's environments and tasks as the flyte project `directory` (any folder name).
 
-    `cells` (the notebook's code, in order) and `namespace` (its variables) pick the entry task:
-    `entry` when given ("my_task(1)"), else the last top-level task call with literal inputs.
+    The package inside is `package`, else a name derived from the folder (layout.py). `cells` (the
+    notebook's code, in order) and `namespace` (its variables) pick the entry task: `entry` when
+    given ("my_task(1)"), else the last top-level task call with literal inputs.
     """
-    package = Path(directory)
-    if not package.name.isidentifier() or keyword.iskeyword(package.name):
-        raise ExportError(f"{package.name!r} is not a Python package name (letters, digits, _); choose another folder")
+    project = Path(directory)
+    name = check_package(package) if package is not None else package_name(project.resolve().name)
     exporter = Exporter(_secret_values())
     if not exporter.tasks:
         raise ExportError("nothing to export: no task is defined (decorate a function with @env.task first)")
@@ -419,31 +379,39 @@ def export_project(
     for task in exporter.tasks:
         namespace.setdefault(task.func.__name__, task)
     chosen = parse_entry(entry, namespace) if entry else find_entry(cells, namespace, exporter.tasks)
-    chosen = Entry(registry().task(chosen.task.name), chosen.arguments)
+    chosen = dataclasses.replace(chosen, task=registry().task(chosen.task.name))
+    entry_module = exporter.modules[chosen.task.env.name].name
 
     texts: dict[str, str] = {}
-    for env_name, module in exporter.modules.items():
-        texts[f"{module.name}.py"] = module.text(exporter.sdk, origin)
-    texts["main.py"] = main_text(chosen, exporter.modules[chosen.task.env.name].name, origin)
+    for module in exporter.modules.values():
+        texts[f"{module.name}.py"] = module.text(exporter.sdk, name, origin)
+    texts["main.py"] = main_text(chosen, name, entry_module, origin)
     texts["__init__.py"] = f'"""Flyte 2 project exported by flyte_nb from {origin}: one module per TaskEnvironment."""\n'
-    imports = [line for m in exporter.modules.values() for line in m.imports]
-    texts["requirements.txt"] = requirements_text(_imported_tops(imports))
     if exporter.sdk.uses_links:
         texts["_links.py"] = LINKS_MODULE
-    for name, text in texts.items():
-        if name.endswith(".py"):
-            try:
-                compile(text, name, "exec")
-            except SyntaxError as error:
-                raise ExportError(f"the generated {name} does not compile ({error}); please report this") from None
+    for file, text in texts.items():
+        try:
+            compile(text, file, "exec")
+        except SyntaxError as error:
+            raise ExportError(f"the generated {file} does not compile ({error}); please report this") from None
+    imports = [line for m in exporter.modules.values() for line in m.imports]
+    distribution = distribution_name(project.resolve().name, name)
+    found = commands(name, chosen, entry_module, {m.name: variable(m.env.name) for m in exporter.modules.values()})
+    top = {"pyproject.toml": pyproject_text(distribution, name, dependencies(_imported_tops(imports),
+                                                                            exporter.sdk.requirements), origin),
+           "README.md": readme_text(distribution, name, origin, found)}
 
-    package.mkdir(parents=True, exist_ok=True)
+    folder = project / name
+    folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in texts.items():
-        (package / name).write_text(text, encoding="utf-8")
-        written.append(package / name)
-    exporter.sdk.write_files(package)
-    return Export(package, tuple(written), chosen.code, chosen.task.name)
+    for file, text in texts.items():
+        (folder / file).write_text(text, encoding="utf-8")
+        written.append(folder / file)
+    for file, text in top.items():
+        (project / file).write_text(text, encoding="utf-8")
+        written.append(project / file)
+    exporter.sdk.write_files(folder)
+    return Export(folder, tuple(written), chosen.code, chosen.task.name, project, tuple(found))
 
 
 def _secret_values() -> list[str]:

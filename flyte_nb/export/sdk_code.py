@@ -4,12 +4,16 @@ flyte_nb's models take the SDK's names, so most values print as they are. The di
 an Image's files (requirements, source files, Dockerfile) are copied into the project and named
 relative to it; `from_base(..., name=)` becomes `.clone(name=)`; a RetryStrategy backoff (a
 constant delay here) becomes `flyte.Backoff(base=...)`; `flyte.Link` is a protocol in the SDK,
-so links use the small `Link` class the export writes into `_links.py`.
+so links use the small `Link` class the export writes into `_links.py`; a plugin config (a
+dataclass such as flyteplugins.ray's RayJobConfig, or flyte_nb's stand-in of it) becomes the
+plugin class's constructor call, imported from the plugin's module.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import importlib
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,18 +34,36 @@ SDK_SECRET_MOUNT = "/etc/flyte/secrets"
 FILES = "files"
 
 
+#: flyte_nb's stand-ins of plugin modules -> (the SDK plugin's module, its distribution requirement).
+_PLUGIN_MODULES = {"flyte_nb.plugins.ray": ("flyteplugins.ray", "flyteplugins-ray>=2.12,<2.13")}
+
+
+@dataclass(frozen=True)
+class Code:
+    """A value that is already code: written as it is (e.g. `flyte.Documentation(description=...)`)."""
+
+    text: str
+
+
 @dataclass
 class SdkCode:
-    """Writes values as SDK code and remembers what that code needs (files to copy, the Link class)."""
+    """Writes values as SDK code and remembers what that code needs (files to copy, the Link class,
+    the imports of the module being written, the plugins' distributions)."""
 
     files: dict[str, Path] = field(default_factory=dict)  # name inside files/ -> source on this machine
     dockerfiles: dict[str, str] = field(default_factory=dict)  # name inside files/ -> Dockerfile text
     uses_links: bool = False
+    imports: dict[str, None] = field(default_factory=dict)  # of the module being written (cleared per module)
+    requirements: dict[str, None] = field(default_factory=dict)  # plugin distributions, for pyproject.toml
 
     def code(self, value: Any) -> str:
         return to_code(value, "flyte.", self.special)
 
     def special(self, value: Any) -> str | None:
+        if isinstance(value, Code):
+            return value.text
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return self.plugin_config(value)
         if isinstance(value, Image):
             return self.image(value)
         if isinstance(value, tuple) and value and all(isinstance(v, Secret) for v in value):
@@ -63,6 +85,31 @@ class SdkCode:
             raise ExportError(f"link {value!r} is an object of class {type(value).__name__}, not a flyte.Link; "
                               "export writes only flyte.Link(name, url) links")
         return None
+
+    # ---- plugin configs ------------------------------------------------------------------------
+    def plugin_config(self, value: Any) -> str:
+        """`RayJobConfig(worker_node_config=[WorkerNodeConfig(...)], ...)`: the fields that differ from
+        their defaults, the classes imported from the plugin's module (the SDK's, for flyte_nb's stand-ins)."""
+        cls = type(value)
+        module, requirement = _PLUGIN_MODULES.get(cls.__module__, (cls.__module__, None))
+        if module.startswith("flyte_nb") or module == "__main__" or "<" in cls.__qualname__:
+            raise ExportError(f"plugin_config: {cls.__qualname__} (from {cls.__module__}) is not a class of an importable "
+                              "plugin module; export writes plugin configs such as flyteplugins.ray.RayJobConfig")
+        public = module.rpartition(".")[0] if module.endswith(".task") else module  # flyteplugins.ray.task -> .ray
+        if public != module and getattr(importlib.import_module(public), cls.__qualname__, None) is not cls:
+            public = module
+        self.imports[f"from {public} import {cls.__qualname__}"] = None
+        if requirement:
+            self.requirements[requirement] = None
+        args = []
+        for item in dataclasses.fields(value):
+            current = getattr(value, item.name)
+            if item.default is not dataclasses.MISSING and current == item.default:
+                continue
+            if item.default_factory is not dataclasses.MISSING and current == item.default_factory():
+                continue
+            args.append(f"{item.name}={self.code(current)}")
+        return f"{cls.__qualname__}({', '.join(args)})"
 
     # ---- images ------------------------------------------------------------------------------
     def image(self, image: Image) -> str:

@@ -9,6 +9,7 @@ Only the SDK's own objects are read here; nothing of flyte_nb is imported.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import importlib
 import inspect
@@ -141,6 +142,28 @@ def docs(task: Any) -> Any:
     return value if value else inspect.getdoc(task.func)
 
 
+def config_value(value: Any) -> Any:
+    """A plugin config as plain data: dataclasses as {field: value}, Resources as resources() gives them."""
+    if isinstance(value, flyte.Resources):
+        return resources(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: config_value(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [config_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: config_value(v) for k, v in value.items()}
+    return value
+
+
+def plugin(task: Any) -> Any:
+    """The task's plugin (its class and task_type) and the plugin config it holds; None for a plain task."""
+    config = getattr(task, "plugin_config", None)
+    if config is None:
+        return None
+    return {"task_class": type(task).__name__, "task_type": task.task_type,
+            "config_class": f"{type(config).__module__}.{type(config).__qualname__}", "config": config_value(config)}
+
+
 def settings(task: Any) -> dict[str, Any]:
     """The canonical form of what the SDK task object holds (see tests/test_export.py: canonical)."""
     return {
@@ -161,6 +184,7 @@ def settings(task: Any) -> dict[str, Any]:
         "docs": docs(task),
         "triggers": triggers(task.triggers),
         "links": [{"name": link.name, "url": getattr(link, "url", None)} for link in task.links],
+        "plugin": plugin(task),
     }
 
 

@@ -9,6 +9,8 @@ lets the export tests load a `plugin_config=RayJobConfig(...)` environment with 
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +19,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv" / "flyte-sdk"
 PYTHON = VENV / "bin" / "python"
+FLYTE_CLI = VENV / "bin" / "flyte"
+#: An endpoint nothing listens on: `flyte deploy --dry-run` wants a client configured, and never calls it.
+NO_CLUSTER = "dns:///127.0.0.1:9"
 INSPECT = ROOT / "tests" / "data" / "sdk_inspect.py"
 SDK_PACKAGES = ("flyte==2.12.1", "flyteplugins-ray==2.12.1", "pandas", "pyarrow")
 _PROBE = ("import flyte, pandas, pyarrow, flyteplugins.ray; "
@@ -49,3 +54,25 @@ def inspect_project(python: Path, package: Path, *, run: bool = True, extra: tup
     lines = [line for line in done.stdout.splitlines() if line.startswith("SDK-JSON ")]
     assert done.returncode == 0 and lines, f"sdk_inspect failed:\n{done.stdout}\n{done.stderr}"
     return json.loads(lines[-1][len("SDK-JSON "):])
+
+
+def flyte_cli(project: Path, *words: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    """The real SDK's `flyte` command, run from the exported project's folder (as its README says),
+    plain text (no colours, no wrapping) so its outputs can be compared."""
+    env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "1000"}
+    env.pop("PYTHONPATH", None)  # flyte_nb's checkout must not be importable by the SDK's side
+    return subprocess.run([str(FLYTE_CLI), *words], capture_output=True, text=True, timeout=timeout, cwd=project, env=env)
+
+
+def cli_outputs(done: subprocess.CompletedProcess[str]) -> str:
+    """`ActionOutputs(o0=...)` from `flyte -of json run --local ...`'s "Outputs:" line."""
+    text = re.sub(r"\x1b\[[0-9;]*m|\x1b]8;[^\x1b]*\x1b\\", "", done.stdout)
+    found = [line.split("Outputs:", 1)[1].strip() for line in text.splitlines() if "Outputs:" in line]
+    assert done.returncode == 0 and found, f"flyte run failed:\n{done.stdout}\n{done.stderr}"
+    return found[-1]
+
+
+def action_outputs(values: tuple[Any, ...]) -> str:
+    """How the SDK's CLI prints a local run's outputs (flyte.remote.ActionOutputs.__repr__), for flyte_nb's values."""
+    return "ActionOutputs(" + ", ".join(f'o{i}="{v}"' if isinstance(v, str) else f"o{i}={v}"
+                                        for i, v in enumerate(values)) + ")"
