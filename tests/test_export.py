@@ -23,7 +23,7 @@ import pytest
 import flyte_nb as flyte
 from flyte_nb.export import ExportError, export_project
 
-from .data.sdk_canonical import COMPARED, canonical
+from .data.sdk_canonical import COMPARED, canonical, plain_config
 from .data.sdk_venv import NO_CLUSTER, ROOT, action_outputs, cli_outputs, flyte_cli, inspect_project, sdk_python
 
 SPEC = ROOT / "tests" / "data" / "spec_example.py"
@@ -164,18 +164,13 @@ def test_the_magic_exports_to_any_folder_with_a_package_option(tmp_path: Path, m
 # ---- a Ray plugin environment ---------------------------------------------------------------------
 def ray_config_canonical(value: Any) -> Any:
     """flyte_nb's RayJobConfig stand-in as plain data, in the form tests/data/sdk_inspect.py gives the real one."""
-    import dataclasses
+    def resources(item: Any) -> Any:
+        if not isinstance(item, flyte.Resources):
+            return None
+        return {k: list(v) if isinstance(v, tuple) else v for k in ("cpu", "memory", "gpu", "disk", "shm")
+                for v in [getattr(item, k)]}
 
-    if isinstance(value, flyte.Resources):
-        out = {k: getattr(value, k) for k in ("cpu", "memory", "gpu", "disk", "shm")}
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: ray_config_canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, (list, tuple)):
-        return [ray_config_canonical(v) for v in value]
-    if isinstance(value, dict):
-        return {k: ray_config_canonical(v) for k, v in value.items()}
-    return value
+    return plain_config(value, resources)
 
 
 def test_a_ray_plugin_environment_exports_with_its_plugin_config(sdk: Path, tmp_path: Path, inprocess: None) -> None:
@@ -193,15 +188,24 @@ def test_a_ray_plugin_environment_exports_with_its_plugin_config(sdk: Path, tmp_
         runtime_env={"pip": ["numpy"]}, shutdown_after_job_finishes=True, ttl_seconds_after_finished=300)
     env = flyte.TaskEnvironment(name="ray_env", plugin_config=config, resources=flyte.Resources(cpu=1))
 
+    small = flyte.TaskEnvironment(name="ray_small", plugin_config=RayJobConfig(
+        worker_node_config=[WorkerNodeConfig(group_name="w", replicas=1)], runtime_env={"pip": ["numpy"]}))
+
     @env.task
     async def fan_out(n: int) -> int:
         return n * 2
 
+    @small.task
+    def one() -> int:
+        return 1
+
     assert flyte.run(fan_out, 3).outputs() == (6,)  # accepted, kept on the environment; runs here without Ray
     result = export_project(tmp_path / "ray-project", entry="fan_out(3)", namespace={"fan_out": fan_out})
     module = (result.package / "ray_env.py").read_text()
-    assert "from flyteplugins.ray import AutoscalerOptionsConfig" in module and "plugin_config=RayJobConfig(" in module
-    assert "WorkerNodeConfig(group_name='gpu', replicas=1)" in module  # defaults are not spelled out
+    assert "from flyteplugins.ray import AutoscalerOptionsConfig, HeadNodeConfig, RayJobConfig, WorkerNodeConfig" \
+        in module and "    plugin_config=RayJobConfig(\n" in module
+    assert "            WorkerNodeConfig(group_name='gpu', replicas=1),\n" in module  # defaults are not spelled out
+    assert "upscaling_mode=AutoscalerOptionsConfig.UpscalingMode.CONSERVATIVE," in module  # the constant by name
     dependencies = tomllib.loads((result.project / "pyproject.toml").read_text())["project"]["dependencies"]
     assert dependencies == ["flyte>=2.12,<2.13", "flyteplugins-ray>=2.12,<2.13"]
 
@@ -211,6 +215,12 @@ def test_a_ray_plugin_environment_exports_with_its_plugin_config(sdk: Path, tmp_
     assert theirs["config_class"] == "flyteplugins.ray.task.RayJobConfig"
     assert theirs["config"] == ray_config_canonical(config)
     assert theirs["config"]["worker_node_config"][0]["requests"]["memory"] == "2Gi"
+    assert sdk_side["tasks"]["ray_small.one"]["plugin"]["config"] == ray_config_canonical(small.settings["plugin_config"])
+    # the real plugin serializes it for a cluster (its pod resources would need the kubernetes package, which
+    # the side venv does not have: ray_small has none)
+    done = flyte_cli(result.project, "--endpoint", NO_CLUSTER, "--insecure", "-of", "json", "deploy", "--dry-run",
+                     "ray_project/ray_small.py", "ray_small_env")
+    assert done.returncode == 0 and "ray_small.one" in done.stdout, done.stdout + done.stderr
 
     compat.install()  # code written for the SDK imports the same classes under flyte_nb
     try:
@@ -390,10 +400,10 @@ NOTEBOOK_OUTPUTS = {
     "quickstart.ipynb": ("invoke_process_data()", "('Processed input.csv',)"),
     "configuration-levels.ipynb": ("add(2, 3)", "(5,)"),
     "reports.ipynb": ("train(3)", "(0.125,)"),
-    # inside() reads its container (the image's six package and GREETING, cgroup limit, uid): flyte's local mode
-    # runs it in the calling process, without the image, so the SDK fails where flyte_nb's container succeeds
-    # (docs/export.md).
-    "images-and-resources.ipynb": ("inside()", "error: RuntimeUserError: No module named 'six'"),
+    # inside() reads its container (GREETING from the image's env, its six package, cgroup limit, uid): flyte's local
+    # mode runs it in the calling process, without the image, so the SDK fails where flyte_nb's container succeeds
+    # (docs/export.md). The side venv has six (pandas needs it), so what is missing first is the image's GREETING.
+    "images-and-resources.ipynb": ("inside()", "error: RuntimeUserError: 'GREETING'"),
 }
 
 
@@ -417,7 +427,7 @@ def test_notebook_round_trip(notebook: str, sdk: Path, tmp_path: Path) -> None:
     assert words[:3] == ["flyte", "run", "--local"] and shlex.join(words) in (exported.project / "README.md").read_text()
     done = flyte_cli(exported.project, "-of", "json", *words[1:])
     if sdk_output.startswith("error"):  # the SDK's local mode has no image: the CLI fails as main.py does
-        assert done.returncode != 0 and "No module named 'six'" in done.stdout + done.stderr
+        assert done.returncode != 0 and "'GREETING'" in done.stdout + done.stderr, done.stdout + done.stderr
     else:
         assert sdk_output == f"({exported.entry_output},)"  # what the notebook's container run returned
         assert cli_outputs(done) == action_outputs((ast.literal_eval(exported.entry_output),))

@@ -78,7 +78,7 @@ class Module:
         if "HERE /" in body:
             body = "HERE = pathlib.Path(__file__).parent  # image files (files/) are named relative to the project\n\n\n" + body
         std = sorted(f"import {m}" for m in ("dataclasses", "datetime", "pathlib") if f"{m}." in body)
-        third = sorted({*self.imports, *sdk.imports})
+        third = _merged_imports([*self.imports, *sdk.imports])
         local = sorted(f"from {package}.{line}" for line in self.siblings)
         if sdk.uses_links and "Link(" in body:
             local.insert(0, f"from {package}._links import Link")
@@ -288,7 +288,8 @@ class Exporter:
 
 
 def wrap_call(code: str, width: int = 110) -> str:
-    """A long `x = f(a=..., b=...)` or `@x.task(a=..., b=...)` first line, one keyword per line."""
+    """A long `x = f(a=..., b=...)` or `@x.task(a=..., b=...)` first line, one keyword per line; a keyword's
+    value that is still too long, a constructor call or a list (a plugin config), is wrapped the same way."""
     first, newline, rest = code.partition("\n")
     if len(first) <= width or not first.endswith(")"):
         return code
@@ -300,10 +301,30 @@ def wrap_call(code: str, width: int = 110) -> str:
     text = first[1:] if decorator else first
     head = ast.get_source_segment(text, call.func)
     target = text[: text.index(head)] if not decorator else ""
-    parts = [ast.get_source_segment(text, a) for a in call.args]
-    parts += [f"{k.arg}={ast.get_source_segment(text, k.value)}" for k in call.keywords]
-    lines = [f"{'@' if decorator else ''}{target}{head}(", *(f"    {p}," for p in parts), ")"]
-    return "\n".join(lines) + newline + rest
+    body = _wrapped_arguments(text, call, 4, width)
+    return f"{'@' if decorator else ''}{target}{head}(\n{body}\n)" + newline + rest
+
+
+def _wrapped_arguments(text: str, call: ast.Call, indent: int, width: int) -> str:
+    """The call's arguments one per line at `indent`, each wrapped further when it does not fit."""
+    parts = [("", a) for a in call.args] + [(f"{k.arg}=", k.value) for k in call.keywords]
+    return "\n".join(" " * indent + prefix + _wrapped(text, node, indent, len(prefix), width) + ","
+                     for prefix, node in parts)
+
+
+def _wrapped(text: str, node: ast.expr, indent: int, used: int, width: int) -> str:
+    source = ast.get_source_segment(text, node) or ast.unparse(node)
+    if indent + used + len(source) + 1 <= width:
+        return source
+    pad = " " * indent
+    if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) and \
+            not isinstance(getattr(node.func, "value", None), ast.Call):  # a constructor, not a builder chain
+        return f"{ast.get_source_segment(text, node.func)}(\n{_wrapped_arguments(text, node, indent + 4, width)}\n{pad})"
+    if isinstance(node, (ast.List, ast.Tuple)) and node.elts:
+        opening, closing = ("[", "]") if isinstance(node, ast.List) else ("(", ")")
+        items = "\n".join(" " * (indent + 4) + _wrapped(text, e, indent + 4, 0, width) + "," for e in node.elts)
+        return f"{opening}\n{items}\n{pad}{closing}"
+    return source
 
 
 def sdk_source(source: str, func: Any) -> str:
@@ -330,6 +351,17 @@ def _literal(value: Any) -> bool:
 
 
 # ---- the files ----------------------------------------------------------------------------------
+def _merged_imports(lines: Sequence[str]) -> list[str]:
+    """`import x` lines sorted, then one `from m import a, b` line per module (names sorted, aliases kept)."""
+    plain = sorted({line for line in lines if line.startswith("import ")})
+    names: dict[str, set[str]] = {}
+    for line in lines:
+        if line.startswith("from "):
+            module, _, imported = line[len("from "):].partition(" import ")
+            names.setdefault(module, set()).add(imported)
+    return plain + [f"from {module} import {', '.join(sorted(names[module]))}" for module in sorted(names)]
+
+
 def _imported_tops(imports: Sequence[str]) -> list[str]:
     tops = []
     for line in imports:

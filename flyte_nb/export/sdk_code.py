@@ -108,8 +108,18 @@ class SdkCode:
                 continue
             if item.default_factory is not dataclasses.MISSING and current == item.default_factory():
                 continue
-            args.append(f"{item.name}={self.code(current)}")
+            args.append(f"{item.name}={self._constant(cls, item.name, current) or self.code(current)}")
         return f"{cls.__qualname__}({', '.join(args)})"
+
+    @staticmethod
+    def _constant(cls: type, field_name: str, value: Any) -> str | None:
+        """`AutoscalerOptionsConfig.UpscalingMode.CONSERVATIVE` for upscaling_mode=3: a field whose values are
+        the constants of the class's nested class of the field's name in CamelCase, written by name."""
+        nested = getattr(cls, "".join(part.title() for part in field_name.split("_")), None)
+        if not isinstance(nested, type) or isinstance(value, bool):
+            return None
+        names = [n for n, v in vars(nested).items() if n.isupper() and type(v) is type(value) and v == value]
+        return f"{cls.__qualname__}.{nested.__name__}.{names[0]}" if names else None
 
     # ---- images ------------------------------------------------------------------------------
     def image(self, image: Image) -> str:

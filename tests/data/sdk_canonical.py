@@ -8,8 +8,9 @@ Python version and user layers with files by name).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 COMPARED = ("name", "short_name", "image", "resources", "env_vars", "secrets", "cache", "retries", "timeout",
             "reusable", "queue", "interruptible", "report", "max_inline_io_bytes", "docs", "triggers", "links")
@@ -101,3 +102,18 @@ def canonical(task_name: str, resolution: dict[str, dict[str, Any]]) -> dict[str
         "triggers": [_trigger(t) for t in v["triggers"] or []],
         "links": [{"name": link["name"], "url": link.get("url")} for link in v["links"] or []],
     }
+
+
+def plain_config(value: Any, leaf: Callable[[Any], Any]) -> Any:
+    """A plugin config (dataclasses, lists, dicts) as plain data; `leaf` gives the form of a value it knows
+    (Resources) or None. Shared by both sides: tests/data/sdk_inspect.py (the SDK's) and the tests (flyte_nb's)."""
+    known = leaf(value)
+    if known is not None:
+        return known
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain_config(getattr(value, f.name), leaf) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [plain_config(v, leaf) for v in value]
+    if isinstance(value, dict):
+        return {k: plain_config(v, leaf) for k, v in value.items()}
+    return value

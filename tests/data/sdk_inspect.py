@@ -9,7 +9,6 @@ Only the SDK's own objects are read here; nothing of flyte_nb is imported.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import importlib
 import inspect
@@ -21,6 +20,7 @@ from typing import Any
 
 import flyte
 from flyte import _image
+from sdk_canonical import plain_config  # this script's folder is sys.path[0]; the module imports nothing of flyte_nb
 
 
 def seconds(value: Any) -> Any:
@@ -142,26 +142,13 @@ def docs(task: Any) -> Any:
     return value if value else inspect.getdoc(task.func)
 
 
-def config_value(value: Any) -> Any:
-    """A plugin config as plain data: dataclasses as {field: value}, Resources as resources() gives them."""
-    if isinstance(value, flyte.Resources):
-        return resources(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: config_value(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, (list, tuple)):
-        return [config_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: config_value(v) for k, v in value.items()}
-    return value
-
-
 def plugin(task: Any) -> Any:
     """The task's plugin (its class and task_type) and the plugin config it holds; None for a plain task."""
     config = getattr(task, "plugin_config", None)
     if config is None:
         return None
     return {"task_class": type(task).__name__, "task_type": task.task_type,
-            "config_class": f"{type(config).__module__}.{type(config).__qualname__}", "config": config_value(config)}
+            "config_class": f"{type(config).__module__}.{type(config).__qualname__}", "config": plain_config(config, lambda v: resources(v) if isinstance(v, flyte.Resources) else None)}
 
 
 def settings(task: Any) -> dict[str, Any]:
