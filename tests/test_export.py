@@ -145,6 +145,15 @@ def test_a_package_name_can_be_given_and_a_bad_one_is_refused(tmp_path: Path, in
         assert not (tmp_path / "refused").exists()
 
 
+def test_the_cli_refuses_a_bad_package_name_before_running_the_notebook(tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from flyte_nb.__main__ import main
+
+    code = main(["export", str(ROOT / "notebooks" / "quickstart.ipynb"), "-o", str(tmp_path / "out"), "--package", "my-pkg"])
+    assert code == 1 and "package='my-pkg' is not a Python package name" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_the_magic_exports_to_any_folder_with_a_package_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                 inprocess: None) -> None:
     """`%flyte_export my-project` was refused ("not a Python package name"); `--package NAME` names the package."""

@@ -58,9 +58,13 @@ def export_notebook(notebook: str | Path, directory: str | Path, *, entry: str |
     import nbclient
     import nbformat
 
+    from .layout import check_package
+
     path = Path(notebook).resolve()
     if not path.is_file():
         raise ExportError(f"no notebook {str(path)!r}")
+    if package is not None:
+        check_package(package)  # before the notebook runs: a bad name costs nothing and writes nothing
     target = Path(directory).resolve()
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(export_cell(target, entry, path.name, package)))
