@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-BENCHMARKS = ("cold_call", "warm_call", "cache_hit", "gather", "data", "startup")
+BENCHMARKS = ("cold_call", "warm_call", "cache_hit", "gather", "data", "startup", "peers", "curves")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,6 +93,8 @@ def render(command: str, started: dt.datetime, took: dt.timedelta, host: dict[st
     lines += [f"- {key}: {value}" for key, value in host.items()]
     lines += ["", "## Summary", "", "| benchmark | measure | median | target | met |", "|---|---|---|---|---|"]
     for result in results:
+        if not any(row.target for row in result.rows):  # figures without a target: ratios or curves
+            lines.append(f"| {result.name} | {result.title}: see its section | | | |")
         for row in result.rows:
             if row.target:
                 cells = row.cells()

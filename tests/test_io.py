@@ -151,3 +151,38 @@ def test_arrays_and_frames_travel_by_reference(docker_only: None) -> None:
     assert list(totals.columns) == ["a", "b", "total"] and totals["total"].iloc[-1] == 100_000
     store = Path(flyte.io.host_root()) / "pickled"
     assert not store.exists() or list(store.iterdir()) == []  # inputs and outputs cleaned up after the call
+
+
+def test_big_arrays_arrive_memory_mapped_and_writable(docker_only: None) -> None:
+    """A big output array is mapped from the store, not copied (numpy.load's full read), and still writable."""
+    import mmap
+
+    import numpy
+    import pandas
+
+    image = flyte.Image.from_debian_base(name="io-numpy").with_pip_packages(
+        f"numpy=={numpy.__version__}", f"pandas=={pandas.__version__}")
+    data_env = flyte.TaskEnvironment(name="io_mapped", image=image)
+
+    @data_env.task
+    def scaled(matrix: Any) -> tuple[Any, str]:
+        import mmap as _mmap
+
+        mapped = matrix
+        while getattr(mapped, "base", None) is not None:  # the input is mapped inside the container too
+            mapped = mapped.base
+        matrix[0, 0] = -1.0  # an input is writable (copy-on-write: the stored file is unchanged)
+        return matrix * 3, "mapped" if isinstance(mapped, _mmap.mmap) else type(mapped).__name__
+
+    matrix = numpy.arange(1_000_000, dtype=numpy.float64).reshape(1000, 1000)  # 8 MB: by reference
+    out, inside = scaled(matrix)
+    assert inside == "mapped"
+    assert type(out) is numpy.ndarray and out[0, 0] == -3.0 and out[999, 999] == 3 * 999_999
+    base = out
+    while getattr(base, "base", None) is not None:
+        base = base.base
+    assert isinstance(base, mmap.mmap), f"the output was copied, not mapped: {type(base)}"
+    out[1, 1] = 7.0  # writable in the kernel too
+    assert out[1, 1] == 7.0 and matrix[0, 0] == 0.0  # the caller's input is untouched
+    store = Path(flyte.io.host_root()) / "pickled"
+    assert not store.exists() or list(store.iterdir()) == []  # mapped files are unlinked all the same
