@@ -14,8 +14,11 @@ which the sidebar shows as "not loaded". Load stays cheap: the table is sent on 
 Every message is JSON `{"version": 1, "type": ..., ...}`. Kernel to sidebar:
   announce  {}                                   the kernel opened the comm (at %load_ext)
   hello     {flyte_nb, levels, parameters}       once per comm: the table, schemas included
-  registry  {environments: [{name, tasks}]}      after every environment or task change
-  entity    {kind, name, reusable, rows, code}   the selected environment or task, after each change
+  registry  {environments: [{name, tasks: [{name, function, overrides}]}]}
+                                                 after every environment or task change
+  entity    {kind, name, reusable, rows, code, choices, forms}
+                                                 the selected environment or task, after each change;
+                                                 forms: per parameter {schema, ui} (rjsf) or None (code only)
   edit_result {reply_to, ok, parameter, level, error}
   runs      {runs}                               all runs, once per comm
   run       {run}                                a run changed (status, attempts)
@@ -25,7 +28,8 @@ Every message is JSON `{"version": 1, "type": ..., ...}`. Kernel to sidebar:
   insert_cell {code}                             the widget panel's "Insert code"
   error     {reply_to, message}                  a request the kernel could not answer
 Sidebar to kernel: hello (answered with hello, registry, runs), select {kind, name},
-edit {id, kind, name, level, parameter, text}, get_run {id, run}.
+edit {id, kind, name, level, parameter, text | value} (text: Python of the "as code" box; value: a
+form's JSON data, null to unset), get_run {id, run}.
 """
 
 from __future__ import annotations
@@ -65,7 +69,8 @@ def hello() -> dict[str, Any]:
 
 def tree() -> dict[str, Any]:
     reg = registry()
-    environments = [{"name": name, "tasks": [{"name": task.name, "function": function}
+    environments = [{"name": name, "tasks": [{"name": task.name, "function": function,
+                                              "overrides": sorted(reg.session_overrides(task.name))}
                                              for function, task in reg.tasks_of(env).items()]}
                     for name, env in reg.environments.items()]
     return message("registry", environments=environments)
@@ -81,11 +86,19 @@ def _target(kind: str, name: str) -> tuple[Any, Any]:
     raise KeyError(f"unknown kind {kind!r}: environment or task")
 
 
-def entity(kind: str, name: str) -> dict[str, Any]:
-    """One environment or task: per parameter, each level's value and editor text, why a cell is
-    disabled, and the effective value with its level."""
-    from .codegen import environment_code, task_code
+def _secret_keys() -> tuple[str, ...]:
+    """The stored secrets' keys, for the secrets picker (names only, never values)."""
+    from . import secrets
+
+    return tuple(name for name in secrets.list() if not name.startswith("$"))
+
+
+def entity(kind: str, name: str, namespace: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One environment or task: per parameter, each level's value, its form data and editor text,
+    why a cell is disabled, the effective value with its level; the forms; Insert code's text."""
+    from .codegen import notebook_code
     from .edits import CHOICES, cell_reason, editor_text, level_settings
+    from .formschema import form, form_data
 
     env, task = _target(kind, name)
     resolution = task.resolve() if task is not None else env.resolve()
@@ -97,20 +110,24 @@ def entity(kind: str, name: str) -> dict[str, Any]:
             value = settings[level].get(parameter.name)
             present = parameter.name in settings[level]
             cells[level.value] = {"set": present, "value": to_jsonable(value) if present else None,
+                                  "form": form_data(value) if present else None,
                                   "text": editor_text(parameter, value),
                                   "disabled": cell_reason(parameter, level, task, resolution.reusable)}
         effective = resolution[parameter.name]
         rows.append({"parameter": parameter.name, "cells": cells,
                      "effective": {"value": to_jsonable(effective.value), "code": to_code(effective.value),
                                    "level": effective.level.value}})
-    code = task_code(task) if task is not None else "import flyte\n" + environment_code(env)
+    keys = _secret_keys()
+    forms = {parameter.name: form(parameter, keys) for parameter in PARAMETERS}
+    code = notebook_code(env, task, namespace if namespace is not None else _user_namespace())
     return message("entity", kind=kind, name=name, reusable=resolution.reusable, rows=rows, code=code,
-                   choices=CHOICES)
+                   choices=CHOICES, forms=forms)
 
 
 def edit(request: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any]:
     """Parse, validate and apply one cell edit; the result names the field an error belongs to."""
     from .edits import apply, parse
+    from .formschema import from_form
 
     parameter_name, level_name = str(request.get("parameter")), str(request.get("level"))
     result = message("edit_result", reply_to=request.get("id"), parameter=parameter_name, level=level_name,
@@ -124,7 +141,11 @@ def edit(request: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any]:
         except ValueError:
             raise ConfigError(f"unknown level {level_name!r}", parameter=parameter_name) from None
         env, task = _target(str(request.get("kind")), str(request.get("name")))
-        apply(env, task, parameter.name, level, parse(parameter, str(request.get("text", "")), namespace))
+        if "value" in request:  # a typed form's data (JSON); "text" is the "as code" box
+            value = from_form(parameter, request["value"])
+        else:
+            value = parse(parameter, str(request.get("text", "")), namespace)
+        apply(env, task, parameter.name, level, value)
     except ConfigError as error:
         result["error"] = error.to_json()
     except (KeyError, ValueError, TypeError) as error:
@@ -173,7 +194,7 @@ class Connection:
         if self.selection is None:
             return
         try:
-            self.send(entity(*self.selection))
+            self.send(entity(*self.selection, namespace=self.owner.namespace()))
         except KeyError:  # the environment or task is gone (cleared registry)
             self.selection = None
             self.send(message("entity", kind=None, name=None, reusable=False, rows=[], code="", choices={}))

@@ -53,15 +53,27 @@ const plugin: JupyterFrontEndPlugin<void> = {
     let area: 'left' | 'right' = 'right';
     let openReportOnFinish = false;
 
+    // A new cell below the active one; focus moves into it (edit mode), so the next Shift+Enter
+    // runs it instead of pressing the sidebar's button again.
     const insertCell = (code: string): void => {
       const panel = tracker.currentWidget;
       if (!panel) {
         return;
       }
       NotebookActions.insertBelow(panel.content);
-      panel.content.activeCell?.model.sharedModel.setSource(code);
+      const cell = panel.content.activeCell;
+      cell?.model.sharedModel.setSource(code);
+      app.shell.activateById(panel.id);
+      void cell?.ready.then(() => {
+        if (panel.content.activeCell === cell) {
+          panel.content.mode = 'edit';
+          cell.editor?.focus();
+        }
+      });
     };
 
+    // A run is a main-area tab next to the notebook (never a split that squeezes it); a closed
+    // tab is disposed (RunView.onCloseRequest), so clicking the run again opens a new one.
     const openRun = (id: string): void => {
       let view = runViews.get(id);
       if (!view || view.isDisposed) {
@@ -69,7 +81,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
         view.title.icon = flyteIcon;
         view.title.closable = true;
         runViews.set(id, view);
-        app.shell.add(view, 'main', { mode: 'split-right' });
+      }
+      if (!view.isAttached) {
+        const ref = tracker.currentWidget?.id ?? null;
+        app.shell.add(view, 'main', { mode: 'tab-after', ref, activate: true });
       }
       app.shell.activateById(view.id);
     };

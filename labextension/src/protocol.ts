@@ -30,6 +30,8 @@ export interface ILevel {
 export interface ITaskRef {
   name: string;
   function: string;
+  /** Parameters set in the sidebar's override column this session (the task's badge). */
+  overrides: string[];
 }
 
 export interface IEnvironmentRef {
@@ -41,8 +43,16 @@ export interface IEnvironmentRef {
 export interface ICell {
   set: boolean;
   value: unknown;
+  /** The value as its typed form holds it (rjsf formData); null when unset. */
+  form: unknown;
   text: string;
   disabled: string | null;
+}
+
+/** A parameter's typed form: a JSON schema and rjsf uiSchema made from the table's pydantic schema. */
+export interface IForm {
+  schema: JSONObject;
+  ui: JSONObject;
 }
 
 export interface IRow {
@@ -60,6 +70,8 @@ export interface IEntity {
   rows: IRow[];
   code: string;
   choices: Record<string, string[]>;
+  /** Per parameter its form, or null when it is written as code only (images, pod templates). */
+  forms: Record<string, IForm | null>;
 }
 
 export interface IFieldError {
@@ -131,6 +143,5 @@ export type Request =
       name: string;
       level: string;
       parameter: string;
-      text: string;
-    }
+    } & ({ text: string } | { value: unknown })
   | { type: 'get_run'; run: string };

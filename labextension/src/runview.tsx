@@ -3,6 +3,7 @@
  * report (each tab's HTML in a sandboxed frame, refreshed on every flush).
  */
 import { ReactWidget } from '@jupyterlab/ui-components';
+import type { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import { KernelBridge } from './bridge';
@@ -29,6 +30,12 @@ export class RunView extends ReactWidget {
     const run = this.bridge.model.runs.get(this.runId);
     this.title.label = run ? `${run.task} ${run.id}: ${run.status.replace('_', ' ')}` : this.runId;
     this.update();
+  }
+
+  /** A closed tab is gone: the next click on its run opens a fresh one. */
+  protected onCloseRequest(msg: Message): void {
+    super.onCloseRequest(msg);
+    this.dispose();
   }
 
   dispose(): void {
@@ -75,7 +82,9 @@ function RunDetail(props: { model: SidebarModel; runId: string }): JSX.Element {
       </ol>
       <h3>Report</h3>
       {tabs.length === 0 ? (
-        <p className="jp-flyte-nb-hint">No report (the task needs report=True and a flush).</p>
+        <p className="jp-flyte-nb-hint jp-flyte-nb-report-empty">
+          No report yet: the task needs report=True and flyte_nb.report.log(...) with do_flush=True.
+        </p>
       ) : (
         <div className="jp-flyte-nb-report">
           {tabs.length > 1 && (

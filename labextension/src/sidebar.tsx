@@ -1,18 +1,18 @@
 /**
  * The sidebar: environments and tasks as a tree, the selected one's three-level form, the runs.
  *
- * Everything it draws comes from the model (what the kernel sent): rows are the kernel's
- * parameter table, columns its levels, a cell is disabled with the kernel's reason, an editor
- * is a choice when the kernel gives choices and otherwise Python text described by the
- * parameter's JSON schema. Edits go to the kernel, which validates them; errors come back
- * to the field.
+ * Everything it draws comes from the model (what the kernel sent): one row per parameter of the
+ * kernel's table (effective value, level chip), its levels behind a disclosure, a level that
+ * cannot be set shows the kernel's reason in text, an editor is the parameter's typed form
+ * (form.tsx). Edits go to the kernel, which validates them; errors come back to the field.
  */
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { KernelBridge } from './bridge';
-import { describeSchema, fieldKey, LOAD_LINE, SidebarModel, showValue } from './model';
-import { ICell, IEntity, IParameter, IRun } from './protocol';
+import { LevelEditor } from './form';
+import { fieldKey, LOAD_LINE, SidebarModel, showValue } from './model';
+import { IEntity, IRow, IRun } from './protocol';
 
 /** What the sidebar asks the application to do (commands of index.ts). */
 export interface ISidebarActions {
@@ -112,6 +112,7 @@ function Connected(props: { bridge: KernelBridge; actions: ISidebarActions }): J
                   {env.tasks.map(task => (
                     <li key={task.name} role="treeitem">
                       <TreeButton bridge={bridge} kind="task" name={task.name} label={task.function} />
+                      {(task.overrides ?? []).length > 0 && <OverrideBadge overrides={task.overrides} />}
                     </li>
                   ))}
                 </ul>
@@ -155,147 +156,129 @@ function SettingsForm(props: {
   actions: ISidebarActions;
 }): JSX.Element {
   const { bridge, entity, actions } = props;
-  const model = bridge.model;
-  const levels = model.editableLevels;
+  const overrides = overridesOf(bridge.model, entity);
   return (
     <section className="jp-flyte-nb-form" aria-label={`Settings of ${entity.kind} ${entity.name}`}>
       <h3>
         {entity.kind} <code>{entity.name}</code>
         {entity.reusable && <span className="jp-flyte-nb-badge">reusable</span>}
+        {overrides.length > 0 && <OverrideBadge overrides={overrides} />}
       </h3>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">parameter</th>
-            {levels.map(level => (
-              <th scope="col" key={level.name}>
-                {level.title}
-              </th>
-            ))}
-            <th scope="col">effective</th>
-          </tr>
-        </thead>
-        <tbody>
-          {entity.rows.map(row => {
-            const parameter = model.parameter(row.parameter);
-            return (
-              <tr key={row.parameter} data-parameter={row.parameter}>
-                <th scope="row" title={parameter ? `${parameter.doc} (${parameter.type})` : ''}>
-                  {row.parameter}
-                </th>
-                {levels.map(level => (
-                  <td key={level.name}>
-                    <Editor
-                      bridge={bridge}
-                      entity={entity}
-                      parameter={parameter}
-                      name={row.parameter}
-                      level={level.name}
-                      levelTitle={level.title}
-                      cell={row.cells[level.name]}
-                      choices={entity.choices[row.parameter]}
-                      error={model.fieldErrors.get(fieldKey(row.parameter, level.name))}
-                    />
-                  </td>
-                ))}
-                <td className="jp-flyte-nb-effective" data-effective={row.parameter}>
-                  <code>{row.effective.code ?? showValue(row.effective.value)}</code>{' '}
-                  <span className="jp-flyte-nb-level" data-level={row.effective.level}>
-                    [{row.effective.level}]
-                  </span>
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
       <div className="jp-flyte-nb-actions">
-        <button className="jp-Button jp-mod-styled jp-mod-accept" onClick={actions.insertCode}>
+        <button
+          className="jp-Button jp-mod-styled jp-mod-accept jp-flyte-nb-insert"
+          onClick={actions.insertCode}
+          title="A new cell below the active one with these settings as code (runs as is)"
+        >
           Insert code
         </button>
       </div>
+      <ul className="jp-flyte-nb-params" aria-label="Parameters">
+        {entity.rows.map(row => (
+          <ParameterRow key={row.parameter} bridge={bridge} entity={entity} row={row} />
+        ))}
+      </ul>
     </section>
   );
 }
 
-function Editor(props: {
-  bridge: KernelBridge;
-  entity: IEntity;
-  parameter: IParameter | undefined;
-  name: string;
-  level: string;
-  levelTitle: string;
-  cell: ICell;
-  choices: string[] | undefined;
-  error: string | undefined;
-}): JSX.Element {
-  const { bridge, entity, parameter, name, level, levelTitle, cell, choices, error } = props;
-  const [text, setText] = React.useState(cell.text);
-  React.useEffect(() => setText(cell.text), [cell.text]);
-  const commit = (value: string): void => {
-    if (value !== cell.text || error) {
-      bridge.send({ type: 'edit', kind: entity.kind, name: entity.name, level, parameter: name, text: value });
+/** The session overrides the kernel reports for the selected task (none for an environment). */
+function overridesOf(model: SidebarModel, entity: IEntity): string[] {
+  if (entity.kind !== 'task') {
+    return [];
+  }
+  for (const env of model.environments) {
+    const task = env.tasks.find(t => t.name === entity.name);
+    if (task) {
+      return task.overrides ?? [];
     }
-  };
-  const label = `${name} at the ${levelTitle} level`;
-  const errorId = `flyte-nb-error-${name}-${level}`;
-  const reasonId = `flyte-nb-reason-${name}-${level}`;
-  const common = {
-    className: `jp-mod-styled jp-flyte-nb-editor${error ? ' jp-mod-error' : ''}`,
-    'data-parameter': name,
-    'data-level': level,
-    disabled: cell.disabled !== null,
-    title: cell.disabled ?? (parameter ? describeSchema(parameter.schema) : ''),
-    'aria-label': label,
-    'aria-invalid': error ? true : undefined,
-    'aria-describedby': error ? errorId : cell.disabled ? reasonId : undefined
-  };
-  const editor = choices ? (
-    <select
-      {...common}
-      value={text}
-      onChange={event => {
-        setText(event.target.value);
-        commit(event.target.value);
-      }}
-    >
-      {choices.map(choice => (
-        <option key={choice} value={choice}>
-          {choice}
-        </option>
-      ))}
-    </select>
-  ) : (
-    <input
-      {...common}
-      type="text"
-      value={text}
-      placeholder={cell.disabled ? '—' : 'unset'}
-      onChange={event => setText(event.target.value)}
-      onBlur={() => commit(text)}
-      onKeyDown={event => {
-        if (event.key === 'Enter') {
-          commit(text);
-        } else if (event.key === 'Escape') {
-          setText(cell.text);
-        }
-      }}
-    />
-  );
+  }
+  return [];
+}
+
+function OverrideBadge(props: { overrides: string[] }): JSX.Element {
+  const text = props.overrides.join(', ');
   return (
-    <>
-      {editor}
-      {cell.disabled && (
-        <span id={reasonId} className="jp-flyte-nb-reason">
-          {cell.disabled}
+    <span
+      className="jp-flyte-nb-badge jp-flyte-nb-override-badge"
+      title={`set in the sidebar this session: ${text} (Insert code writes them as code)`}
+    >
+      sidebar: {text}
+    </span>
+  );
+}
+
+/**
+ * One parameter: its effective value and level chip on one line; the three levels behind a
+ * disclosure, each an editor or the reason it cannot be set there, in text.
+ */
+function ParameterRow(props: { bridge: KernelBridge; entity: IEntity; row: IRow }): JSX.Element {
+  const { bridge, entity, row } = props;
+  const model = bridge.model;
+  const parameter = model.parameter(row.parameter);
+  const hasError = model.editableLevels.some(l => model.fieldErrors.has(fieldKey(row.parameter, l.name)));
+  const [open, setOpen] = React.useState(false);
+  const expanded = open || hasError;
+  const panelId = `flyte-nb-levels-${row.parameter}`;
+  return (
+    <li className="jp-flyte-nb-param" data-parameter={row.parameter}>
+      <button
+        className="jp-flyte-nb-param-head"
+        aria-expanded={expanded}
+        aria-controls={panelId}
+        title={parameter ? `${parameter.doc} (${parameter.type})` : ''}
+        onClick={() => setOpen(!expanded)}
+      >
+        <span className="jp-flyte-nb-caret" aria-hidden="true">
+          {expanded ? '▾' : '▸'}
         </span>
-      )}
-      {error && (
-        <div id={errorId} className="jp-flyte-nb-field-error" role="alert">
-          {error}
+        <span className="jp-flyte-nb-param-name">{row.parameter}</span>
+        <code className="jp-flyte-nb-effective" data-effective={row.parameter}>
+          {row.effective.code ?? showValue(row.effective.value)}
+        </code>
+        <span className="jp-flyte-nb-chip" data-level={row.effective.level}>
+          {row.effective.level}
+        </span>
+      </button>
+      {expanded && (
+        <div id={panelId} className="jp-flyte-nb-levels" role="group" aria-label={`${row.parameter} by level`}>
+          {parameter && <p className="jp-flyte-nb-doc">{parameter.doc}</p>}
+          {model.editableLevels.map(level => {
+            const cell = row.cells[level.name];
+            return (
+              <div
+                key={level.name}
+                className={`jp-flyte-nb-level-row${cell.disabled ? ' jp-mod-disabled' : ''}`}
+                data-level={level.name}
+              >
+                <div className="jp-flyte-nb-level-title">
+                  {level.title}
+                  {cell.set && <span className="jp-flyte-nb-set"> set</span>}
+                </div>
+                {cell.disabled ? (
+                  <p className="jp-flyte-nb-reason" data-parameter={row.parameter} data-level={level.name}>
+                    Not here: {cell.disabled}
+                  </p>
+                ) : (
+                  <LevelEditor
+                    bridge={bridge}
+                    entity={entity}
+                    parameter={parameter}
+                    name={row.parameter}
+                    level={level.name}
+                    levelTitle={level.title}
+                    cell={cell}
+                    form={entity.forms?.[row.parameter] ?? null}
+                    choices={entity.choices[row.parameter]}
+                    error={model.fieldErrors.get(fieldKey(row.parameter, level.name))}
+                  />
+                )}
+              </div>
+            );
+          })}
         </div>
       )}
-    </>
+    </li>
   );
 }
 

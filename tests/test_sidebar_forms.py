@@ -1,0 +1,174 @@
+"""The sidebar's typed forms and Insert code, kernel side (flyte_nb/formschema.py, codegen.notebook_code,
+bridge.entity/edit): each form is the table's pydantic schema made renderable, a form's data becomes the
+same value code would give (validated by the same model), and Insert code runs as is in the notebook.
+The browser test (ui-tests/) drives the same through JupyterLab's FormComponent.
+"""
+
+from __future__ import annotations
+
+import types
+from datetime import timedelta
+
+import pytest
+
+import flyte_nb as flyte
+from flyte_nb import bridge
+from flyte_nb.codegen import flyte_import, notebook_code
+from flyte_nb.config.errors import ConfigError
+from flyte_nb.config.parameters import BY_NAME, PARAMETERS
+from flyte_nb.formschema import CODE_ONLY, accelerators, form, form_data, from_form
+from flyte_nb.registry import registry
+
+
+def _row(entity: dict, name: str) -> dict:
+    return next(r for r in entity["rows"] if r["parameter"] == name)
+
+
+def _walk(node: object) -> list[dict]:
+    found: list[dict] = []
+    if isinstance(node, dict):
+        found.append(node)
+        for value in node.values():
+            found += _walk(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += _walk(item)
+    return found
+
+
+def test_every_form_is_self_contained_and_typed() -> None:
+    for parameter in PARAMETERS:
+        found = form(parameter, ("db_pass",))
+        if parameter.name in CODE_ONLY:
+            assert found is None, parameter.name
+            continue
+        assert found is not None, parameter.name
+        nodes = _walk(found["schema"])
+        assert not any("$ref" in n or "$defs" in n for n in nodes), parameter.name  # rjsf needs no root defs
+        assert not any(n.get("type") == "null" for n in nodes), parameter.name  # unset is its own button
+        assert all("type" in n or "anyOf" in n or "const" in n or "enum" in n
+                   for n in nodes if "title" in n and n is not found["schema"].get("ui")), parameter.name
+
+
+def test_bounds_units_and_pickers_come_from_the_table() -> None:
+    retries = form(BY_NAME["retries"])["schema"]
+    assert [o["title"] for o in retries["anyOf"]] == ["count", "RetryStrategy"]
+    assert retries["anyOf"][0] == {"minimum": 0, "type": "integer", "title": "count"}
+    assert retries["anyOf"][1]["properties"]["count"]["maximum"] == 100
+    resources = form(BY_NAME["resources"])
+    props = resources["schema"]["properties"]
+    assert props["cpu"]["type"] == "number" and props["cpu"]["minimum"] == 0
+    assert resources["ui"]["memory"] == {"ui:widget": "quantity"} and props["memory"]["pattern"].startswith("^")
+    gpu = {o["title"]: o for o in props["gpu"]["anyOf"]}
+    assert "A100:1" in gpu["accelerator"]["examples"] and "A100:1" in accelerators()
+    assert gpu["Device"]["properties"]["device_class"]["enum"][0] == "GPU"
+    cache = form(BY_NAME["cache"])["schema"]["anyOf"][0]
+    assert cache["enum"] == ["auto", "override", "disable"]
+    reusable = form(BY_NAME["reusable"])["schema"]
+    assert [o["title"] for o in reusable["anyOf"]] == ["ReusePolicy", "off"]
+    assert form(BY_NAME["report"])["schema"]["type"] == "boolean"
+    assert form(BY_NAME["env_vars"])["schema"]["additionalProperties"] == {"type": "string"}
+    secrets = form(BY_NAME["secrets"], ("db_pass", "api/token"))["schema"]
+    assert secrets["anyOf"][0]["examples"] == ["db_pass", "api/token"]
+    assert secrets["anyOf"][1]["properties"]["key"]["examples"] == ["db_pass", "api/token"]
+
+
+@pytest.mark.parametrize(("name", "data", "expected"), [
+    ("resources", {"cpu": 2, "memory": "512Mi", "gpu": "A100:1"}, flyte.Resources(cpu=2, memory="512Mi", gpu="A100:1")),
+    ("retries", 3, 3),
+    ("retries", {"count": 2, "backoff": {"base": "PT2S"}},
+     flyte.RetryStrategy(count=2, backoff=flyte.Backoff(base=timedelta(seconds=2)))),
+    ("timeout", {"max_runtime": 60}, flyte.Timeout(max_runtime=60)),
+    ("cache", "auto", "auto"),
+    ("cache", {"behavior": "override", "salt": "s"}, flyte.Cache(behavior="override", salt="s")),
+    ("reusable", {"replicas": [1, 2], "idle_ttl": "PT40S"}, flyte.ReusePolicy(replicas=(1, 2), idle_ttl=40)),
+    ("reusable", "off", "off"),
+    ("env_vars", {"A": "1"}, {"A": "1"}),
+    ("secrets", ["db_pass", {"key": "tok", "as_env_var": "TOK"}], ["db_pass", flyte.Secret(key="tok", as_env_var="TOK")]),
+    ("links", [{"name": "docs", "url": "https://example.org"}], [flyte.Link(name="docs", url="https://example.org")]),
+    ("report", True, True),
+])
+def test_form_data_means_what_code_means(name: str, data: object, expected: object) -> None:
+    parameter = BY_NAME[name]
+    value = from_form(parameter, data)
+    assert parameter.adapter.validate_python(value) == parameter.adapter.validate_python(expected)
+
+
+def test_form_data_round_trips_a_value_in_its_short_form() -> None:
+    assert form_data(flyte.RetryStrategy(count=3)) == 3
+    assert form_data(flyte.Cache(behavior="auto")) == "auto"
+    assert form_data(flyte.Resources(cpu=1, memory="1Gi")) == {"cpu": 1, "memory": "1Gi"}
+    policy = flyte.ReusePolicy(replicas=(1, 2), idle_ttl=40)
+    assert form_data(policy) == {"replicas": [1, 2], "idle_ttl": "PT40S"}
+    assert from_form(BY_NAME["reusable"], form_data(policy)) == policy
+
+
+def test_a_form_value_no_choice_matches_is_refused_with_the_parameter() -> None:
+    with pytest.raises(ConfigError, match="retries: the form sent"):
+        from_form(BY_NAME["retries"], "three")
+    with pytest.raises(ConfigError, match="image has no form"):
+        from_form(BY_NAME["image"], "python:3.12")
+
+
+def test_edit_with_form_data_applies_through_the_registry_and_refuses_bad_values() -> None:
+    env = flyte.TaskEnvironment(name="forms_env")
+
+    @env.task
+    def work(x: int) -> int:
+        return x + 1
+
+    ok = bridge.edit({"kind": "task", "name": "forms_env.work", "level": "override", "parameter": "retries",
+                      "value": 2}, {})
+    assert ok["ok"], ok
+    assert registry().session_overrides("forms_env.work")["retries"] == flyte.RetryStrategy(count=2)
+    bad = bridge.edit({"kind": "task", "name": "forms_env.work", "level": "override", "parameter": "retries",
+                       "value": -1}, {})
+    assert not bad["ok"] and "retries=-1" in bad["error"]["message"]
+    assert registry().session_overrides("forms_env.work")["retries"] == flyte.RetryStrategy(count=2)
+    res = bridge.edit({"kind": "environment", "name": "forms_env", "level": "environment",
+                       "parameter": "resources", "value": {"cpu": 1, "memory": "300Mi"}}, {})
+    assert res["ok"], res
+    entity = bridge.entity("task", "forms_env.work", {})
+    assert _row(entity, "resources")["cells"]["environment"]["form"] == {"cpu": 1, "memory": "300Mi"}
+    assert _row(entity, "retries")["cells"]["override"]["form"] == 2
+    assert entity["forms"]["image"] is None and entity["forms"]["retries"]["schema"]["anyOf"]
+    tree = bridge.tree()
+    task = next(t for e in tree["environments"] if e["name"] == "forms_env" for t in e["tasks"])
+    assert task["overrides"] == ["retries"]  # the sidebar's badge on the task
+
+
+def test_flyte_import_follows_the_notebook() -> None:
+    assert flyte_import({"flyte": flyte}) == ("flyte.", "import flyte_nb as flyte")
+    assert flyte_import({"flyte_nb": flyte}) == ("flyte_nb.", "import flyte_nb")
+    shim = types.ModuleType("flyte")
+    assert flyte_import({"flyte": shim}) == ("flyte.", "import flyte")
+    assert flyte_import({}) == ("flyte.", "import flyte_nb as flyte")
+
+
+def test_insert_code_keeps_the_notebooks_names_and_the_real_body() -> None:
+    source = '''
+import flyte_nb as flyte
+env_2 = flyte.TaskEnvironment(name="data_processing", resources=flyte.Resources(cpu=1))
+
+@env_2.task(retries=1)
+def double(x: int) -> int:
+    """Twice x."""
+    return 2 * x
+'''
+    namespace: dict = {}
+    exec(compile(source, "<cell-insert-code>", "exec"), namespace)  # noqa: S102 - the test's own notebook
+    import linecache
+
+    linecache.cache["<cell-insert-code>"] = (len(source), None, source.splitlines(True), "<cell-insert-code>")
+    registry().set_override("data_processing.double", {"retries": 3})
+    code = notebook_code(registry().environment("data_processing"), registry().task("data_processing.double"),
+                         namespace)
+    assert code.startswith("import flyte_nb as flyte\n")
+    assert "data_processing_env" not in code and "@env_2.task(retries=1)" in code
+    assert "return 2 * x" in code and "..." not in code
+    assert code.rstrip().endswith("double = double.override(retries=3)")
+    ran: dict = {}
+    exec(compile(code, "<inserted>", "exec"), {**namespace, **ran})  # runs as is  # noqa: S102
+    env_code = notebook_code(registry().environment("data_processing"), None, namespace)
+    assert env_code == ("import flyte_nb as flyte\n"
+                        "env_2 = flyte.TaskEnvironment(name='data_processing', resources=flyte.Resources(cpu=1))")
