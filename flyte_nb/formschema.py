@@ -114,6 +114,7 @@ def _resources(schema: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     props = schema["properties"]
     props.update(copy.deepcopy(_RESOURCE_FIELDS))
     gpu = props["gpu"]
+    gpu["title"] = "gpu"
     for option, title in zip(gpu["anyOf"], ("accelerator", "count", "Device")):
         option["title"] = title
         if title == "accelerator":

@@ -159,7 +159,7 @@ def test_defining_an_environment_and_a_task_updates_the_tree(frontend: Frontend)
                      "    return x * 2\n")
     tree = frontend.comm_data(comm_id, "registry",
                               environments=[{"name": "side_env", "tasks": [{"name": "side_env.work",
-                                                                            "function": "work"}]}])
+                                                                            "function": "work", "overrides": []}]}])
     assert tree["environments"][0]["name"] == "side_env"
 
 
@@ -181,7 +181,9 @@ def test_select_sends_three_levels_effective_values_and_disabled_reasons(fronten
     assert resources["cells"]["environment"]["text"] == "flyte.Resources(cpu=1)"
     assert resources["effective"]["level"] == "environment"
     assert _row(entity, "cache")["cells"]["decorator"]["text"] == "(unset)"  # a choice, not Python
-    assert "import flyte" in entity["code"] and "@side_env.task(retries=2, report=True)" in entity["code"]
+    # Insert code in the notebook's own names (env, not side_env) with the task's real body.
+    assert entity["code"].startswith("import flyte_nb as flyte\n") and "@env.task(retries=2, report=True)" in entity["code"]
+    assert "    return x * 2" in entity["code"] and "..." not in entity["code"]
 
 
 def test_override_edits_change_the_kernels_effective_value(frontend: Frontend) -> None:

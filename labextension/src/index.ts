@@ -63,11 +63,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
       NotebookActions.insertBelow(panel.content);
       const cell = panel.content.activeCell;
       cell?.model.sharedModel.setSource(code);
-      app.shell.activateById(panel.id);
       void cell?.ready.then(() => {
         if (panel.content.activeCell === cell) {
-          panel.content.mode = 'edit';
-          cell.editor?.focus();
+          panel.content.mode = 'edit'; // the notebook's activation then focuses the cell's editor
+          app.shell.activateById(panel.id);
+          requestAnimationFrame(() => cell.editor?.focus());
         }
       });
     };

@@ -233,7 +233,11 @@ function ParameterRow(props: { bridge: KernelBridge; entity: IEntity; row: IRow 
           {expanded ? '▾' : '▸'}
         </span>
         <span className="jp-flyte-nb-param-name">{row.parameter}</span>
-        <code className="jp-flyte-nb-effective" data-effective={row.parameter}>
+        <code
+          className="jp-flyte-nb-effective"
+          data-effective={row.parameter}
+          title={row.effective.code ?? showValue(row.effective.value)}
+        >
           {row.effective.code ?? showValue(row.effective.value)}
         </code>
         <span className="jp-flyte-nb-chip" data-level={row.effective.level}>

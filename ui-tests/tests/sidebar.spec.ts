@@ -168,6 +168,18 @@ async function setTheme(page: IJupyterLabPageFixture, theme: string, light: bool
   await page.evaluate(t => (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: t }), theme);
   await expect(page.locator(`body[data-jp-theme-light="${light}"]`)).toBeAttached();
   await expect(page.locator('#jupyterlab-splash')).toHaveCount(0); // the theme change's splash is gone
+  // The theme's colours are in effect on the sidebar itself (luminance of its background).
+  await expect
+    .poll(() =>
+      page.evaluate(() => {
+        const [r, g, b] = getComputedStyle(document.querySelector('#flyte-nb-sidebar')!)
+          .backgroundColor.match(/\d+/g)!
+          .map(Number);
+        return r + g + b > 384;
+      })
+    )
+    .toBe(light);
+  await page.evaluate(() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done))));
 }
 
 // kernels: null: galata's kernel API mock answers every POST with 201, which breaks kernel restart.
@@ -260,13 +272,14 @@ test('sidebar: typed forms at 320 px, a Docker run in a tab, Insert code, contra
   await sidebar(page).locator('.jp-flyte-nb-runs').screenshot({ path: path.join(ARTIFACTS, 'sidebar-run-succeeded.png') });
 
   // Open the run: a main-area tab beside the notebook (not a split that squeezes it).
+  const notebookWidth = (await page.locator('.jp-NotebookPanel').boundingBox())!.width;
   await run.click();
   const view = page.locator('.jp-flyte-nb-run-detail[data-status="succeeded"]');
   await expect(view).toBeVisible();
   await expect(page.frameLocator('.jp-flyte-nb-report iframe').locator('#greeting')).toHaveText('Hello sidebar');
   await expect(view.locator('.jp-flyte-nb-logs')).toContainText('greeting sidebar');
   await expect(page.locator('#jp-main-dock-panel .lm-DockPanel-tabBar')).toHaveCount(1);
-  expect((await page.locator('.jp-flyte-nb-run-view').boundingBox())!.width).toBeGreaterThan(700);
+  expect((await page.locator('.jp-flyte-nb-run-view').boundingBox())!.width).toBeGreaterThan(notebookWidth - 2);
   await page.locator('.jp-flyte-nb-run-view').screenshot({ path: path.join(ARTIFACTS, 'run-report-tab.png') });
   // Closed, then clicked again: it reopens.
   const runTab = page.locator('#jp-main-dock-panel .lm-TabBar-tab', { hasText: 'ui_env.greet' });
@@ -293,8 +306,8 @@ test('sidebar: typed forms at 320 px, a Docker run in a tab, Insert code, contra
   expect(inserted).not.toContain('...');
   // Focus is in the new cell's editor: Shift+Enter runs it (no second copy).
   await expect
-    .poll(() => page.evaluate(() => document.activeElement?.closest('.jp-Cell.jp-mod-active .jp-Editor') !== null))
-    .toBe(true);
+    .poll(() => page.evaluate(() => document.activeElement?.closest('.jp-Cell.jp-mod-active .cm-editor') ? 'in the cell' : document.activeElement?.outerHTML.slice(0, 120)))
+    .toBe('in the cell');
   await page.keyboard.press('Shift+Enter');
   const copies = () =>
     page.evaluate(() =>
@@ -317,7 +330,9 @@ test('sidebar: typed forms at 320 px, a Docker run in a tab, Insert code, contra
   expect(errors).toBe(0);
   // The inserted definition is the one that runs: its body, the override as code.
   const called = await runLast(page, 'print(await greet("code"), greet.resolve()["retries"].level.value)');
-  expect(await page.notebook.getCellTextOutput(called)).toEqual([expect.stringContaining('Hello code! override')]);
+  expect(await page.notebook.getCellTextOutput(called)).toEqual(
+    expect.arrayContaining([expect.stringContaining('attempt 1/4'), expect.stringContaining('Hello code! override')])
+  );
 
   // The commands are in the palette; the settings in the Settings Editor (schema/plugin.json).
   const commands = await page.evaluate(() => (window as any).jupyterapp.commands.listCommands());
@@ -334,17 +349,25 @@ test('sidebar: typed forms at 320 px, a Docker run in a tab, Insert code, contra
   await expand(page, 'retries');
   await expand(page, 'resources');
   await expect(task).toHaveClass(/jp-mod-selected/);
-  expect(await lowContrast(page, '#flyte-nb-sidebar')).toEqual([]);
+  const sidebarLight = await lowContrast(page, '#flyte-nb-sidebar');
   await page.screenshot({ path: path.join(ARTIFACTS, 'lab-light.png') });
   await setTheme(page, 'JupyterLab Dark', false);
-  expect(await lowContrast(page, '#flyte-nb-sidebar')).toEqual([]);
+  const sidebarDark = await lowContrast(page, '#flyte-nb-sidebar');
   await page.screenshot({ path: path.join(ARTIFACTS, 'lab-dark.png') });
   await sidebar(page).screenshot({ path: path.join(ARTIFACTS, 'sidebar-dark.png') });
   await run.click();
-  await expect(page.locator('.jp-flyte-nb-run-detail')).toBeVisible();
-  expect(await lowContrast(page, '.jp-flyte-nb-run-view')).toEqual([]);
+  const shown = `.jp-flyte-nb-run-view:not(.lm-mod-hidden)`;
+  await expect(page.locator(`${shown} .jp-flyte-nb-run-detail`)).toBeVisible();
+  const runDark = await lowContrast(page, shown);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'run-tab-dark.png') });
   await setTheme(page, 'JupyterLab Light', true);
-  expect(await lowContrast(page, '.jp-flyte-nb-run-view')).toEqual([]);
+  const runLight = await lowContrast(page, shown);
+  expect({ sidebarLight, sidebarDark, runLight, runDark }).toEqual({
+    sidebarLight: [],
+    sidebarDark: [],
+    runLight: [],
+    runDark: []
+  });
   await page.notebook.activate('sidebar.ipynb');
 
   // A restarted kernel has not loaded flyte_nb: the sidebar says so.

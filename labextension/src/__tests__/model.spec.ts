@@ -80,7 +80,7 @@ describe('SidebarModel', () => {
     model.handle(kernel[0]);
     model.handle(kernel[1]);
     expect(model.environments).toEqual([
-      { name: 'spec_env', tasks: [{ name: 'spec_env.work', function: 'work' }] }
+      { name: 'spec_env', tasks: [{ name: 'spec_env.work', function: 'work', overrides: [] }] }
     ]);
     model.handle(kernel[2]);
     expect(model.entity).toBeNull(); // nothing selected: an entity for someone else is ignored
