@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # .venv/bin: jupyter for Playwright's web server
 ARTIFACTS = ROOT / "ui-tests" / "artifacts"
 SCREENSHOTS = ["sidebar-not-loaded.png", "sidebar-form.png", "sidebar-run-succeeded.png", "run-report-tab.png",
-               "lab-light.png", "lab-dark.png", "sidebar-dark.png", "run-tab-dark.png"]
+               "lab-light.png", "sidebar-light.png", "lab-dark.png", "sidebar-dark.png",
+               "run-tab-dark.png"]
 
 
 def _env() -> dict[str, str]:

@@ -350,11 +350,12 @@ test('sidebar: typed forms at 320 px, a Docker run in a tab, Insert code, contra
   await expand(page, 'resources');
   await expect(task).toHaveClass(/jp-mod-selected/);
   const sidebarLight = await lowContrast(page, '#flyte-nb-sidebar');
+  await sidebar(page).screenshot({ path: path.join(ARTIFACTS, 'sidebar-light.png') });
   await page.screenshot({ path: path.join(ARTIFACTS, 'lab-light.png') });
   await setTheme(page, 'JupyterLab Dark', false);
   const sidebarDark = await lowContrast(page, '#flyte-nb-sidebar');
-  await page.screenshot({ path: path.join(ARTIFACTS, 'lab-dark.png') });
   await sidebar(page).screenshot({ path: path.join(ARTIFACTS, 'sidebar-dark.png') });
+  await page.screenshot({ path: path.join(ARTIFACTS, 'lab-dark.png') });
   await run.click();
   const shown = `.jp-flyte-nb-run-view:not(.lm-mod-hidden)`;
   await expect(page.locator(`${shown} .jp-flyte-nb-run-detail`)).toBeVisible();
