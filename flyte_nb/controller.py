@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets as _secrets
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ class Controller:
         self.token = _secrets.token_hex(16)
         self._server: asyncio.AbstractServer | None = None
         self._handlers: set[asyncio.Task[Any]] = set()  # requests being served (nested calls in flight)
+        self.attempt = call.run.attempts[-1] if call.run.attempts else None  # the attempt this socket serves
 
     async def __aenter__(self) -> "Controller":
         self._server = await asyncio.start_unix_server(self._handle, path=str(self.path))
@@ -81,10 +83,24 @@ class Controller:
             return {"version": protocol.VERSION, "secrets": secrets_for_wire(self.secrets)}
         if op == "call":
             return await self._nested_call(message)
+        if op == "usage":  # a sample or the final figures of this attempt (flyte_nb.usage)
+            return self._usage(message.get("usage"))
         if op == "report" and isinstance(message.get("tabs"), dict):
             self.call.report({str(k): str(v) for k, v in message["tabs"].items()})
             return {"ok": True}
         return {"ok": False, "error": pack_error(ValueError(f"unknown op {op!r}"))}
+
+    def _usage(self, frame: Any) -> dict[str, Any]:
+        from .registry import registry
+        from .usage import Usage
+
+        if self.attempt is None:
+            return {"ok": False}
+        measured = self.attempt.usage or Usage()
+        measured.update(frame, received=time.time())  # ValueError: a malformed frame, dropped (_handle)
+        self.attempt.usage = measured
+        registry().notify("run", self.call.run.id)
+        return {"ok": True}
 
     async def _nested_call(self, message: dict[str, Any]) -> dict[str, Any]:
         from .nested import reply_value, resolve_request

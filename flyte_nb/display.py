@@ -40,7 +40,17 @@ def status_text(run: RunRecord, depth: int = 0) -> str:
     error = f" — {run.error.splitlines()[0][:160]}" if run.error and run.status.done and run.status is not \
         Status.SUCCEEDED else ""
     return (f"{'  ' * depth}{ICONS.get(run.status, '')} {run.task} {run.id}: {LABELS.get(run.status, run.status.value)}"
-            f"{attempt} {_elapsed(run):.1f}s{where}{error}")
+            f"{attempt} {_elapsed(run):.1f}s{where}{error}{used_text(run, depth)}")
+
+
+def used_text(run: RunRecord, depth: int = 0) -> str:
+    """' — peak 310 MiB of 2 GiB, 0.9 CPU-s, 1.2s' once a run is done, and a right-sizing hint on its own line."""
+    from .rightsizing import for_run
+    from .usage import summary
+
+    used = summary(run.usage) if run.status.done else ""
+    hint = for_run(run)
+    return (f" — {used}" if used else "") + (f"\n{'  ' * depth}   ↳ {hint}" if hint else "")
 
 
 def report_frame(run: RunRecord) -> str:

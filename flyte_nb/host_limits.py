@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from . import cgroups
 from .config.errors import ConfigError, show
 from .config.resources import Resources
 from .notices import notice
@@ -78,12 +79,12 @@ def _affinity_cpus(root: Path) -> float:
     """The cores this process may run on (its affinity mask), or those /proc/cpuinfo lists under `root`."""
     if root == Path("/"):
         return float(len(os.sched_getaffinity(0)))
-    text = _read(root / "proc/cpuinfo") or ""
+    text = cgroups.read(root / "proc/cpuinfo") or ""
     return float(max(1, sum(1 for line in text.splitlines() if line.startswith("processor"))))
 
 
 def _meminfo_total(root: Path) -> int | None:
-    for line in (_read(root / "proc/meminfo") or "").splitlines():
+    for line in (cgroups.read(root / "proc/meminfo") or "").splitlines():
         if line.startswith("MemTotal:"):
             parts = line.split()
             return int(parts[1]) * 1024 if len(parts) > 1 and parts[1].isdigit() else None
@@ -92,29 +93,13 @@ def _meminfo_total(root: Path) -> int | None:
 
 def _cgroup_limits(root: Path) -> tuple[float | None, int | None, str]:
     """(cpu quota in cores, memory limit in bytes, "v1"/"v2") of this process's cgroup."""
-    lines = (_read(root / "proc/self/cgroup") or "").splitlines()
-    paths = {}
-    for line in lines:
-        parts = line.split(":", 2)
-        if len(parts) == 3:
-            for controller in parts[1].split(",") if parts[1] else [""]:
-                paths[controller] = parts[2].lstrip("/")
-    base = root / "sys/fs/cgroup"
-    if "" in paths and (base / "cgroup.controllers").exists():  # the unified (v2) hierarchy
-        folder = _existing(base, paths[""])
-        return _v2_cpu(_read(folder / "cpu.max")), _bytes(_read(folder / "memory.max")), "v2"
-    cpu_folder = _existing(base / "cpu", paths.get("cpu", "")) if (base / "cpu").exists() else \
-        _existing(base / "cpu,cpuacct", paths.get("cpu", ""))
-    memory_folder = _existing(base / "memory", paths.get("memory", ""))
-    quota, period = _number(_read(cpu_folder / "cpu.cfs_quota_us")), _number(_read(cpu_folder / "cpu.cfs_period_us"))
+    found, read = cgroups.folders(root), cgroups.read
+    if found.version == "v2":
+        return _v2_cpu(read(found.cpu / "cpu.max")), cgroups.byte_count(read(found.memory / "memory.max")), "v2"
+    quota = cgroups.number(read(found.cpu / "cpu.cfs_quota_us"))
+    period = cgroups.number(read(found.cpu / "cpu.cfs_period_us"))
     cores = quota / period if quota and period and quota > 0 else None
-    return cores, _bytes(_read(memory_folder / "memory.limit_in_bytes")), "v1"
-
-
-def _existing(base: Path, relative: str) -> Path:
-    """The process's cgroup folder, or the hierarchy's root when it is not visible (a cgroup namespace)."""
-    folder = base / relative
-    return folder if relative and folder.is_dir() else base
+    return cores, cgroups.byte_count(read(found.memory / "memory.limit_in_bytes")), "v1"
 
 
 def _v2_cpu(text: str | None) -> float | None:
@@ -122,23 +107,6 @@ def _v2_cpu(text: str | None) -> float | None:
     if len(parts) == 2 and parts[0] != "max" and parts[0].isdigit() and parts[1].isdigit() and int(parts[1]):
         return int(parts[0]) / int(parts[1])
     return None
-
-
-def _bytes(text: str | None) -> int | None:
-    value = _number(text)
-    return value if value is not None and 0 < value < 2**62 else None  # v1 says "no limit" as ~2**63
-
-
-def _number(text: str | None) -> int | None:
-    text = (text or "").strip()
-    return int(text) if text.lstrip("-").isdigit() else None
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text()
-    except OSError:
-        return None
 
 
 # ---- fitting a task's container ------------------------------------------------------------------

@@ -226,16 +226,19 @@ class FlyteMagics(Magics):
 
     @line_magic
     def flyte_runs(self, line: str) -> Table:
-        """%flyte_runs: run history (status, duration, attempts, cache, container, resources, group, traces)."""
+        """%flyte_runs: run history (status, duration, attempts, cache, container, resources, group, traces, and
+        what the last attempt used: peak memory of its limit, CPU seconds, wall time)."""
+        from .usage import summary
+
         rows = []
         for run in registry().runs:
             resources = run.settings.get("resources", {}).get("value")
             rows.append([run.id, run.task, run.status.value, f"{run.duration:.2f}s" if run.duration else "",
                          len(run.attempts), run.cache or "",
                          run.attempts[-1].container if run.attempts else "", _short(resources), run.parent or "",
-                         run.group or "", len(run.traces) or ""])
+                         run.group or "", len(run.traces) or "", summary(run.usage)])
         return Table(["run", "task", "status", "duration", "attempts", "cache", "container", "resources", "parent",
-                      "group", "traces"],
+                      "group", "traces", "used"],
                      rows, title="flyte_nb runs")
 
     @magic_arguments()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .attempt_log import AttemptLog
+from .usage import Usage
 
 _ids = itertools.count(1)
 
@@ -43,6 +44,7 @@ class Attempt:
     container: str | None = None
     error: str | None = None
     logs: AttemptLog = field(default_factory=AttemptLog)  # a bounded tail in memory, all of it on disk
+    usage: Usage | None = None  # what its container or process used, as the task measured it (flyte_nb.usage)
 
 
 @dataclass
@@ -92,6 +94,11 @@ class RunRecord:
         return None if self.ended is None else self.ended - self.created
 
     @property
+    def usage(self) -> Usage | None:
+        """What the last measured attempt used (None: a cache hit, the inprocess runner, not started)."""
+        return next((a.usage for a in reversed(self.attempts) if a.usage is not None), None)
+
+    @property
     def logs(self) -> str:
         return "".join(line for attempt in self.attempts for line in attempt.logs)
 
@@ -105,8 +112,10 @@ class RunRecord:
             "id": self.id, "task": self.task, "runner": self.runner, "parent": self.parent,
             "status": self.status.value, "created": self.created, "ended": self.ended, "duration": self.duration,
             "attempts": [{"number": a.number, "status": a.status.value, "container": a.container,
-                          "started": a.started, "ended": a.ended, "error": a.error} for a in self.attempts],
+                          "started": a.started, "ended": a.ended, "error": a.error,
+                          "usage": a.usage.to_json() if a.usage else None} for a in self.attempts],
             "error": self.error, "output": self.output, "settings": self.settings, "report": self.report_path,
             "report_tabs": list(self.report or {}), "cache": self.cache,
             "group": self.group, "traces": [entry.to_json() for entry in self.traces],
+            "usage": self.usage.to_json() if self.usage else None,
         }

@@ -458,6 +458,8 @@ class Runtime:
         attempt.ended = time.time()
         attempt.status = status
         attempt.error = error
+        if attempt.usage is not None:  # stopped or killed: the samples that came, up to the kernel's end time
+            attempt.usage.finish(attempt.ended - attempt.started, status.value)
 
     @staticmethod
     def _set(run: RunRecord, status: Status, error: str | None = None) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import cloudpickle
 
-from . import codec, context, protocol
+from . import codec, context, protocol, usage
 from .remote import pack_error
 
 _SECRETS_LOCK = threading.Lock()
@@ -140,9 +140,11 @@ def _pack_output(result: dict[str, Any]) -> dict[str, Any]:
 def main() -> int:
     call_dir = Path(os.environ["FLYTE_NB_CALL_DIR"])
     controller, token = os.environ["FLYTE_NB_CONTROLLER"], os.environ["FLYTE_NB_TOKEN"]
+    meter = usage.metered(controller, token)  # samples while it runs; the final figures once the result is out
     hello = protocol.request(controller, {"op": "hello", "python": list(sys.version_info[:2])}, token)
     install_secrets(hello["secrets"])  # task calls made by the function reach the controller: Runtime reads the env
     write_result(call_dir, run_call(call_dir))
+    meter.stop()
     sys.stdout.flush()
     sys.stderr.flush()
     return 0

@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import protocol
+from . import protocol, usage
 from .remote import pack_error
 from .shim import install_secrets, run_call, write_result
 
@@ -90,6 +90,7 @@ def serve_call(conn: socket.socket, key: str) -> None:
     _SINK.set(sender)
     protocol.CALL_CONTROLLER.set((request["controller"], request["token"]))
     call_dir = Path(request["dir"])
+    meter = usage.metered(request["controller"], request["token"], "cgroup-shared")  # the container is shared
     try:
         install_secrets(request["secrets"])
         result = run_call(call_dir)
@@ -97,6 +98,7 @@ def serve_call(conn: socket.socket, key: str) -> None:
         result = {"ok": False, "error": pack_error(error)}
     try:
         write_result(call_dir, result)
+        meter.stop()
         sender.send({"done": True})
     except OSError:
         pass  # the kernel went away mid-call

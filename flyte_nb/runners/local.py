@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .. import io
+from .. import io, usage
 from .. import secrets as secret_store
 from ..controller import Controller
 from .base import Call, Runner
@@ -58,6 +58,7 @@ class LocalRunner(Runner):
                     "FLYTE_NB_TOKEN": controller.token, "FLYTE_NB_SECRETS_ROOT": secret_root,
                     "FLYTE_NB_TASK": call.task.name, "FLYTE_NB_RUN": call.run.id, "FLYTE_NB_ATTEMPT": str(number),
                     "FLYTE_NB_BLOB_ROOT": str(io.host_root()),
+                    usage.SOURCE_ENV: "process",  # the kernel's cgroup is not the task's: getrusage (usage.py)
                 })
                 call.status("starting")
                 process = await asyncio.create_subprocess_exec(
