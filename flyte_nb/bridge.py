@@ -11,6 +11,10 @@ Either side may open the comm: `%load_ext flyte_nb` registers the target and ope
 finds a kernel opens one itself with its hello, and a kernel without flyte_nb loaded closes it,
 which the sidebar shows as "not loaded". Load stays cheap: the table is sent on hello, not at load.
 
+The sidebar's timeline asks `get_timeline {id, run}` (run: one run and the calls under it, or null for all)
+and gets `timeline {reply_to, origin, span, rows, colors}` (flyte_nb/timeline.py: the data %flyte_timeline
+draws); run messages carry each attempt's usage figures without their samples, which only the timeline needs.
+
 Every message is JSON `{"version": 1, "type": ..., ...}`. Kernel to sidebar:
   announce  {}                                   the kernel opened the comm (at %load_ext)
   hello     {flyte_nb, levels, parameters}       once per comm: the table, schemas included
@@ -160,7 +164,17 @@ def run_summary(run: Any) -> dict[str, Any]:
     data = run.to_json()
     data.pop("settings", None)
     data["log_lines"] = sum(len(a.logs) for a in run.attempts)
+    for usage in [data["usage"], *(attempt["usage"] for attempt in data["attempts"])]:
+        if usage is not None:
+            usage.pop("samples", None)  # up to 120 per attempt: the timeline's, sent when it asks
     return data
+
+
+def timeline_message(run_id: str | None = None) -> dict[str, Any]:
+    """The last MAX_RUNS runs (or one run and the calls under it) as the timeline draws them."""
+    from .timeline import timeline
+
+    return message("timeline", **timeline(registry().runs[-MAX_RUNS:], root=run_id))
 
 
 def run_detail(run_id: str) -> dict[str, Any]:
@@ -211,6 +225,9 @@ class Connection:
                 self.send(edit(data, self.owner.namespace()))
             elif kind == "get_run":
                 self.send({**run_detail(str(data["run"])), "reply_to": data.get("id")})
+            elif kind == "get_timeline":
+                run_id = data.get("run")
+                self.send({**timeline_message(None if run_id is None else str(run_id)), "reply_to": data.get("id")})
             else:
                 raise ValueError(f"unknown request type {kind!r}")
         except Exception as error:  # noqa: BLE001 - answer every request; never break the kernel

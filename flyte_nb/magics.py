@@ -242,6 +242,19 @@ class FlyteMagics(Magics):
                      rows, title="flyte_nb runs")
 
     @magic_arguments()
+    @argument("run", nargs="?", default=None, help="draw only this run and the calls under it, e.g. r3")
+    @line_magic
+    def flyte_timeline(self, line: str) -> Any:
+        """%flyte_timeline [RUN]: the runs as a Gantt chart, nested calls under their parent, coloured by status,
+        with each call's memory over time and its peak and CPU time."""
+        from .timeline import Timeline, timeline
+
+        root = parse_argstring(self.flyte_timeline, line).run
+        if root is not None:
+            _run(root)  # an unknown id: the same UsageError as %flyte_logs
+        return Timeline(timeline(registry().runs, root=root))
+
+    @magic_arguments()
     @argument("run", help="run id, e.g. r3")
     @line_magic
     def flyte_logs(self, line: str) -> None:

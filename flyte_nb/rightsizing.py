@@ -33,6 +33,7 @@ class Hint:
     code: str  # resources=flyte.Resources(...)
     reason: str  # why, with the numbers
     guess: bool  # an OOM kill: how much it needs is not known, only that it is more
+    more: bool  # it needs more than it had (near its limit, killed at it); False: it had far more than it used
 
     def __str__(self) -> str:
         return f"try {self.code} ({self.reason})" if self.guess else f"{self.code} would fit ({self.reason})"
@@ -102,11 +103,11 @@ def hint(resources: dict[str, Any] | None, *, peak: int | None, cpu_seconds: flo
     memory = _pair(resources.get("memory"), parse_memory)
     cpu = _pair(resources.get("cpu"), parse_cpu)
     changed: dict[str, Any] = {}
-    reasons, guess = [], False
+    reasons, guess, more = [], False, False
     if (found := memory_hint(peak, *memory, oom=oom)) is not None:
         changed["memory"] = memory_text(found[0])
         reasons.append(found[1])
-        guess = found[2]
+        guess, more = found[2], found[0] > (memory[1] or 0)
     if not guess and (cores := cpu_hint(cpu_seconds, wall, *cpu)) is not None:
         changed["cpu"] = cores[0]
         reasons.append(cores[1])
@@ -114,7 +115,8 @@ def hint(resources: dict[str, Any] | None, *, peak: int | None, cpu_seconds: flo
         return None
     fields = {name: changed.get(name, resources.get(name)) for name in FIELDS}
     args = ", ".join(f"{name}={_code(value)}" for name, value in fields.items() if value is not None)
-    return Hint(code=f"resources=flyte.Resources({args})", reason="; ".join(reasons), guess=guess)
+    return Hint(code=f"resources=flyte.Resources({args})", reason="; ".join(reasons), guess=guess,
+                more=more)
 
 
 def _pair(value: Any, parse: Any) -> tuple[Any, Any]:

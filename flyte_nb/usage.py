@@ -114,17 +114,20 @@ class Meter:
     """
 
     def __init__(self, reader: CgroupReader | ProcessReader, send: Callable[[dict[str, Any]], Any],
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, age: float = 0.0) -> None:
         self.reader = reader
         self.send = send
         self.clock = clock
-        self.started = clock()
+        self.started = clock() - age  # wall time counts from the process's start: CPU time does too
         self.peak_seen = 0
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="flyte-nb-usage", daemon=True)
 
     def start(self) -> "Meter":
+        """The first sample now, before the task runs (a task that is OOM-killed at once still has one),
+        then the others from a daemon thread."""
+        self._deliver(False)
         self._thread.start()
         return self
 
@@ -145,7 +148,6 @@ class Meter:
 
     def _run(self) -> None:
         interval = FIRST_INTERVAL
-        self._deliver(False)
         while not self._stop.wait(interval):
             self._deliver(False)
             interval = min(MAX_INTERVAL, interval * GROWTH)
@@ -157,12 +159,25 @@ class Meter:
         self._deliver(True)
 
 
+def process_age(root: Path = Path("/")) -> float:
+    """Seconds since this process started (/proc/self/stat's start time against /proc/uptime); 0 if unknown."""
+    try:
+        start_ticks = int(cgroups.read(root / "proc/self/stat").rsplit(")", 1)[1].split()[19])  # type: ignore[union-attr]
+        uptime = float(cgroups.read(root / "proc/uptime").split()[0])  # type: ignore[union-attr]
+        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (AttributeError, IndexError, ValueError, OSError):
+        return 0.0
+
+
 def metered(controller: str, token: str, source: str | None = None) -> Meter:
-    """A started meter that sends its frames to the call's controller (op "usage")."""
+    """A started meter that sends its frames to the call's controller (op "usage"). A cold container's or
+    local subprocess's wall time counts from its process's start; a warm worker's call from the call's."""
     from . import protocol
 
-    return Meter(reader_for(source if source is not None else os.environ.get(SOURCE_ENV)),
-                 lambda usage: protocol.request(controller, {"op": "usage", "usage": usage}, token)).start()
+    source = source if source is not None else os.environ.get(SOURCE_ENV)
+    return Meter(reader_for(source),
+                 lambda usage: protocol.request(controller, {"op": "usage", "usage": usage}, token),
+                 age=0.0 if source == "cgroup-shared" else process_age()).start()
 
 
 # ---- the kernel's side -----------------------------------------------------------------------

@@ -260,6 +260,24 @@ def test_a_run_streams_status_logs_and_report(frontend: Frontend) -> None:
     assert "no run 'r999'" in frontend.comm_data(comm_id, "error", reply_to=16)["message"]
 
 
+def test_the_timeline_comes_on_request_with_what_each_run_used(frontend: Frontend) -> None:
+    """Runs carry each attempt's usage figures (no samples); the timeline has the samples, nested under parents."""
+    comm_id = state["comm"]
+    run_id = frontend.value("flyte.registry().runs[-1].id")
+    frontend.send(comm_id, {"version": V, "type": "get_run", "id": 17, "run": run_id})
+    usage = frontend.comm_data(comm_id, "run_detail", reply_to=17)["run"]["attempts"][-1]["usage"]
+    assert usage["source"] == "process" and usage["peak_memory"] > 0 and "samples" not in usage
+    frontend.send(comm_id, {"version": V, "type": "get_timeline", "id": 18, "run": None})
+    data = frontend.comm_data(comm_id, "timeline", reply_to=18)
+    row = next(row for row in data["rows"] if row["id"] == run_id)
+    assert row["status"] == "succeeded" and row["depth"] == 0 and row["samples"] and row["peak_memory"] > 0
+    assert row["used"].startswith("peak ") and data["colors"]["succeeded"].startswith("#")
+    frontend.send(comm_id, {"version": V, "type": "get_timeline", "id": 19, "run": run_id})
+    assert [row["id"] for row in frontend.comm_data(comm_id, "timeline", reply_to=19)["rows"]] == [run_id]
+    frontend.send(comm_id, {"version": V, "type": "get_timeline", "id": 20, "run": "r999"})
+    assert "no run 'r999'" in frontend.comm_data(comm_id, "error", reply_to=20)["message"]
+
+
 def test_insert_code_reaches_the_sidebar_and_closing_detaches(frontend: Frontend) -> None:
     comm_id = state["comm"]
     frontend.execute("from flyte_nb.bridge import request_insert\nsent = request_insert('x = 1')")

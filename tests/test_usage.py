@@ -15,9 +15,10 @@ import pytest
 
 from flyte_nb import cgroups
 from flyte_nb.rightsizing import cpu_hint, hint, memory_hint, memory_step, memory_text
-from flyte_nb.usage import CgroupReader, Meter, ProcessReader, Reading, Usage, summary
+from flyte_nb.usage import CgroupReader, Meter, ProcessReader, Reading, Usage, process_age, summary
 
 MiB, GiB = 2**20, 2**30
+_START = time.time()  # import time of this module: the test process started before it
 
 
 def _tree(root: Path, files: dict[str, str]) -> Path:
@@ -142,6 +143,26 @@ def test_the_meter_sends_samples_then_final_figures_and_keeps_the_largest_sample
                         "source": "test", "final": True}
 
 
+def test_the_first_sample_is_taken_before_start_returns_and_wall_time_counts_from_the_process_start() -> None:
+    sent: list[dict[str, Any]] = []
+    clock = _Clock()
+    meter = Meter(_Steady(), sent.append, clock=clock, age=0.75)
+    assert sent == []
+    meter.start()
+    assert len(sent) == 1 and sent[0]["t"] == 0.75  # before the task can hold the GIL or be OOM-killed
+    meter.stop()
+
+
+def test_process_age_reads_proc_and_is_zero_when_it_cannot(tmp_path: Path) -> None:
+    ticks = os.sysconf("SC_CLK_TCK")
+    fields = " ".join(["S"] + ["0"] * 18 + [str(50 * ticks)])  # field 22 (starttime) is the 20th after ")"
+    root = _tree(tmp_path, {"proc/self/stat": f"42 (python (a) b) {fields} 0 0\n", "proc/uptime": "52.5 100.0\n"})
+    assert math.isclose(process_age(root), 2.5)
+    assert process_age(tmp_path / "nothing") == 0.0
+    age = process_age()
+    assert time.time() - _START - 0.05 <= age < 24 * 3600  # this pytest process started before this module loaded
+
+
 def test_a_meter_whose_kernel_is_gone_does_not_fail_the_task() -> None:
     def refuse(_: dict[str, Any]) -> None:
         raise ConnectionRefusedError("no controller")
@@ -211,17 +232,19 @@ def test_memory_steps_are_quantities_people_write() -> None:
 def test_far_above_use_suggests_the_peak_with_headroom() -> None:
     found = hint({"memory": "2Gi"}, peak=310 * MiB, cpu_seconds=0.9, wall=1.2)
     assert str(found) == "resources=flyte.Resources(memory='512Mi') would fit (asked for 2 GiB, peak 310 MiB)"
+    assert found is not None and not found.more and not found.guess
 
 
 def test_near_the_limit_suggests_more_and_keeps_the_other_fields() -> None:
     found = hint({"cpu": 1, "memory": "256Mi", "gpu": "T4:1"}, peak=240 * MiB, cpu_seconds=0.9, wall=1.2)
     assert str(found) == ("resources=flyte.Resources(cpu=1, memory='384Mi', gpu='T4:1') would fit "
                           "(peak 240 MiB is near its 256 MiB limit)")
+    assert found is not None and found.more and not found.guess
 
 
 def test_an_oom_kill_suggests_twice_the_limit_as_a_try() -> None:
     found = hint({"memory": "64Mi"}, peak=64 * MiB, cpu_seconds=0.1, wall=0.5, oom=True)
-    assert found is not None and found.guess
+    assert found is not None and found.guess and found.more
     assert str(found) == ("try resources=flyte.Resources(memory='128Mi') "
                           "(killed for running out of memory (OOM) at its 64 MiB limit)")
 

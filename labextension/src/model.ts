@@ -16,6 +16,7 @@ import {
   KernelMessage,
   VERSION
 } from './protocol';
+import type { ITimeline } from './timeline';
 
 /**
  * no-kernel: no notebook (or no kernel) is active; connecting: a comm was asked for;
@@ -46,6 +47,8 @@ export class SidebarModel {
   runs = new Map<string, IRun>();
   logs = new Map<string, string>();
   reports = new Map<string, Record<string, string>>();
+  /** The kernel's last timeline of the runs (asked for by the timeline section). */
+  timeline: ITimeline | null = null;
   /** The last error the kernel reported for a request that is not a field edit. */
   lastError = '';
   /** Most runs kept in the list (setting maxRuns). */
@@ -95,6 +98,7 @@ export class SidebarModel {
       this.runs.clear();
       this.logs.clear();
       this.reports.clear();
+      this.timeline = null;
       this.lastError = '';
     }
     this._changed.emit();
@@ -119,6 +123,9 @@ export class SidebarModel {
     switch (message.type) {
       case 'announce':
         return;
+      case 'timeline':
+        this.timeline = message;
+        break;
       case 'hello':
         this.version = message.flyte_nb;
         this.levels = message.levels;

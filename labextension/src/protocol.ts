@@ -6,6 +6,8 @@
  */
 import type { JSONObject } from '@lumino/coreutils';
 
+import type { ITimeline } from './timeline';
+
 /** The comm target name, registered by `%load_ext flyte_nb` in the kernel. */
 export const TARGET = 'flyte_nb';
 /** The protocol version this extension speaks. */
@@ -107,6 +109,7 @@ interface IEnvelope {
 export type KernelMessage = IEnvelope &
   (
     | { type: 'announce' }
+    | ({ type: 'timeline'; reply_to: number | null } & ITimeline)
     | { type: 'hello'; flyte_nb: string; levels: ILevel[]; parameters: IParameter[] }
     | { type: 'registry'; environments: IEnvironmentRef[] }
     | ({ type: 'entity' } & (IEntity | { kind: null; name: null }))
@@ -136,6 +139,7 @@ export type KernelMessage = IEnvelope &
 /** What the sidebar sends. */
 export type Request =
   | { type: 'hello' }
+  | { type: 'get_timeline'; run: string | null }
   | { type: 'select'; kind: EntityKind; name: string }
   | {
       type: 'edit';
