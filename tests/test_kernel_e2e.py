@@ -219,6 +219,10 @@ def test_call_runs_in_a_container_with_live_status_logs_and_report(kernel: Kerne
     assert len(texts) >= 2
     assert any("running attempt 1/2" in t and f"[{container}]" in t for t in texts), texts
     assert f"e2e_env.my_task {run['id']}: succeeded attempt 1/2" in texts[-1] and f"[{container}]" in texts[-1]
+    assert re.search(r" — peak \d+(\.\d)? [KMG]iB, \d+\.\d CPU-s, \d+\.\ds", texts[-1]), texts[-1]  # what it used
+    timeline = kernel.ok("%flyte_timeline").of("execute_result")[0]["content"]["data"]
+    assert timeline["text/html"].startswith("<svg") and f'data-run="{run["id"]}"' in timeline["text/html"]
+    assert f"e2e_env.my_task {run['id']}" in timeline["text/plain"]
 
     # The task's log line, streamed into the logs display (the cell's second display).
     logs_id = done.of("display_data")[1]["content"]["transient"]["display_id"]
