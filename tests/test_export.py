@@ -416,14 +416,38 @@ NOTEBOOK_OUTPUTS = {
 }
 
 
+#: Run in the notebook's kernel after the export: every top-level task call with literal inputs, made again under
+#: flyte_nb, with the `flyte run` options of the same call and the module file its task is exported to.
+CALLS_CELL = """
+import json as _json
+import flyte_nb as _flyte_nb
+from flyte_nb.export.entry import top_level_calls as _calls
+from flyte_nb.export.project import module_name as _module
+_made = {}
+for _call in _calls(get_ipython().history_manager.input_hist_raw, globals()):
+    try:
+        _out = [repr(_v) for _v in _flyte_nb.run(_call.task, *_call.args, **_call.kwargs).outputs()]
+    except Exception as _error:
+        _out = 'error: ' + type(_error).__name__
+    _made[_call.code] = {'file': _module(_call.task.env.name) + '.py', 'task': _call.task.func.__name__,
+                         'options': _call.cli_arguments(), 'outputs': _out}
+print('CALLS ' + _json.dumps(_made))
+"""
+#: Calls whose output depends on the container (docs/export.md, "Local-mode outputs that cannot match"):
+#: call -> what the flyte CLI's local run fails with instead.
+CLI_LOCAL_FAILS = {"inside()": "'GREETING'",  # images-and-resources: the image's env
+                   "stage()": "'STAGE'"}  # configuration-levels: the environment's env_vars
+
+
 @pytest.mark.docker
 @pytest.mark.parametrize("notebook", sorted(NOTEBOOK_OUTPUTS))
 def test_notebook_round_trip(notebook: str, sdk: Path, tmp_path: Path) -> None:
-    """Each notebook, run headless and exported to a folder named like it (`configuration-levels`), then run
-    by the real SDK twice: imported as a package (main.py) and by the flyte CLI from the module's file."""
+    """Each notebook, run headless and exported to a folder named like it (`configuration-levels`), then run by
+    the real SDK: imported as a package (main.py), and every top-level call by the flyte CLI from its module's file."""
     from flyte_nb.export.notebook import export_notebook
 
-    exported = export_notebook(ROOT / "notebooks" / notebook, tmp_path / notebook.removesuffix(".ipynb"))
+    exported = export_notebook(ROOT / "notebooks" / notebook, tmp_path / notebook.removesuffix(".ipynb"),
+                               after=[CALLS_CELL])
     entry, sdk_output = NOTEBOOK_OUTPUTS[notebook]
     assert exported.entry == entry
     assert exported.package.name == notebook.removesuffix(".ipynb").replace("-", "_")
@@ -431,15 +455,22 @@ def test_notebook_round_trip(notebook: str, sdk: Path, tmp_path: Path) -> None:
     ours = {name: canonical(name, resolution) for name, resolution in exported.settings.items()}
     assert_same_settings(ours, sdk_side["tasks"])
     assert sdk_side["output"] == sdk_output
-
-    words = exported.run_command
-    assert words[:3] == ["flyte", "run", "--local"] and shlex.join(words) in (exported.project / "README.md").read_text()
-    done = flyte_cli(exported.project, "-of", "json", *words[1:])
-    if sdk_output.startswith("error"):  # the SDK's local mode has no image: the CLI fails as main.py does
-        assert done.returncode != 0 and "'GREETING'" in done.stdout + done.stderr, done.stdout + done.stderr
-    else:
+    if not sdk_output.startswith("error"):
         assert sdk_output == f"({exported.entry_output},)"  # what the notebook's container run returned
-        assert cli_outputs(done) == action_outputs((ast.literal_eval(exported.entry_output),))
+
+    words = exported.run_command  # the README's first command: the entry through the flyte CLI
+    assert words[:3] == ["flyte", "run", "--local"] and shlex.join(words) in (exported.project / "README.md").read_text()
+    calls = json.loads(exported.after[0].split("CALLS ", 1)[1])
+    assert entry in calls and calls[entry]["options"] == words[5:]
+    for code, call in calls.items():
+        done = flyte_cli(exported.project, "-of", "json", "run", "--local", f"{exported.package.name}/{call['file']}",
+                         call["task"], *call["options"])
+        if code in CLI_LOCAL_FAILS:
+            assert done.returncode != 0 and CLI_LOCAL_FAILS[code] in done.stdout + done.stderr, (code, done.stdout)
+        else:
+            values = tuple(ast.literal_eval(v) for v in call["outputs"])
+            assert cli_outputs(done) == action_outputs(values), code
+    assert len(calls) >= 1
 
 
 @pytest.mark.docker

@@ -114,9 +114,14 @@ def _top_level_calls(source: str, namespace: Mapping[str, Any]) -> list[Entry]:
     return found
 
 
+def top_level_calls(cells: Sequence[str], namespace: Mapping[str, Any]) -> list[Entry]:
+    """Every top-level task call with literal inputs in the cells (raw, magics included), in order."""
+    return [entry for cell in cells for entry in _top_level_calls(_python(cell), namespace)]
+
+
 def find_entry(cells: Sequence[str], namespace: Mapping[str, Any], tasks: Sequence[TaskTemplate]) -> Entry:
     """The last literal top-level task call of the cells; else the last task without required inputs."""
-    calls = [entry for cell in cells for entry in _top_level_calls(_python(cell), namespace)]
+    calls = top_level_calls(cells, namespace)
     if calls:
         return calls[-1]
     for task in reversed(tasks):

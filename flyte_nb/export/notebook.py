@@ -14,7 +14,7 @@ import json
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from .errors import ExportError
 
@@ -29,6 +29,7 @@ class NotebookExport:
     run_command: list[str]  # `flyte run --local PACKAGE/MODULE.py TASK --input value`, from the project folder
     entry_output: str | None  # repr of the entry task's last recorded top-level output in the notebook
     settings: dict[str, Any]  # task name -> Resolution.to_json(): the settings in effect in the notebook
+    after: tuple[str, ...] = ()  # what each of export_notebook's `after` cells printed
 
     def to_json(self) -> dict[str, Any]:
         return {"project": str(self.project), "package": str(self.package), "entry": self.entry,
@@ -53,8 +54,12 @@ def export_cell(directory: Path, entry: str | None, origin: str, package: str | 
 
 
 def export_notebook(notebook: str | Path, directory: str | Path, *, entry: str | None = None,
-                    package: str | None = None, timeout: int = 600) -> NotebookExport:
-    """Execute `notebook` in a new kernel (working directory: its folder) and export its registry."""
+                    package: str | None = None, after: Sequence[str] = (), timeout: int = 600) -> NotebookExport:
+    """Execute `notebook` in a new kernel (working directory: its folder) and export its registry.
+
+    `after`: cells run in the same kernel once the export is written (the tests make the notebook's
+    calls there again, to compare with the flyte CLI's runs of the export); their printed text is kept.
+    """
     import nbclient
     import nbformat
 
@@ -68,16 +73,18 @@ def export_notebook(notebook: str | Path, directory: str | Path, *, entry: str |
     target = Path(directory).resolve()
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(export_cell(target, entry, path.name, package)))
+    added = len(nb.cells) - 1
+    nb.cells.extend(nbformat.v4.new_code_cell(cell) for cell in after)
     client = nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3",
                                      resources={"metadata": {"path": str(path.parent)}})
     try:
         client.execute()
     except nbclient.exceptions.CellExecutionError as error:
         raise ExportError(f"{path.name} failed while running it for the export:\n{error}") from None
-    text = "".join(output.get("text", "") for output in nb.cells[-1].get("outputs", []))
-    for line in text.splitlines():
+    texts = ["".join(output.get("text", "") for output in cell.get("outputs", [])) for cell in nb.cells[added:]]
+    for line in texts[0].splitlines():
         if line.startswith(MARKER):
             data = json.loads(line[len(MARKER):])
             return NotebookExport(Path(data["project"]), Path(data["package"]), data["entry"], data["run_command"],
-                                  data["entry_output"], data["settings"])
-    raise ExportError(f"the export cell of {path.name} printed nothing; outputs: {nb.cells[-1].get('outputs')}")
+                                  data["entry_output"], data["settings"], tuple(texts[1:]))
+    raise ExportError(f"the export cell of {path.name} printed nothing; outputs: {nb.cells[added].get('outputs')}")
