@@ -32,8 +32,7 @@ def _elapsed(run: RunRecord) -> float:
 
 
 def status_text(run: RunRecord, depth: int = 0) -> str:
-    retries = run.settings.get("retries", {}).get("value", {}) or {}
-    total = int(retries.get("count", 0)) + 1
+    total = run.total_attempts
     attempt = f" attempt {len(run.attempts)}/{total}" if total > 1 and run.attempts else ""
     where = run.attempts[-1].container if run.attempts and run.attempts[-1].container else ""
     where = f" [{where}]" if where else ""
@@ -53,12 +52,75 @@ def used_text(run: RunRecord, depth: int = 0) -> str:
     return (f" — {used}" if used else "") + (f"\n{'  ' * depth}   ↳ {hint}" if hint else "")
 
 
-def report_frame(run: RunRecord) -> str:
-    from .report import standalone_html
+def edits_text(run: RunRecord, depth: int = 0) -> list[str]:
+    """`⚙ retries=2 from the sidebar`: a line per setting the call ran with that a view set, not the code."""
+    return [f"{'  ' * depth}   ⚙ {line}" for line in run.edits]
 
+
+#: What an empty report shows instead of a blank frame.
+EMPTY_REPORT = "the task wrote nothing to its report (flyte_nb.report.log(...) adds to it)"
+
+
+def report_frame(run: RunRecord) -> str:
+    from .report import is_empty, standalone_html
+
+    if is_empty(run.report):
+        return (f"<div style='padding:4px 8px;border:1px dashed var(--jp-border-color1,#ccc);"
+                f"color:var(--jp-ui-font-color2,#666)'>report of {html.escape(run.task)} {run.id}: "
+                f"{html.escape(EMPTY_REPORT)}</div>")
     document = standalone_html(f"{run.task} ({run.id})", run.report or {})
     return (f'<iframe sandbox="allow-scripts" style="width:100%;height:320px;border:1px solid #ccc" '
             f'srcdoc="{html.escape(document, quote=True)}"></iframe>')
+
+
+class LogLine:
+    """One line a call view shows: which run and attempt wrote it, and whether it is the image build's."""
+
+    __slots__ = ("run", "attempt", "build", "text")
+
+    def __init__(self, run: RunRecord, text: str) -> None:
+        self.run, self.text = run, text
+        self.attempt = run.attempts[-1] if run.attempts else None
+        self.build = run.status is Status.BUILDING
+
+
+def log_sections(lines: list[LogLine], root: RunRecord | None) -> list[tuple[str, list[str], list[str]]]:
+    """(title, build lines, output lines) per run attempt, in order. The title names the attempt and how it
+    ended when the run may retry ("attempt 1/3 failed: ..."), and a nested run; else it is ''."""
+    sections: list[tuple[str, list[str], list[str]]] = []
+    key: tuple[int, int] | None = None
+    for line in lines:
+        here = (id(line.run), id(line.attempt))
+        if here != key:
+            key = here
+            parts = [] if line.run is root else [f"{line.run.task} {line.run.id}"]
+            if line.attempt is not None and line.run.total_attempts > 1:
+                parts.append(line.run.attempt_title(line.attempt))
+            sections.append((" · ".join(parts), [], []))
+        sections[-1][1 if line.build else 2].append(line.text)
+    return sections
+
+
+def logs_bundle(lines: list[LogLine], root: RunRecord | None) -> dict[str, str]:
+    """The logs display: the task's output shown, each attempt under its title, the image build collapsed."""
+    plain: list[str] = []
+    rich: list[str] = []
+    pre = "<pre style='margin:0 0 4px 0;white-space:pre-wrap'>"
+    for title, build, output in log_sections(lines, root):
+        if title:
+            plain.append(f"── {title}\n")
+            rich.append(f"<div style='font-weight:bold;margin-top:4px'>── {html.escape(title)}</div>")
+        if build:
+            plain.append(f"[image build: {len(build)} lines, collapsed]\n")
+            rich.append(f"<details><summary>image build ({len(build)} lines)</summary>{pre}"
+                        f"{html.escape(''.join(build))}</pre></details>")
+        if output:
+            plain.append("".join(output))
+            rich.append(f"{pre}{html.escape(''.join(output))}</pre>")
+    shown = sum(1 for line in lines if not line.build)
+    return {"text/plain": "".join(plain),
+            "text/html": f"<details open><summary>logs ({shown} lines)</summary>"
+                         f"<div style='max-height:300px;overflow:auto'>{''.join(rich)}</div></details>"}
 
 
 class ReportView:
@@ -85,7 +147,7 @@ class CallView:
         self._lock = threading.Lock()
         self.root: RunRecord | None = None
         self.runs: list[RunRecord] = []
-        self.logs: list[str] = []
+        self.logs: list[LogLine] = []
         self._last = 0.0
         self._pending = False
         # Every display exists from the start, so what a cell shows first is always the same
@@ -120,9 +182,8 @@ class CallView:
         """Show a log line of this view's runs; True when it was one of them (so it is not printed)."""
         if run not in self.runs:
             return False
-        prefix = f"[{run.id}] " if run is not self.root else ""
         with self._lock:
-            self.logs.append(prefix + line)
+            self.logs.append(LogLine(run, line))
             del self.logs[:-MAX_LOG_LINES]
         self.refresh()
         return True
@@ -161,24 +222,25 @@ class CallView:
                 pass
 
     def _render(self) -> None:
-        lines = [status_text(r, 0 if r is self.root else 1) for r in self.runs]
+        lines = [line for r in self.runs for line in
+                 (status_text(r, 0 if r is self.root else 1), *edits_text(r, 0 if r is self.root else 1))]
         text = "\n".join(lines) or "⏳ starting"
         rows = "".join(f"<div style='font-family:var(--jp-code-font-family,monospace);white-space:pre'>"
                        f"{html.escape(line)}</div>" for line in lines)
         self._status.update({"text/plain": text, "text/html": rows}, raw=True)
         if self.logs:
-            body = "".join(self.logs)
-            self._logs.update({"text/plain": body,
-                               "text/html": f"<details><summary>logs ({len(self.logs)} lines)</summary>"
-                                            f"<pre style='max-height:300px;overflow:auto'>{html.escape(body)}</pre>"
-                                            f"</details>"}, raw=True)
+            self._logs.update(logs_bundle(self.logs, self.root), raw=True)
 
     def _show_report(self, run: RunRecord | None) -> None:
         from IPython.display import display
 
         if run is None or not run.report:
             return
-        bundle = {"text/plain": f"report of {run.task} {run.id}: {run.report_path}", "text/html": report_frame(run)}
+        from .report import is_empty
+
+        empty = f" ({EMPTY_REPORT})" if is_empty(run.report) else ""
+        bundle = {"text/plain": f"report of {run.task} {run.id}: {run.report_path}{empty}",
+                  "text/html": report_frame(run)}
         if self._report is None:  # a nested task's report, when the top-level task has none
             self._report = display(bundle, raw=True, display_id=True)
         else:

@@ -26,8 +26,10 @@ CHOICES: dict[str, list[str]] = {
 
 def reason(parameter: Parameter, level: Level, reusable: bool) -> str | None:
     """Why a cell cannot be edited, or None. `reusable`: the override column's task is reusable."""
+    from .config.validate import where_allowed
+
     rule = parameter.rule(level)
-    where = ", ".join(lv.title for lv in parameter.levels)
+    where = where_allowed(parameter)
     if rule is Rule.NO:
         return f"{parameter.name} cannot be set at the {level.title} level; it can be set at: {where}"
     if rule is Rule.REQUIRED:
@@ -100,13 +102,15 @@ def level_settings(env: Any, task: Any, level: Level) -> dict[str, Any]:
     return dict(registry().session_overrides(task.name))
 
 
-def apply(env: Any, task: Any, name: str, level: Level, value: Any) -> None:
-    """Set (value) or clear (None) one setting at one level through the registry; raises ConfigError."""
+def apply(env: Any, task: Any, name: str, level: Level, value: Any, source: str = "sidebar") -> None:
+    """Set (value) or clear (None) one setting at one level through the registry; raises ConfigError.
+
+    `source` names the view ("sidebar", "panel"): a call that runs with the edit says where it came from."""
     if level is Level.ENVIRONMENT:
-        registry().edit_environment(env.name, {name: value})
+        registry().edit_environment(env.name, {name: value}, source)
     elif task is None:
         raise ConfigError(f"{name}: open a task to edit the {level.title} level", parameter=name, level=level.value)
     elif level is Level.DECORATOR:
-        registry().edit_task(task.name, {name: value})
+        registry().edit_task(task.name, {name: value}, source)
     else:
-        registry().set_override(task.name, {name: value})
+        registry().set_override(task.name, {name: value}, source)

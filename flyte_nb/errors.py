@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from .config.errors import one_line
+
 ErrorKind = Literal["system", "unknown", "user"]
 
 
@@ -338,6 +340,8 @@ class TaskError(RuntimeUserError):
 
 class TaskTimeoutError(TaskError, TimeoutError):
     """An attempt ran past `timeout` (max_runtime) or waited past max_queued_time (the SDK's TaskTimeoutError)."""
+
+    _render_traceback_ = one_line  # the message names the task, the attempt and the limit
 
 
 class MaxRuntimeExceededError(TaskTimeoutError):

@@ -12,7 +12,7 @@ import builtins
 import inspect
 import textwrap
 import types
-from typing import Any
+from typing import Any, Callable
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
@@ -117,17 +117,47 @@ def cell_interface(cell: str, namespace: dict[str, Any]) -> tuple[list[str], lis
     return inputs, outputs
 
 
-def cell_function(name: str, cell: str, inputs: list[str], outputs: list[str], namespace: dict[str, Any]) -> Any:
-    """def name(<inputs>): <cell>; return {<outputs>}, with the notebook's modules as its globals."""
+def cell_function(name: str, cell: str, inputs: list[str], outputs: list[str], namespace: dict[str, Any],
+                  filename: Callable[[str], str] | None = None) -> Any:
+    """def name(<inputs>): <cell>; return {<outputs>}, with the notebook's modules as its globals.
+
+    `filename(source)` names (and caches) the source: the magic's cell, so a traceback shows the cell's lines
+    (the `def` line stands where the magic line is, so line numbers are the cell's)."""
     body = textwrap.indent(cell.rstrip() or "pass", "    ")
     returns = ", ".join(f"{o!r}: {o}" for o in outputs)
     source = f"def {name}({', '.join(inputs)}):\n{body}\n    return {{{returns}}}\n"
     globals_ = {k: v for k, v in namespace.items() if isinstance(v, types.ModuleType)}
     globals_["__name__"] = "__main__"
-    exec(compile(source, f"<%%flyte_task --cell {name}>", "exec"), globals_)  # noqa: S102
+    where = filename(source) if filename is not None else f"<%%flyte_task --cell {name}>"
+    exec(compile(source, where, "exec"), globals_)  # noqa: S102
     func = globals_[name]
     func.__flyte_source__ = source
     return func
+
+
+def confirmation(tasks: list[Any], env: Any, settings: dict[str, Any]) -> str:
+    """The one line a %%flyte_task cell prints: what it registered, where, with which settings."""
+    names = ", ".join(task.name for task in tasks)
+    given = ", ".join(f"{name}={to_code(value)}" for name, value in settings.items())
+    return (f"registered task{'s' if len(tasks) != 1 else ''} {names} in environment {env.name}"
+            + (f" with {given}" if given else ""))
+
+
+def this_cell_number(shell: Any) -> int:
+    """The number of the cell a magic runs in (IPython 9 counts a cell before running it)."""
+    return max(shell.execution_count - 1, 1)
+
+
+def run_as_this_cell(shell: Any, line: str, cell: str) -> Any:
+    """Run the body as part of the magic's own cell: its functions' file is that cell's (`Cell In[6]`, not
+    the next number: IPython counted this cell already) and their lines are the cell's lines (the magic's
+    line stays, as a comment), so a task's traceback points where the user sees the code."""
+    count = shell.execution_count
+    shell.execution_count = this_cell_number(shell)
+    try:
+        return shell.run_cell(f"# %%flyte_task {line}\n{cell}", store_history=False)
+    finally:
+        shell.execution_count = count
 
 
 def help_text() -> str:
@@ -169,7 +199,7 @@ class FlyteMagics(Magics):
         names = defined_functions(cell)
         if not names:
             raise UsageError("%%flyte_task: the cell defines no function (def or async def); nothing registered")
-        result = self.shell.run_cell(cell, store_history=False)
+        result = run_as_this_cell(self.shell, line, cell)
         if not result.success:
             return None  # the cell's own error was shown; nothing registered
         functions = {name: namespace[name] for name in names}
@@ -178,6 +208,7 @@ class FlyteMagics(Magics):
                 raise UsageError(f"%%flyte_task: {name!r} is not a plain function; nothing registered")
         for name, func in functions.items():
             namespace[name] = env.task(**settings)(func)
+        print(confirmation([namespace[name] for name in names], env, settings))
         if "run" in options:
             return run_expression(options["run"], namespace)
         return None
@@ -196,7 +227,9 @@ class FlyteMagics(Magics):
             raise UsageError(f"%%flyte_task: --cell {name!r} must be a Python identifier")
         namespace = self.shell.user_ns
         inputs, outputs = cell_interface(cell, namespace)
-        task = env.task(**settings)(cell_function(name, cell, inputs, outputs, namespace))
+        count = this_cell_number(self.shell)
+        task = env.task(**settings)(cell_function(name, cell, inputs, outputs, namespace,
+                                                  lambda source: self.shell.compile.cache(source, count)))
         namespace[name] = task
         namespace.update(task(**{i: namespace[i] for i in inputs}))
         return None
@@ -256,14 +289,12 @@ class FlyteMagics(Magics):
 
     @magic_arguments()
     @argument("run", help="run id, e.g. r3")
+    @argument("--full", action="store_true", help="also the image build's output and each failure's whole traceback")
     @line_magic
     def flyte_logs(self, line: str) -> None:
-        """%flyte_logs RUN: the logs of every attempt of a run."""
+        """%flyte_logs [--full] RUN: each attempt's output under a line saying how it ended."""
         args = parse_argstring(self.flyte_logs, line)
-        run = _run(args.run)
-        for attempt in run.attempts:
-            print(f"--- attempt {attempt.number} ({attempt.status.value}, {attempt.container or 'no container'})")
-            print("".join(attempt.logs), end="")
+        print(logs_text(_run(args.run), full=args.full), end="")
 
     @magic_arguments()
     @argument("run", help="run id, e.g. r3")
@@ -382,6 +413,25 @@ def _run(run_id: str) -> Any:
         return registry().run(run_id)
     except KeyError as error:
         raise UsageError(str(error.args[0])) from None
+
+
+def logs_text(run: Any, full: bool = False) -> str:
+    """%flyte_logs: per attempt a title (how it ended, where), the task's output, and with `full` the image
+    build's output and the whole traceback of a failure (a cell shows the user's frames only)."""
+    parts = []
+    for attempt in run.attempts:
+        build, output = attempt.parts()
+        parts.append(f"--- {run.attempt_title(attempt)} ({attempt.container or 'no container'})\n")
+        if build and full:
+            parts.append("".join(build))
+        elif build:
+            parts.append(f"[{len(build)} lines of image build output: %flyte_logs --full {run.id} shows them]\n")
+        parts.append("".join(output))
+        if output and not output[-1].endswith("\n"):
+            parts.append("\n")
+        if full and attempt.traceback:
+            parts.append(attempt.traceback if attempt.traceback.endswith("\n") else attempt.traceback + "\n")
+    return "".join(parts)
 
 
 def run_expression(expression: str, namespace: dict[str, Any]) -> Any:

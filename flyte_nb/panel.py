@@ -21,6 +21,11 @@ from .config.parameters import LEVELS, PARAMETERS, Level, Parameter
 from .edits import CHOICES, UNSET, apply, cell_reason, editor_text, level_settings, parse
 from .registry import registry
 
+#: parameter, the three levels, the effective value; errors take a full row of their own.
+GRID_COLUMNS = "minmax(90px, 150px) repeat(4, minmax(0, 1fr))"
+ERROR_SPAN = "1 / -1"
+
+
 class SettingsPanel:
     """Panel of an environment (env column editable) or a task (all three columns)."""
 
@@ -56,7 +61,7 @@ class SettingsPanel:
     # ---- layout ----------------------------------------------------------------------------------
     def _build(self) -> widgets.Widget:
         title = f"task {self.task.name}" if self.task is not None else f"environment {self.env.name}"
-        header = ["parameter", *(lv.title for lv in LEVELS), "effective [level]", ""]
+        header = ["parameter", *(lv.title for lv in LEVELS), "effective [level]"]
         cells: list[widgets.Widget] = [widgets.HTML(f"<b>{html.escape(h)}</b>") for h in header]
         for parameter in PARAMETERS:
             cells.append(widgets.HTML(f"<code title='{html.escape(parameter.doc)}'>{parameter.name}</code>"))
@@ -65,11 +70,16 @@ class SettingsPanel:
                 self.editors[(parameter.name, level)] = editor
                 cells.append(editor)
             # stable names for frontends and end-to-end tests (widget model ids are random)
-            self.effective[parameter.name] = widgets.HTML(_dom_classes=[f"flyte-nb-effective-{parameter.name}"])
-            self.errors[parameter.name] = widgets.HTML(_dom_classes=[f"flyte-nb-error-{parameter.name}"])
+            self.effective[parameter.name] = widgets.HTML(_dom_classes=[f"flyte-nb-effective-{parameter.name}"],
+                                                          layout=widgets.Layout(min_width="0"))
+            # A row's error spans the whole row under it (it was a sixth column, pushed out of the output
+            # area by its own text); hidden while there is none.
+            self.errors[parameter.name] = widgets.HTML(_dom_classes=[f"flyte-nb-error-{parameter.name}"],
+                                                       layout=widgets.Layout(grid_column=ERROR_SPAN, display="none"))
             cells += [self.effective[parameter.name], self.errors[parameter.name]]
+        # minmax(0, 1fr): a column never grows past its share for long content; the grid fits its cell.
         grid = widgets.GridBox(cells, layout=widgets.Layout(
-            grid_template_columns="150px 1fr 1fr 1fr 1fr 1fr", grid_gap="2px 6px"))
+            grid_template_columns=GRID_COLUMNS, grid_gap="2px 6px", width="100%"))
         show = widgets.Button(description="Show code", icon="code")
         insert = widgets.Button(description="Insert code", icon="plus")
         show.on_click(lambda _: self.show_code())
@@ -78,7 +88,7 @@ class SettingsPanel:
                              widgets.HBox([show, insert]), self.message, self.code])
 
     def _editor(self, parameter: Parameter, level: Level) -> widgets.Widget:
-        layout = widgets.Layout(width="auto")
+        layout = widgets.Layout(width="auto", min_width="0")  # shrinks with its column
         classes = [f"flyte-nb-editor-{parameter.name}-{level.value}"]  # e.g. flyte-nb-editor-retries-override
         if parameter.name in CHOICES:
             editor: widgets.Widget = widgets.Dropdown(options=CHOICES[parameter.name], value=UNSET, layout=layout,
@@ -107,13 +117,20 @@ class SettingsPanel:
         """Apply one edit through the registry; show the error on the row if it is refused."""
         parameter = next(p for p in PARAMETERS if p.name == name)
         try:
-            apply(self.env, self.task, name, level, parse(parameter, str(text), self.namespace))
+            apply(self.env, self.task, name, level, parse(parameter, str(text), self.namespace), source="panel")
         except (ConfigError, ValueError, TypeError) as error:
-            self.errors[name].value = f"<span style='color:var(--jp-error-color1,#c00)'>{html.escape(str(error))}</span>"
+            self._show_error(name, str(error))
             return False
-        self.errors[name].value = ""
+        self._show_error(name, "")
         self.refresh()
         return True
+
+    def _show_error(self, name: str, message: str) -> None:
+        """The row's error under it, wrapped to the panel's width; hidden when there is none."""
+        widget = self.errors[name]
+        widget.value = (f"<div style='color:var(--jp-error-color1,#c00);white-space:normal;overflow-wrap:anywhere'>"
+                        f"{html.escape(message)}</div>") if message else ""
+        widget.layout.display = None if message else "none"
 
     def refresh(self) -> None:
         """Re-read the registry into every editor and the effective column."""

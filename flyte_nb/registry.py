@@ -15,6 +15,7 @@ from .config.errors import ConfigError
 from .runs import RunRecord
 
 if TYPE_CHECKING:
+    from .config.resolve import Resolution
     from .environment import TaskEnvironment
     from .task import TaskTemplate
 
@@ -30,6 +31,8 @@ class Registry:
         self._tasks: dict[str, TaskTemplate] = {}
         self._runs: dict[str, RunRecord] = {}
         self._overrides: dict[str, dict[str, Any]] = {}  # the panel's override column, per task
+        #: Settings a view changed, not the code: (level, environment or task name) -> {parameter: view}.
+        self._edited: dict[tuple[str, str], dict[str, str]] = {}
         self._listeners: list[Listener] = []
         #: Every task defined in this kernel by name, kept through clear(): nested calls from containers
         #: run tasks by name (flyte_nb.nested), also those of modules whose entries a clear() removed.
@@ -39,12 +42,14 @@ class Registry:
     def add_environment(self, env: "TaskEnvironment") -> None:
         with self._lock:
             self._environments[env.name] = env
+            self._edited.pop(("environment", env.name), None)  # its cell ran again: the code says it all
         self.notify("environment", env.name)
 
     def add_task(self, task: "TaskTemplate") -> None:
         with self._lock:
             self._tasks[task.name] = task
             self._defined[task.name] = task
+            self._edited.pop(("decorator", task.name), None)
         self.notify("task", task.name)
 
     def environment(self, name: str) -> "TaskEnvironment":
@@ -76,19 +81,21 @@ class Registry:
         return {t.func.__name__: t for t in self._tasks.values() if t.env is env}
 
     # ---- edits (the panel and sidebar) -----------------------------------------------------------
-    def edit_environment(self, name: str, changes: Mapping[str, Any]) -> None:
-        """Set (value) or clear (None) environment-level settings; all or nothing."""
+    def edit_environment(self, name: str, changes: Mapping[str, Any], source: str = "sidebar") -> None:
+        """Set (value) or clear (None) environment-level settings; all or nothing. `source`: the view."""
         env = self.environment(name)
         env.replace_settings(_apply(env.settings, changes))
+        self._mark("environment", name, changes, source)
         self.notify("environment", name)
 
-    def edit_task(self, name: str, changes: Mapping[str, Any]) -> None:
+    def edit_task(self, name: str, changes: Mapping[str, Any], source: str = "sidebar") -> None:
         """Set (value) or clear (None) decorator-level settings; all or nothing."""
         task = self.task(name)
         task.replace_decorator_settings(_apply(task.decorator_settings, changes))
+        self._mark("decorator", name, changes, source)
         self.notify("task", name)
 
-    def set_override(self, name: str, changes: Mapping[str, Any]) -> None:
+    def set_override(self, name: str, changes: Mapping[str, Any], source: str = "sidebar") -> None:
         """The panel's override column: settings every notebook call of the task runs with.
 
         Validated as task.override(...) would be (the reusable rules included); all or nothing.
@@ -98,7 +105,39 @@ class Registry:
         checked = task.without_session_overrides().override(**merged).override_settings
         with self._lock:
             self._overrides[name] = dict(checked)
+        self._mark("override", name, changes, source)
         self.notify("task", name)
+
+    def _mark(self, level: str, name: str, changes: Mapping[str, Any], source: str) -> None:
+        with self._lock:
+            marks = self._edited.setdefault((level, name), {})
+            for parameter, value in changes.items():
+                if value is None:
+                    marks.pop(parameter, None)
+                else:
+                    marks[parameter] = source
+
+    def view_edits(self, task: "TaskTemplate", resolution: "Resolution") -> list[str]:
+        """What a call of `task` runs with that a view set and the code does not say, one line each:
+        `retries=2 from the sidebar`, `cache='auto' from the panel (TaskEnvironment level)`."""
+        from .config.jsonable import to_code
+        from .config.parameters import Level
+
+        owners = {Level.OVERRIDE: task.name, Level.DECORATOR: task.name, Level.ENVIRONMENT: task.env.name}
+        lines = []
+        for name, effective in resolution.items():
+            if effective.level not in owners or (effective.level is Level.OVERRIDE and name in task.override_settings):
+                continue  # the default, or the call site's own .override(...): the code says it
+            source = self._edited.get((effective.level.value, owners[effective.level]), {}).get(name)
+            if source:
+                where = "" if effective.level is Level.OVERRIDE else f" ({effective.level.title} level)"
+                lines.append(f"{name}={to_code(effective.value)} from the {source}{where}")
+        return lines
+
+    def edited(self, level: str, name: str) -> Mapping[str, str]:
+        """{parameter: the view that set it} of one level of an environment ("environment") or a task
+        ("decorator", "override"): what runs differs from the cell's code there."""
+        return dict(self._edited.get((level, name), {}))
 
     def session_overrides(self, name: str) -> Mapping[str, Any]:
         return self._overrides.get(name, {})
@@ -140,6 +179,7 @@ class Registry:
                 run.discard_logs()  # a run's log file goes with its record
             self._runs.clear()
             self._overrides.clear()
+            self._edited.clear()
 
 
 def _apply(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:

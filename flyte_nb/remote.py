@@ -3,8 +3,9 @@
 An exception object is never unpickled in the kernel (unpickling runs whatever the container chose). The
 kernel rebuilds the error from the text: builtin exception classes by name from `builtins` (so `except
 ValueError` still works) and flyte_nb's own errors by name from its error modules; any other class becomes a
-TaskError whose `remote_type` names it ("module.Class: message", like Flyte's RuntimeUserError). The remote
-traceback is attached as the __cause__, as concurrent.futures does.
+TaskError whose `remote_type` names it ("module.Class: message", like Flyte's RuntimeUserError). The
+exception's traceback is the task's own frames (flyte_nb.tracebacks), so it shows the user's cell and line;
+the container's whole traceback text is kept for the run record (%flyte_logs --full).
 """
 
 from __future__ import annotations
@@ -15,23 +16,13 @@ import traceback
 from typing import Any
 
 from .errors import error_text
+from .tracebacks import attach, frames_of, keep_remote
 
 #: Modules whose exception classes the kernel recreates by name (all flyte_nb's, already imported).
 REBUILT_MODULES = ("builtins", "flyte_nb.errors", "flyte_nb.config.errors", "flyte_nb.secrets", "flyte_nb.codec",
                    "flyte_nb.protocol", "flyte_nb.nested")
 #: TaskError fields that travel with it (a child's timeout reaching its parent task keeps them).
 FIELDS = ("task", "attempt", "container", "exit_code")
-
-
-class RemoteTraceback(Exception):
-    """Shown under the re-raised exception: where it happened inside the task's container."""
-
-    def __init__(self, tb: str) -> None:
-        super().__init__(tb)
-        self.tb = tb
-
-    def __str__(self) -> str:
-        return f'\n"""\n{self.tb}"""'
 
 
 def pack_error(error: BaseException) -> dict[str, Any]:
@@ -41,13 +32,22 @@ def pack_error(error: BaseException) -> dict[str, Any]:
     return {"module": type(error).__module__, "class": type(error).__qualname__,
             "type": f"{type(error).__module__}.{type(error).__qualname__}", "message": error_text(error),
             "args": args if len(args) == len(error.args) else None, "traceback": text,
+            "frames": _frames(error),
             "fields": {name: getattr(error, name) for name in FIELDS if type(getattr(error, name, None)) in (str, int)},
             "oom": isinstance(error, MemoryError), "base": not isinstance(error, Exception)}
 
 
+def _frames(error: BaseException) -> list[dict[str, Any]]:
+    """The task's frames of its error; none rather than a failure to report it."""
+    try:
+        return frames_of(error.__traceback__)
+    except Exception:  # noqa: BLE001 - a traceback is a courtesy, the error itself must reach the kernel
+        return []
+
+
 def unpack_error(packed: dict[str, Any], note: str, clean: Any = lambda s: s, *, task: str = "",
                  attempt: int | None = None) -> BaseException:
-    """The kernel-side exception, rebuilt by name where allowed, with note and remote traceback.
+    """The kernel-side exception, rebuilt by name where allowed, with note and the task's frames as its traceback.
 
     `clean` redacts secrets from the texts before they reach the notebook. A BaseException that is not an
     Exception (sys.exit, KeyboardInterrupt) is never re-raised as itself: it becomes that call's TaskExitError.
@@ -62,8 +62,8 @@ def unpack_error(packed: dict[str, Any], note: str, clean: Any = lambda s: s, *,
     if error is None:
         error = TaskError(f"{packed.get('type')}: {message}", task=note, remote_traceback=text)
         error.remote_type = str(packed.get("type"))  # type: ignore[attr-defined]
-    error.__cause__ = RemoteTraceback(text)
-    error.__traceback__ = None
+    attach(error, packed.get("frames"), clean)
+    keep_remote(error, text)
     if hasattr(error, "add_note"):
         error.add_note(note)
     return error

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 MAIN_TAB = "main"
+#: An empty tab's text in the standalone file (a blank page looked broken).
+EMPTY_TAB = "<p style='color:#666'>This tab is empty: the task wrote nothing to it.</p>"
 
 
 @dataclass
@@ -103,12 +105,17 @@ def flush() -> None:
         report.send(report.snapshot())
 
 
+def is_empty(tabs: dict[str, str] | None) -> bool:
+    """True when no tab has content: views show a line of text instead of a blank frame."""
+    return not any((content or "").strip() for content in (tabs or {}).values())
+
+
 def standalone_html(title: str, tabs: dict[str, str]) -> str:
     """One self-contained HTML file with a tab bar (no scripts from the network)."""
     names = list(tabs)
     buttons = "".join(
         f'<button onclick="show({i})" id="b{i}">{html.escape(n)}</button>' for i, n in enumerate(names))
-    panes = "".join(f'<section id="t{i}" style="display:{"block" if i == 0 else "none"}">{tabs[n]}</section>'
+    panes = "".join(f'<section id="t{i}" style="display:{"block" if i == 0 else "none"}">{tabs[n] if tabs[n].strip() else EMPTY_TAB}</section>'
                     for i, n in enumerate(names))
     script = ("function show(k){document.querySelectorAll('section').forEach((s,i)=>"
               "s.style.display=i===k?'block':'none')}")

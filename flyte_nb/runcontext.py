@@ -15,6 +15,7 @@ from typing import Any
 
 from . import context
 from .registry import registry
+from .tracebacks import user_facing
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class _SDKRun:
     def __init__(self, custom_context: dict[str, str] | None = None) -> None:
         self._custom = dict(custom_context or {})
 
+    @user_facing
     def __call__(self, task: Any, *args: Any, **kwargs: Any) -> Run:
         from .runtime import run
 
@@ -63,6 +65,7 @@ class _SDKRun:
             value = run(task, *args, **kwargs)
         return Run(_latest_run_id(task), value)
 
+    @user_facing
     async def aio(self, task: Any, *args: Any, **kwargs: Any) -> Run:
         from .runtime import run
 

@@ -43,8 +43,15 @@ class Attempt:
     status: Status = Status.RUNNING
     container: str | None = None
     error: str | None = None
+    traceback: str | None = None  # a failed attempt's whole traceback (the container's), for %flyte_logs --full
     logs: AttemptLog = field(default_factory=AttemptLog)  # a bounded tail in memory, all of it on disk
     usage: Usage | None = None  # what its container or process used, as the task measured it (flyte_nb.usage)
+    build_lines: int = 0  # how many of the first log lines are the image build's, not the task's
+
+    def parts(self) -> tuple[list[str], list[str]]:
+        """(the image build's lines, the task's own output): views collapse the first."""
+        lines = list(self.logs)
+        return lines[:self.build_lines], lines[self.build_lines:]
 
 
 @dataclass
@@ -88,6 +95,19 @@ class RunRecord:
     cache: str | None = None  # "hit", "written", "not written"; None when the task's cache is disabled
     group: str | None = None  # the flyte.group(name) the call was started in
     traces: list[TraceEntry] = field(default_factory=list)  # @flyte.trace calls made by its attempts
+    edits: list[str] = field(default_factory=list)  # settings a view set, not the code: "retries=2 from the sidebar"
+
+    @property
+    def total_attempts(self) -> int:
+        """Attempts the call may make: its retries + 1."""
+        retries = (self.settings.get("retries") or {}).get("value") or {}
+        return int(retries.get("count", 0)) + 1
+
+    def attempt_title(self, attempt: Attempt) -> str:
+        """`attempt 1/3 failed: ValueError: bad`, `attempt 2/3 succeeded`: how the logs separate attempts."""
+        error = f": {attempt.error.splitlines()[0][:160]}" if attempt.error and attempt.status is not \
+            Status.SUCCEEDED else ""
+        return f"attempt {attempt.number}/{self.total_attempts} {attempt.status.value.replace('_', ' ')}{error}"
 
     @property
     def duration(self) -> float | None:
@@ -113,9 +133,10 @@ class RunRecord:
             "status": self.status.value, "created": self.created, "ended": self.ended, "duration": self.duration,
             "attempts": [{"number": a.number, "status": a.status.value, "container": a.container,
                           "started": a.started, "ended": a.ended, "error": a.error,
-                          "usage": a.usage.to_json() if a.usage else None} for a in self.attempts],
+                          "usage": a.usage.to_json() if a.usage else None, "build_lines": a.build_lines,
+                          "traceback": a.traceback} for a in self.attempts],
             "error": self.error, "output": self.output, "settings": self.settings, "report": self.report_path,
             "report_tabs": list(self.report or {}), "cache": self.cache,
             "group": self.group, "traces": [entry.to_json() for entry in self.traces],
-            "usage": self.usage.to_json() if self.usage else None,
+            "usage": self.usage.to_json() if self.usage else None, "edits": list(self.edits),
         }

@@ -33,11 +33,13 @@ from . import grouping
 from .errors import (DeadlineExceededError, InlineIOLimitError, MaxRuntimeExceededError, NonRecoverableError,
                      RunnerUnavailableError, TaskExitError, TaskOOMError, TaskShippingError, TaskTimeoutError,
                      error_text, plain_text)
+from .notices import notice
 from .registry import registry
 from .runners.base import Call, LogSink, Runner
 from .runners.support import unenforced
 from .runs import Attempt, RunRecord, Status
 from .scheduler import Scheduler
+from .tracebacks import remote_text, user_facing
 from .typecheck import check_inputs, check_output, coerce_output
 
 if TYPE_CHECKING:
@@ -149,7 +151,7 @@ class Runtime:
                 if self.runner_name == "auto":
                     self._runner, why = pick_auto()
                     if not self.quiet:
-                        print(f"flyte_nb: runner=auto picked {self._runner.name!r} ({why})", file=sys.stderr)
+                        notice(f"runner=auto picked {self._runner.name!r} ({why})")
                 else:
                     self._runner = make_runner(self.runner_name)
             return self._runner
@@ -189,6 +191,7 @@ class Runtime:
             return None
         return CallView(report=bool(task is not None and task.resolve().value("report")))
 
+    @user_facing
     async def call(self, task: "TaskTemplate", bound: inspect.BoundArguments, view: Any = None) -> Any:
         """Awaitable call from any loop: direct on the runtime loop, bridged from others."""
         if self._controller is not None:
@@ -302,7 +305,8 @@ class Runtime:
         unenforced(runner.name, task.name, settings)
         parent = CURRENT_CALL.get()
         run = RunRecord(task=task.name, settings=settings.to_json(), runner=runner.name,
-                        parent=parent.run.id if parent else None, group=grouping.current_group())
+                        parent=parent.run.id if parent else None, group=grouping.current_group(),
+                        edits=registry().view_edits(task, settings))
         registry().add_run(run)
         call = Call(task=task, arguments=bound, settings=settings, run=run, emit=lambda line, stream="stdout": None,
                     status=lambda phase: self._set(run, Status(phase)))
@@ -400,8 +404,9 @@ class Runtime:
                 raise
             except Exception as error:  # noqa: BLE001 - a task may raise anything; retried or re-raised
                 self._end(attempt, _status_of(error), _error_text(error, call.secret_values))
+                attempt.traceback = _traceback_text(error, call.secret_values)
                 if number == total or not _retryable(error):
-                    _note(error, f"task {task.name}, attempt {number}/{total}, runner {runner.name}")
+                    _note_attempt(error, f"task {task.name}, attempt {number}/{total}", runner.name, run.id)
                     if plain_text(error) is None:  # its __str__ raises: say so instead of "<exception str() failed>"
                         _note(error, error_text(error))
                     raise
@@ -447,6 +452,8 @@ class Runtime:
     def _sink(self, run: RunRecord, attempt: Attempt) -> LogSink:
         def emit(line: str, stream: str = "stdout") -> None:
             attempt.logs.append(line)
+            if run.status is Status.BUILDING and len(attempt.logs) == attempt.build_lines + 1:
+                attempt.build_lines += 1  # the image build's output, before anything of the task
             shown = [listener(run, line) for listener in list(self.log_listeners)]  # every listener hears it
             if not any(shown) and not self.quiet:  # no cell view shows this run: print it where the task wrote it
                 (sys.stderr if stream == "stderr" else sys.stdout).write(line)
@@ -528,6 +535,33 @@ def _backoff(retries: Any, number: int) -> float:
 def _note(error: BaseException, text: str) -> None:
     if hasattr(error, "add_note") and not any(text in n for n in getattr(error, "__notes__", ())):
         error.add_note(text)
+
+
+def _note_attempt(error: BaseException, where: str, runner: str, run_id: str) -> None:
+    """One note naming the task and attempt (the runner's, which names the container, or this one), and
+    in a notebook where the whole traceback is: the error shows the user's frames only."""
+    from .display import in_kernel
+
+    notes = getattr(error, "__notes__", None)
+    if not hasattr(error, "add_note"):
+        return
+    if not isinstance(notes, list) or not any(note.startswith(where) for note in notes):
+        error.add_note(f"{where}, runner {runner}")
+        notes = error.__notes__
+    pointer = f" (the whole traceback: %flyte_logs --full {run_id})"
+    if in_kernel():
+        index = next(i for i, note in enumerate(notes) if note.startswith(where))
+        if pointer not in notes[index]:
+            notes[index] += pointer
+
+
+def _traceback_text(error: BaseException, secrets: list[str]) -> str:
+    """An attempt's whole traceback for its record: the container's (machinery frames and all), else the
+    kernel's; secrets redacted."""
+    from .secrets import redact
+
+    text = remote_text(error) or "".join(traceback.format_exception(error))
+    return redact(text, secrets)
 
 
 def _error_text(error: BaseException, secrets: list[str]) -> str:

@@ -17,6 +17,7 @@ from .config.parameters import BY_NAME, Level
 from .config.reuse import is_reusable
 from .config.resolve import Resolution, resolve
 from .config.validate import validate_settings
+from .tracebacks import user_facing
 from .typecheck import coerce_inputs
 
 if TYPE_CHECKING:
@@ -171,6 +172,7 @@ class TaskTemplate:
         coerce_inputs(self.func, bound)  # dict -> pydantic model / dataclass input, as the SDK does
         return bound
 
+    @user_facing
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         from .runtime import runtime
 
@@ -180,6 +182,7 @@ class TaskTemplate:
             return _named(runtime().call(self, bound, view=view), self.func)
         return runtime().call_blocking(self, bound, view=view)
 
+    @user_facing
     def aio(self, *args: Any, **kwargs: Any) -> Any:
         """Awaitable call of any task (sync ones included), as in the flyte SDK."""
         from .runtime import runtime

@@ -89,7 +89,9 @@ async def invoke_process_data() -> str:
         timeout=60
     )("input.csv")
     return result'''),
-    md("Two containers run: the outer task, and the inner call with the override's settings."),
+    md("The outer task runs in a container, and the inner call, with the override's settings, in a second one, "
+       "unless an earlier kernel already made that call: `cache=\"auto\"` keeps outputs on disk across kernels "
+       "(`%flyte_cache` lists them), and the inner call's status line then says *cache hit (no container)*."),
     code('await invoke_process_data()'),
     md("Run it again: the outer task runs, but the inner call has `cache=\"auto\"` and the same code, "
        "inputs and image, so it is a cache hit and starts no container."),

@@ -135,12 +135,12 @@ def test_a_corrupt_or_truncated_entry_is_reported_once_and_recomputed(ip: Any, c
     capsys.readouterr()
     assert cell(ip, "square(6)") == 36
     assert runs_of("cache_env.square")[-1].status is Status.SUCCEEDED  # recomputed, not returned
-    assert "is corrupt (truncated: " in capsys.readouterr().err
+    assert "is corrupt (truncated: " in capsys.readouterr().out
     assert [e.path for e in flyte.cache.list("cache_env.square")] == [str(entry)]  # rewritten, valid again
     data = entry.read_bytes()
     entry.write_bytes(data[:-3] + b"xyz")  # same length, bytes changed
     assert cell(ip, "square(6)") == 36 and runs_of("cache_env.square")[-1].status is Status.SUCCEEDED
-    assert "is corrupt (checksum mismatch)" in capsys.readouterr().err
+    assert "is corrupt (checksum mismatch)" in capsys.readouterr().out
     assert cell(ip, "square(6)") == 36 and runs_of("cache_env.square")[-1].status is Status.CACHED
 
 
@@ -287,14 +287,14 @@ def test_unloadable_entries_and_failed_writes_never_fail_a_call(tmp_path: Path, 
     meta.update(sha256=hashlib.sha256(body).hexdigest(), size=len(body))
     path.write_bytes(cache.MAGIC + json.dumps(meta).encode() + b"\n" + body)
     assert cache.read("t.x", "k1") is cache.MISS and not path.exists()
-    assert "cannot be loaded any more" in capsys.readouterr().err
+    assert "cannot be loaded any more" in capsys.readouterr().out
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the cache folder should be")
     import os
 
     os.environ["FLYTE_NB_CACHE_DIR"] = str(blocked)
     assert cache.write("t.x", "k2", 1, run=None, secrets=[]) is None
-    assert "was not cached" in capsys.readouterr().err
+    assert "was not cached" in capsys.readouterr().out
 
 
 def test_a_hit_whose_file_is_gone_recomputes(ip: Any) -> None:

@@ -11,6 +11,7 @@ import sys
 import textwrap
 import threading
 import time
+import traceback
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -18,6 +19,7 @@ import docker
 import pytest
 
 import flyte_nb as flyte
+from flyte_nb import tracebacks
 from flyte_nb import secrets as secret_store
 from flyte_nb.runners.docker import KERNEL_ID, LABEL
 from flyte_nb.runtime import runtime
@@ -169,8 +171,12 @@ def test_retries_count_attempts_and_keep_each_attempts_logs() -> None:
     assert len({a.container for a in run.attempts}) == 3
     notes = "\n".join(getattr(info.value, "__notes__", []))
     assert "dock_env.always_fails" in notes and "attempt 3/3" in notes and "container" in notes
-    assert "still broken" in str(info.value.__cause__)  # the remote traceback
-    assert "always_fails" in str(info.value.__cause__)
+    frames = traceback.extract_tb(info.value.__traceback__)  # the task's own frames, at this file's lines
+    assert frames[-1].name == "always_fails" and frames[-1].filename == __file__
+    assert frames[-1].line == 'raise RuntimeError("still broken")'
+    # of flyte_nb's, only the entry point's own frame is left, which IPython and pytest hide (__tracebackhide__)
+    assert [(f.filename, f.name) for f in frames if "flyte_nb" in f.filename] == [(tracebacks.__file__, "entry")]
+    assert "still broken" in run.attempts[-1].traceback and "shim.py" in run.attempts[-1].traceback  # the whole one
 
 
 def test_secrets_reach_the_task_but_not_inspect_logs_or_outputs(client: Any) -> None:
@@ -227,7 +233,9 @@ def test_exception_is_reraised_with_its_type_and_remote_traceback() -> None:
 
     with pytest.raises(KeyError, match="missing 3") as info:
         boom(3)
-    assert "line" in str(info.value.__cause__) and "boom" in str(info.value.__cause__)
+    assert info.value.__cause__ is None  # the task's frames are the traceback, not a text cause
+    last = traceback.extract_tb(info.value.__traceback__)[-1]
+    assert (last.filename, last.name, last.line) == (__file__, "boom", 'raise KeyError(f"missing {x}")')
 
 
 def test_types_are_checked_at_the_boundary() -> None:
@@ -427,7 +435,7 @@ def test_shm_shares_disk_pod_template_interruptible_and_queue_reach_the_containe
     host = seen["HostConfig"]
     assert host["CpuQuota"] == 100_000 and host["CpuPeriod"] == 100_000 and host["CpuShares"] == 512
     assert host["Memory"] == 300 * 2**20 and host["MemorySwap"] == 300 * 2**20 and host["ShmSize"] == 64 * 2**20
-    err = capfd.readouterr().err
+    err = capfd.readouterr().out
     if client.info()["Driver"] not in ("devicemapper", "btrfs", "zfs", "windowsfilter"):
         assert "disk=1Gi is not enforced: the Docker storage driver" in err
     else:

@@ -245,7 +245,7 @@ def test_a_hung_engine_fails_init_soon_and_auto_falls_back_to_local(monkeypatch:
             watchdog(lambda: flyte.init(runner="docker"))  # was 600 s: the version query had the API timeout
         capfd.readouterr()
         watchdog(lambda: flyte.init(runner="auto"))
-        err = capfd.readouterr().err
+        err = capfd.readouterr().out
         assert err.count("runner=auto picked 'local'") == 1 and "did not reply within 3s" in err
         assert fine(1) == 2 and runtime().runner().name == "local"
     finally:

@@ -92,5 +92,5 @@ def test_a_damaged_cache_recomputes_instead_of_failing(
     assert triple(7) == 21  # not a hit, not a failure: computed again
     run = [r for r in flyte.registry().runs if r.task == triple.name][-1]
     assert run.status is Status.SUCCEEDED and len(run.attempts) == 1 and run.attempts[0].container
-    assert "flyte_nb: cache: the entry of task cache_reads.triple" in capsys.readouterr().err
+    assert "flyte_nb: cache: the entry of task cache_reads.triple" in capsys.readouterr().out
     cache.list()  # listing a damaged cache does not raise either

@@ -90,7 +90,7 @@ def test_more_cpu_than_the_host_runs_with_one_notice(env: Any, capfd: pytest.Cap
 
     capfd.readouterr()
     assert big() == 1  # cpu shares 1024000 were a raw engine error
-    lines = [line for line in capfd.readouterr().err.splitlines() if "big" in line and "cpu" in line.lower()]
+    lines = [line for line in capfd.readouterr().out.splitlines() if "big" in line and "cpu" in line.lower()]
     assert len(lines) == 1 and "1000" in lines[0] and f"has {read_limits().cpus:g}" in lines[0], lines
 
 
@@ -102,7 +102,7 @@ def test_less_cpu_than_the_engine_quantum_runs_with_one_notice(env: Any, capfd: 
 
     capfd.readouterr()
     assert tiny() == 2  # a 100 us quota was a raw engine error
-    err = capfd.readouterr().err
+    err = capfd.readouterr().out
     assert "resources cpu='1m' is below the engine's smallest limit of 10m" in err
 
 

@@ -205,7 +205,7 @@ def test_kernel_is_the_venv_python_and_the_magic_registers_a_task(kernel: Kernel
 def test_call_runs_in_a_container_with_live_status_logs_and_report(kernel: Kernel) -> None:
     done = kernel.ok("await my_task(3)")
     assert done.result == "6"
-    assert "runner=auto picked 'docker'" in done.stderr
+    assert "runner=auto picked 'docker'" in done.stdout
 
     run = kernel.value("flyte.registry().runs[-1].to_json()")
     assert run["task"] == "e2e_env.my_task" and run["runner"] == "docker" and run["status"] == "succeeded"

@@ -26,7 +26,7 @@ def no_engine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
 
 def test_auto_says_why_it_picked_local(capfd: pytest.CaptureFixture[str]) -> None:
     flyte.init(runner="auto")
-    err = capfd.readouterr().err
+    err = capfd.readouterr().out  # a notice: stdout
     assert "runner=auto picked 'local'" in err and "/nonexistent/docker.sock" in err
 
 

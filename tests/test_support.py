@@ -16,7 +16,7 @@ def test_inprocess_names_what_it_cannot_enforce(inprocess: None, capfd: pytest.C
         return 1
 
     assert f() == 1 and f() == 1
-    err = capfd.readouterr().err
+    err = capfd.readouterr().out  # notices are stdout lines
     assert err.count("task support_env.f: resources is not enforced by the inprocess runner") == 1
     assert "env_vars is not enforced by the inprocess runner" in err
 
@@ -30,7 +30,7 @@ def test_local_runner_names_the_image_and_triggers(capfd: pytest.CaptureFixture[
         return 2
 
     assert g() == 2
-    err = capfd.readouterr().err
+    err = capfd.readouterr().out
     assert "task support_local.g: image is not enforced by the local runner" in err
     assert "triggers is not enforced by the local runner (schedules run on a Flyte cluster" in err
     assert "resources is not enforced" not in err  # not set, nothing to say

@@ -34,8 +34,17 @@ _SHALLOW = reprlib.Repr()
 _SHALLOW.maxlevel, _SHALLOW.maxstring, _SHALLOW.maxother = 3, 60, 60
 
 
+def one_line(error: BaseException) -> list[str]:
+    """How IPython shows an error whose message says it all (`_render_traceback_`): its name and message,
+    then its notes, and no traceback: a refused setting or a timeout is not a bug to trace."""
+    notes = [note for note in getattr(error, "__notes__", None) or () if isinstance(note, str)]
+    return [f"\x1b[0;31m{type(error).__name__}\x1b[0m: {error}", *notes]
+
+
 class ConfigError(ValueError, TypeError):
     """A setting was refused; nothing was created or changed."""
+
+    _render_traceback_ = one_line
 
     def __init__(
         self,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from datetime import timedelta
 from typing import Any, ClassVar, Literal
 
 import pydantic
 
+from ..notices import notice
 from .durations import duration
 from .errors import show
 from .model import Setting
@@ -68,11 +68,8 @@ class ReusePolicy(Setting):
     @pydantic.model_validator(mode="after")
     def _starvation(self) -> "ReusePolicy":
         if self.max_replicas < 2 and self.concurrency == 1:
-            warnings.warn(
-                "ReusePolicy with fewer than 2 replicas: a parent task waiting on a child of the same "
-                "environment can starve it",
-                stacklevel=4,
-            )
+            notice("ReusePolicy with fewer than 2 replicas: a parent task waiting on a child of the same "
+                   "environment can starve it")  # once per kernel (the SDK logs it), however often it is validated
         return self
 
     @property

@@ -14,12 +14,18 @@ from typing import Any, Mapping
 import pydantic
 
 from .errors import ConfigError, reason_of, show
-from .parameters import BY_NAME, PARAMETERS, Level, Rule
+from .parameters import BY_NAME, PARAMETERS, Level, Parameter, Rule
 from .reuse import is_reusable
 
 
-def _where(levels: tuple[Level, ...]) -> str:
-    return ", ".join(level.title for level in levels) if levels else "nowhere"
+def where_allowed(parameter: Parameter, reusable: bool = False) -> str:
+    """The levels the table allows, with their condition: with `reusable`, the levels allowed on a reusable
+    environment only (a message must not list the level it refuses)."""
+    levels = [(level, parameter.rule(level)) for level in parameter.levels]
+    if reusable:
+        levels = [(level, rule) for level, rule in levels if rule is not Rule.IF_NOT_REUSABLE]
+    names = [level.title + (" (if not reusable)" if rule is Rule.IF_NOT_REUSABLE else "") for level, rule in levels]
+    return ", ".join(names) if names else "nowhere"
 
 
 def _unknown(name: str, value: Any, level: Level) -> ConfigError:
@@ -32,11 +38,12 @@ def _unknown(name: str, value: Any, level: Level) -> ConfigError:
     )
 
 
-def _forbidden(name: str, value: Any, level: Level, why: str = "") -> ConfigError:
+def _forbidden(name: str, value: Any, level: Level, why: str = "", reusable: bool = False) -> ConfigError:
     parameter = BY_NAME[name]
+    where = f"with a reusable environment {name!r} can be set at" if reusable else f"{name!r} can be set at"
     return ConfigError(
         f"{name}={show(value)} is not allowed at the {level.title} level{why}; "
-        f"{name!r} can be set at: {_where(parameter.levels)}.",
+        f"{where}: {where_allowed(parameter, reusable)}.",
         parameter=name, value=value, level=level.value, allowed_levels=[lv.value for lv in parameter.levels],
     )
 
@@ -95,7 +102,7 @@ def validate_settings(
                     raise _forbidden(
                         name, settings[name], level,
                         why=" because the task's environment is reusable (pass reusable=\"off\" in the same "
-                            "override to run it in a fresh container)",
+                            "override to run it in a fresh container)", reusable=True,
                     ) from None
     if level is Level.ENVIRONMENT:
         if is_reusable(checked.get("reusable")) and "plugin_config" in checked:

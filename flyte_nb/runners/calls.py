@@ -14,6 +14,8 @@ import os
 import shutil
 import sys
 import tempfile
+import types
+from io import BytesIO
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -148,6 +150,26 @@ def _hints(task: Any) -> dict[str, dict[str, Any]]:
     return hints
 
 
+class _ShippingPickler(cloudpickle.Pickler):
+    """cloudpickle, keeping each function's file name (cloudpickle writes `<dynamic-code>`), so the
+    task's frames in its container name the user's own file and cell (flyte_nb.tracebacks).
+
+    Only for shipping: cache keys hash with plain cloudpickle, where a cell's random file name would
+    make every kernel miss the cache."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is types.CodeType:
+            rebuild, args = self.dispatch_table[types.CodeType](obj)
+            return rebuild, tuple(obj.co_filename if arg == "<dynamic-code>" else arg for arg in args)
+        return super().reducer_override(obj)
+
+
+def _dumps(payload: Any) -> bytes:
+    buffer = BytesIO()
+    _ShippingPickler(buffer, protocol=cloudpickle.DEFAULT_PROTOCOL).dump(payload)
+    return buffer.getvalue()
+
+
 def write_payload(folder: Path, call: Call) -> None:
     """call.pkl: the task by value and its inputs; big arrays and frames go to the blob store
     (their files are removed with the folder: release_inputs). Inputs bigger than
@@ -172,7 +194,7 @@ def write_payload(folder: Path, call: Call) -> None:
                    "inputs": inputs, "report": bool(call.settings.value("report")), "max_inline_io_bytes": limit,
                    "context": context.to_wire(context.current()),  # flyte.ctx() there: entered by runtime
                    "hints": hints}
-        blob = cloudpickle.dumps(payload)
+        blob = _dumps(payload)
     except InlineIOLimitError:
         raise
     except Exception as error:  # noqa: BLE001 - a lock, a socket, a generator: nothing that travels
