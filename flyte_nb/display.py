@@ -238,7 +238,7 @@ class CallView:
             return
         from .report import is_empty
 
-        empty = f" ({EMPTY_REPORT})" if is_empty(run.report) else ""
+        empty = " (empty: the task wrote nothing to it)" if is_empty(run.report) else ""
         bundle = {"text/plain": f"report of {run.task} {run.id}: {run.report_path}{empty}",
                   "text/html": report_frame(run)}
         if self._report is None:  # a nested task's report, when the top-level task has none

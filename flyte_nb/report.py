@@ -3,7 +3,7 @@
 Inside a task with report=True, each flush sends the tabs' HTML to the kernel (over the
 controller socket from a container, directly in-process), which renders it under the cell
 while the task runs and saves the final report as one standalone HTML file. Outside such a
-task every call is a no-op with a one-time warning, as in Flyte.
+task every call is a no-op with a one-time notice, as in Flyte.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from __future__ import annotations
 import contextvars
 import html
 import threading
-import warnings
 from dataclasses import dataclass, field
 from typing import Callable
+
+from .notices import notice
 
 MAIN_TAB = "main"
 #: An empty tab's text in the standalone file (a blank page looked broken).
@@ -60,7 +61,6 @@ class Report:
 
 
 _CURRENT: contextvars.ContextVar[Report | None] = contextvars.ContextVar("flyte_nb_report", default=None)
-_warned = False
 
 
 def activate(send: Callable[[dict[str, str]], None]) -> contextvars.Token[Report | None]:
@@ -71,11 +71,7 @@ def activate(send: Callable[[dict[str, str]], None]) -> contextvars.Token[Report
 def current() -> Report | None:
     report = _CURRENT.get()
     if report is None:
-        global _warned
-        if not _warned:
-            _warned = True
-            warnings.warn("flyte_nb.report is used outside a task with report=True: nothing is recorded",
-                          stacklevel=3)
+        notice("flyte_nb.report is used outside a task with report=True: nothing is recorded")
     return report
 
 

@@ -23,7 +23,6 @@ import sys
 import threading
 import time
 import traceback
-import warnings
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from . import cache as caching
@@ -123,8 +122,7 @@ class Runtime:
         if not isinstance(pickle_outputs, bool):
             raise ValueError(f"flyte.init(pickle_outputs={pickle_outputs!r}): pickle_outputs must be True or False")
         if sdk_options:
-            warnings.warn(f"flyte_nb runs tasks on this machine; ignoring cluster options {sorted(sdk_options)}",
-                          stacklevel=3)
+            notice(f"flyte_nb runs tasks on this machine; ignoring cluster options {sorted(sdk_options)}")
         with self._lock:
             previous, self._runner = self._runner, None
             self.quiet = quiet

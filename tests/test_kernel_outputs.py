@@ -221,6 +221,6 @@ def test_an_empty_report_says_so_instead_of_a_blank_frame(kernel: Kernel) -> Non
     reports = [m["content"]["data"] for m in done.of("update_display_data")
                if "report of" in m["content"]["data"].get("text/plain", "")]
     assert reports, done.describe()
-    assert "the task wrote nothing to its report" in reports[-1]["text/plain"]
+    assert reports[-1]["text/plain"].endswith(" (empty: the task wrote nothing to it)")
     assert "<iframe" not in reports[-1]["text/html"] and "wrote nothing" in reports[-1]["text/html"]
 
