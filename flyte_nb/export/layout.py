@@ -82,8 +82,8 @@ def commands(package: str, entry: Entry, entry_module: str, environments: dict[s
     ]
     found += [Command(f"deploy {variable} (and what it depends on)", ("flyte", "deploy", f"{package}/{module}.py", variable))
               for module, variable in environments.items()]
-    found.append(Command("what deploy would register, without a cluster call", ("flyte", "deploy", "--dry-run", "--all",
-                                                                               "--recursive", package)))
+    found.append(Command("what deploy would register: nothing is sent, but it wants an endpoint configured and "
+                         "builds missing images", ("flyte", "deploy", "--dry-run", "--all", "--recursive", package)))
     return found
 
 
