@@ -32,8 +32,13 @@ class Stats:
         return max(self.samples)
 
 
-def interleave(sides: dict[str, Callable[[], Any]], repeats: int, warmup: int = 1) -> dict[str, Stats]:
-    """Run the sides A, B, A, B, ... `repeats` times each (after `warmup` untimed rounds): noise hits all."""
+def interleave(sides: dict[str, Callable[[], Any]], repeats: int, warmup: int = 1,
+               self_timed: bool = False) -> dict[str, Stats]:
+    """Run the sides A, B, A, B, ... `repeats` times each (after `warmup` untimed rounds): noise hits all.
+
+    `self_timed`: each side returns its own seconds (a peer timing inside its process), else the
+    side's wall time here is the sample.
+    """
     for _ in range(warmup):
         for fn in sides.values():
             fn()
@@ -41,8 +46,8 @@ def interleave(sides: dict[str, Callable[[], Any]], repeats: int, warmup: int = 
     for _ in range(repeats):
         for name, fn in sides.items():
             start = time.perf_counter()
-            fn()
-            samples[name].append(time.perf_counter() - start)
+            reported = fn()
+            samples[name].append(float(reported) if self_timed else time.perf_counter() - start)
     return {name: Stats(values) for name, values in samples.items()}
 
 

@@ -88,6 +88,20 @@ def _flyte() -> Any:
     return flyte_docker()
 
 
+def traced(work: Callable[[], Any]) -> tuple[int, int]:
+    """Bytes Python still holds after `work` (after gc) and its peak, as tracemalloc sees them (all threads)."""
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    try:
+        work()
+        gc.collect()
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return held - before, peak - before
+
+
 def _rss() -> int:
     with open("/proc/self/statm", encoding="utf-8") as file:
         return int(file.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -134,14 +148,7 @@ def run_records(quick: bool) -> Curve:
     curve = Curve("run_records", "Kernel memory held by run records (cache hits)", "run records", "KiB per record")
     for count in (100, 300) if quick else (1000, 10_000, 30_000):
         registry.clear()
-        gc.collect()
-        tracemalloc.start()
-        before = tracemalloc.get_traced_memory()[0]
-        for _ in range(count):
-            same(1)
-        gc.collect()
-        held = tracemalloc.get_traced_memory()[0] - before
-        tracemalloc.stop()
+        held, _ = traced(lambda k=count: [same(1) for _ in range(k)])
         assert len(registry.runs) >= count
         curve.add(count, **{"KiB per record": held / count / 1024})
     registry.clear()
@@ -162,16 +169,9 @@ def log_lines(quick: bool) -> Curve:
     curve = Curve("log_lines", "Kernel memory per task log size", "log lines of one call", "MiB")
     for lines in (1000, 10_000) if quick else (10_000, 100_000, 1_000_000):
         registry.clear()
-        gc.collect()
-        tracemalloc.start()
-        before = tracemalloc.get_traced_memory()[0]
         rss = _rss()
-        assert chatty(lines) == lines
-        gc.collect()
-        held, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        curve.add(lines, **{"held after the call (MiB)": (held - before) / 2**20,
-                            "peak during the call (MiB)": (peak - before) / 2**20,
+        held, peak = traced(lambda k=lines: chatty(k))
+        curve.add(lines, **{"held after the call (MiB)": held / 2**20, "peak during the call (MiB)": peak / 2**20,
                             "RSS growth (MiB)": max(0, _rss() - rss) / 2**20})
     registry.clear()
     return curve

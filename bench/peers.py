@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .common import BASE_IMAGE, Result, Row, Stats
+from .common import BASE_IMAGE, Result, Row, Stats, interleave
 from .gather import calibrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,18 +99,6 @@ def timed(fn: Callable[[], Any]) -> Callable[[], float]:
     return side
 
 
-def interleave_sides(sides: dict[str, Callable[[], float]], repeats: int, warmup: int) -> dict[str, Stats]:
-    """Like common.interleave, but each side reports its own seconds (a driver times inside its process)."""
-    for _ in range(warmup):
-        for side in sides.values():
-            side()
-    samples: dict[str, list[float]] = {name: [] for name in sides}
-    for _ in range(repeats):
-        for name, side in sides.items():
-            samples[name].append(side())
-    return {name: Stats(values) for name, values in samples.items()}
-
-
 @dataclass
 class Bench:
     key: str
@@ -184,8 +172,8 @@ def run(quick: bool) -> Result:
                     sides[name] = (lambda d=driver, op=bench.key, c=command: d.seconds(op, **c))
             if bench.key in raw:
                 sides["docker run"] = raw[bench.key]
-            stats[bench.key] = interleave_sides(sides, repeats if bench.key != "hit" else repeats * 4,
-                                                warmup=0 if quick and bench.key == "fanout" else 1)
+            stats[bench.key] = interleave(sides, repeats if bench.key != "hit" else repeats * 4,
+                                          warmup=0 if quick and bench.key == "fanout" else 1, self_timed=True)
     finally:
         for driver in drivers.values():
             driver.close()
