@@ -161,9 +161,12 @@ def edit(request: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_summary(run: Any) -> dict[str, Any]:
+    from .usage import summary
+
     data = run.to_json()
     data.pop("settings", None)
     data["log_lines"] = sum(len(a.logs) for a in run.attempts)
+    data["used"] = summary(run.usage)  # the run list's figures
     for usage in [data["usage"], *(attempt["usage"] for attempt in data["attempts"])]:
         if usage is not None:
             usage.pop("samples", None)  # up to 120 per attempt: the timeline's, sent when it asks

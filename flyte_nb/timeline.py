@@ -163,8 +163,7 @@ def svg(data: dict[str, Any], width: int = 980) -> str:
         parts.append("</g>")
         info = row["used"] or ("cache hit" if row["status"] == Status.CACHED.value else row["status"])
         marker = "" if row["hint"] is None else \
-            f'<tspan style="{_style("--jp-warn-color0", "#b35c00") if row["hint_more"] else text}" ' \
-            f'font-weight="bold">{"  ▲ more" if row["hint_more"] else "  ▼ less"}</tspan>'
+            f'<tspan style="{text}" font-weight="bold">{"  ▲ more" if row["hint_more"] else "  ▼ less"}</tspan>'
         parts.append(f'<text x="{LABEL + plot + 10}" y="{mid + 4}" style="{muted}">{html.escape(_short(info, 46))}'
                      f'{marker}<title>{html.escape(row["hint"] or info)}</title></text>')
     legend_y = height - 8

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import time
 import uuid
 from typing import Any, Iterator
@@ -265,7 +266,9 @@ def test_the_timeline_comes_on_request_with_what_each_run_used(frontend: Fronten
     comm_id = state["comm"]
     run_id = frontend.value("flyte.registry().runs[-1].id")
     frontend.send(comm_id, {"version": V, "type": "get_run", "id": 17, "run": run_id})
-    usage = frontend.comm_data(comm_id, "run_detail", reply_to=17)["run"]["attempts"][-1]["usage"]
+    detail = frontend.comm_data(comm_id, "run_detail", reply_to=17)["run"]
+    usage = detail["attempts"][-1]["usage"]
+    assert re.fullmatch(r"peak \S+ \S+, \d+\.\d CPU-s, \d+\.\ds", detail["used"]), detail["used"]  # the run list's
     assert usage["source"] == "process" and usage["peak_memory"] > 0 and "samples" not in usage
     frontend.send(comm_id, {"version": V, "type": "get_timeline", "id": 18, "run": None})
     data = frontend.comm_data(comm_id, "timeline", reply_to=18)

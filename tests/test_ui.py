@@ -24,7 +24,10 @@ BIN = Path(sys.executable).parent  # .venv/bin: jupyter for Playwright's web ser
 ARTIFACTS = ROOT / "ui-tests" / "artifacts"
 SCREENSHOTS = ["sidebar-not-loaded.png", "sidebar-form.png", "sidebar-run-succeeded.png", "run-report-tab.png",
                "lab-light.png", "sidebar-light.png", "lab-dark.png", "sidebar-dark.png",
-               "run-tab-dark.png"]
+               "run-tab-dark.png",
+               # ui-tests/tests/timeline.spec.ts: %flyte_timeline in a cell and the sidebar's timeline
+               "timeline-cell-light.png", "timeline-sidebar-light.png", "timeline-cell-dark.png",
+               "timeline-sidebar-dark.png"]
 
 
 def _env() -> dict[str, str]:
@@ -91,10 +94,10 @@ def test_browser_sidebar_edits_runs_and_report(node_modules: Path) -> None:
     started = time.time()
     with _listening(8899):  # the port a run by hand uses is taken: the test must not depend on it
         done = subprocess.run(["npx", "playwright", "test"], cwd=ROOT / "ui-tests", capture_output=True, text=True,
-                              timeout=600, env={**_env(), "FLYTE_NB_UI_PORT": str(_free_port())})
+                              timeout=1200, env={**_env(), "FLYTE_NB_UI_PORT": str(_free_port())})
     out = _plain(done.stdout)
     assert done.returncode == 0, out[-6000:] + done.stderr[-3000:]
-    assert "1 passed" in out, out[-2000:]
+    assert "2 passed" in out, out[-2000:]  # sidebar.spec.ts and timeline.spec.ts
     for name in SCREENSHOTS:
         shot = ARTIFACTS / name
         assert shot.exists() and shot.stat().st_mtime >= started - 1, f"{name} was not written by this run"

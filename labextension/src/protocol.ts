@@ -99,6 +99,8 @@ export interface IRun {
   report: string | null;
   report_tabs: string[];
   log_lines: number;
+  /** What the last measured attempt used: "peak 310 MiB of 2 GiB, 0.9 CPU-s, 1.2s", '' when unmeasured. */
+  used?: string;
 }
 
 interface IEnvelope {

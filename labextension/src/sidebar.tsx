@@ -13,6 +13,7 @@ import { KernelBridge } from './bridge';
 import { LevelEditor } from './form';
 import { fieldKey, LOAD_LINE, SidebarModel, showValue } from './model';
 import { IEntity, IRow, IRun } from './protocol';
+import { TimelineSection } from './timeline';
 
 /** What the sidebar asks the application to do (commands of index.ts). */
 export interface ISidebarActions {
@@ -123,6 +124,7 @@ function Connected(props: { bridge: KernelBridge; actions: ISidebarActions }): J
       </section>
       {model.entity && <SettingsForm bridge={bridge} entity={model.entity} actions={actions} />}
       <Runs runs={model.runList} actions={actions} />
+      <TimelineSection bridge={bridge} onOpenRun={actions.openRun} />
     </>
   );
 }
@@ -311,6 +313,7 @@ function Runs(props: { runs: IRun[]; actions: ISidebarActions }): JSX.Element {
                 {run.duration !== null && (
                   <span className="jp-flyte-nb-duration"> {run.duration.toFixed(1)}s</span>
                 )}
+                {run.used && <span className="jp-flyte-nb-used"> {run.used}</span>}
               </button>
             </li>
           ))}

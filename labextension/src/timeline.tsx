@@ -76,7 +76,7 @@ export interface ILaidOutRow {
 export function layout(data: ITimeline, width: number): { rows: ILaidOutRow[]; ticks: number[]; x: (t: number) => number } {
   const span = Math.max(data.span, 0.1);
   const left = INDENT;
-  const plot = Math.max(60, width - left - 8);
+  const plot = Math.max(60, width - left - 18); // room for the last tick's label
   const x = (t: number): number => Math.round((left + (plot * Math.max(0, t)) / span) * 100) / 100;
   const color = (status: string): string => data.colors[status] ?? '#777777';
   const rows = data.rows.map((row, index) => {
@@ -100,6 +100,36 @@ export function layout(data: ITimeline, width: number): { rows: ILaidOutRow[]; t
     return { row, top, indent: INDENT + row.depth * 12, queued, bars, memory };
   });
   return { rows, ticks: ticks(span), x };
+}
+
+/** Bytes as the kernel writes them (flyte_nb/usage.py size): 310 MiB, 2 GiB, 1.5 GiB. */
+export function size(count: number): string {
+  for (const [unit, factor] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as [string, number][]) {
+    if (count >= factor) {
+      const value = count / factor;
+      return value >= 10 || value === Math.floor(value) ? `${value.toFixed(0)} ${unit}` : `${value.toFixed(1)} ${unit}`;
+    }
+  }
+  return `${count} B`;
+}
+
+/** A row's figures short enough for a 250 px sidebar: "24 MiB / 1 GiB · 0.2 CPU-s · 33.0s" (the full
+ * sentence and the hint are in the row's label and tooltip). */
+export function figures(row: ITimelineRow): string {
+  if (row.peak_memory === null && row.cpu_seconds === null) {
+    return row.status === 'cached' ? 'cache hit' : row.status.replace('_', ' ');
+  }
+  const parts: string[] = [];
+  if (row.peak_memory !== null) {
+    parts.push(size(row.peak_memory) + (row.memory_limit ? ` / ${size(row.memory_limit)}` : ''));
+  }
+  if (row.cpu_seconds !== null) {
+    parts.push(`${row.cpu_seconds.toFixed(1)} CPU-s`);
+  }
+  if (row.wall_seconds !== null) {
+    parts.push(`${row.wall_seconds.toFixed(1)}s`);
+  }
+  return parts.join(' · ');
 }
 
 /** About four round tick marks over [0, span] seconds. */
@@ -183,13 +213,10 @@ export function TimelineChart(props: {
             ))}
             {memory && <polyline points={memory} fill="none" stroke="#ffffff" strokeWidth={1.5} opacity={0.9} />}
             <text x={indent} y={top + USED_Y} style={muted}>
-              {row.used || (row.status === 'cached' ? 'cache hit' : row.status.replace('_', ' '))}
+              {figures(row)}
               {row.hint && (
-                <tspan
-                  fontWeight="bold"
-                  style={row.hint_more ? { fill: 'var(--jp-warn-color0)' } : text}
-                >
-                  {row.hint_more ? '  ▲ more' : '  ▼ less'}
+                <tspan fontWeight="bold" style={text}>
+                  {row.hint_more ? ' ▲' : ' ▼'}
                 </tspan>
               )}
             </text>

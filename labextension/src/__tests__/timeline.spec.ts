@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { SidebarModel } from '../model';
 import { KernelMessage } from '../protocol';
-import { ITimeline, layout, ROW, TimelineChart, ticks } from '../timeline';
+import { figures, ITimeline, layout, ROW, size, TimelineChart, ticks } from '../timeline';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const PYTHON = process.env.FLYTE_NB_PYTHON ?? path.join(ROOT, '.venv', 'bin', 'python');
@@ -75,11 +75,26 @@ describe('timeline', () => {
     expect(markup.match(/tabindex="0"/g)).toHaveLength(3);
     expect(markup).toContain('data-depth="1"');
     expect(markup).toContain('would fit'); // 2 GiB asked for a few tens of MiB
-    expect(markup).toContain('▼ less');
+    expect(markup).toContain(' ▼'); // a smaller request would fit: its hint is in the row's label
+    expect(markup).toMatch(/\d+ MiB \/ 2 GiB · \d+\.\d CPU-s · \d+\.\ds/);
     const empty = renderToStaticMarkup(
       React.createElement(TimelineChart, { data: { ...message, rows: [], span: 0 }, width: 320 })
     );
     expect(empty).toContain('No run yet');
+  });
+
+  it('writes sizes as the kernel does and short figures for a narrow sidebar', () => {
+    expect([310 * 2 ** 20, 2 ** 31, 1.5 * 2 ** 30, 9.5 * 2 ** 20, 512].map(size)).toEqual([
+      '310 MiB',
+      '2 GiB',
+      '1.5 GiB',
+      '9.5 MiB',
+      '512 B'
+    ]);
+    const cached = { ...message.rows[0], status: 'cached', peak_memory: null, cpu_seconds: null, wall_seconds: null };
+    expect(figures(cached)).toBe('cache hit');
+    const oom = { ...message.rows[0], peak_memory: 2 ** 26, memory_limit: 2 ** 26, cpu_seconds: 0.12, wall_seconds: 1.26 };
+    expect(figures(oom)).toBe('64 MiB / 64 MiB · 0.1 CPU-s · 1.3s');
   });
 
   it('puts about four round ticks on any span', () => {
