@@ -10,6 +10,8 @@ import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
 import * as path from 'path';
 
+import { runLast } from './notebook';
+
 const ARTIFACTS = path.resolve(__dirname, '..', 'artifacts');
 const SIDEBAR_WIDTH = 320;
 
@@ -26,18 +28,6 @@ async def greet(name: str) -> str:
     report.log(f"<h1 id='greeting'>Hello {name}</h1>", do_flush=True)
     return f"Hello {name}!"
 `;
-
-/** Put `source` in the notebook's last cell (through the model: no editor auto-indent) and run it. */
-async function runLast(page: IJupyterLabPageFixture, source: string): Promise<number> {
-  const index = await page.evaluate(src => {
-    const notebook = (window as any).jupyterapp.shell.currentWidget.content;
-    const last = notebook.widgets.length - 1;
-    notebook.widgets[last].model.sharedModel.setSource(src);
-    return last;
-  }, source);
-  expect(await page.notebook.runCell(index)).toBe(true);
-  return index;
-}
 
 /** Drag the handle between the main area and the right panel until the panel is `width` wide. */
 async function setRightPanelWidth(page: IJupyterLabPageFixture, width: number): Promise<void> {

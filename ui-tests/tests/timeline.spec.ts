@@ -9,6 +9,8 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import * as path from 'path';
 
+import { runLast } from './notebook';
+
 const ARTIFACTS = path.resolve(__dirname, '..', 'artifacts');
 
 const TASKS = `%load_ext flyte_nb
@@ -33,17 +35,6 @@ try:
 except flyte.errors.OOMError:
     print("the small one ran out of memory")
 `;
-
-async function runLast(page: IJupyterLabPageFixture, source: string): Promise<number> {
-  const index = await page.evaluate(src => {
-    const notebook = (window as any).jupyterapp.shell.currentWidget.content;
-    const last = notebook.widgets.length - 1;
-    notebook.widgets[last].model.sharedModel.setSource(src);
-    return last;
-  }, source);
-  expect(await page.notebook.runCell(index)).toBe(true);
-  return index;
-}
 
 /** The lowest contrast of the SVG texts under `selector`: their fill against the page behind them. */
 async function lowestTextContrast(page: IJupyterLabPageFixture, selector: string): Promise<number> {
