@@ -82,7 +82,7 @@ class Controller:
         if op == "hello":
             return {"version": protocol.VERSION, "secrets": secrets_for_wire(self.secrets)}
         if op == "call":
-            return await self._nested_call(message)
+            return await (self.call.nested or self._nested_call)(message)
         if op == "usage":  # a sample or the final figures of this attempt (flyte_nb.usage)
             return self._usage(message.get("usage"))
         if op == "report" and isinstance(message.get("tabs"), dict):
@@ -103,14 +103,20 @@ class Controller:
         return {"ok": True}
 
     async def _nested_call(self, message: dict[str, Any]) -> dict[str, Any]:
-        from .nested import reply_value, resolve_request
-        from .runtime import CURRENT_CALL, runtime
+        return await serve_nested(self.call, message)
 
-        CURRENT_CALL.set(self.call)  # this handler's own context: the child records its parent
-        try:
-            task, bound = resolve_request(message, runtime().pickle_outputs)
-            with context.entered(context.from_wire(message.get("context"))):  # the caller's custom context
-                value = await runtime().execute(task, bound)
-            return {"ok": True, "value": reply_value(task, value)}
-        except Exception as error:  # noqa: BLE001 - the child's failure goes to the parent task
-            return {"ok": False, "error": pack_error(error)}
+
+async def serve_nested(call: "Call", message: dict[str, Any]) -> dict[str, Any]:
+    """Run a task call that `call`'s task made (a controller "call" request) in this kernel's runtime, as a
+    child of `call`, and make its reply; a Ray node's requests come here too (runners/ray.py)."""
+    from .nested import reply_value, resolve_request
+    from .runtime import CURRENT_CALL, runtime
+
+    CURRENT_CALL.set(call)  # this handler's own context: the child records its parent
+    try:
+        task, bound = resolve_request(message, runtime().pickle_outputs)
+        with context.entered(context.from_wire(message.get("context"))):  # the caller's custom context
+            value = await runtime().execute(task, bound)
+        return {"ok": True, "value": reply_value(task, value)}
+    except Exception as error:  # noqa: BLE001 - the child's failure goes to the parent task
+        return {"ok": False, "error": pack_error(error)}

@@ -44,7 +44,7 @@ from .typecheck import check_inputs, check_output, coerce_output
 if TYPE_CHECKING:
     from .task import TaskTemplate
 
-RUNNERS = ("auto", "docker", "local", "inprocess")
+RUNNERS = ("auto", "docker", "local", "inprocess", "ray")
 #: The call being executed in this context (nested calls record it as their parent).
 CURRENT_CALL: contextvars.ContextVar[Call | None] = contextvars.ContextVar("flyte_nb_call", default=None)
 #: Hears every log line of every run; returns True when it displayed the line (a cell's view of that run).
@@ -55,7 +55,12 @@ WAKE = 0.1
 RUN_PREFIX = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
 
 
-def make_runner(name: str) -> Runner:
+def make_runner(name: str, options: dict[str, Any] | None = None) -> Runner:
+    """The runner of that name; options are the ray runner's (address, store)."""
+    if name == "ray":
+        from .runners.ray import RayRunner
+
+        return RayRunner(**(options or {}))
     if name == "docker":
         from .runners.docker import DockerRunner
 
@@ -97,6 +102,7 @@ class Runtime:
         self.runner_name = os.environ.get("FLYTE_NB_RUNNER", "auto")
         self.quiet = False
         self.queue_limits: dict[str, int] = {}
+        self.runner_options: dict[str, Any] = {}  # runner="ray": address, store
         self.scheduler: Scheduler | None = None
         self.log_listeners: list[LogListener] = []
         self._inflight: set[concurrent.futures.Future[Any]] = set()
@@ -108,9 +114,11 @@ class Runtime:
     # ---- configuration --------------------------------------------------------------------
     def init(self, runner: str | None = None, *, quiet: bool = False, queues: dict[str, int] | None = None,
              cpus: float | None = None, memory: str | int | None = None, pickle_outputs: bool = True,
-             **sdk_options: Any) -> None:
+             address: str | None = None, store: str | None = None, **sdk_options: Any) -> None:
         """flyte.init(runner=..., queues={"gpu": 1}, cpus=..., memory=..., pickle_outputs=...). SDK cluster
-        options are ignored. pickle_outputs=False refuses values from containers that only pickle carries."""
+        options are ignored. pickle_outputs=False refuses values from containers that only pickle carries.
+        runner="ray" takes the cluster's address (None: start one here) and the store path every node
+        reaches for File/Dir/DataFrame (default: this machine's blob store)."""
         from .config.resources import parse_memory
 
         runner = runner or os.environ.get("FLYTE_NB_RUNNER", "auto")
@@ -119,6 +127,12 @@ class Runtime:
         for queue, limit in (queues or {}).items():
             if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
                 raise ValueError(f"flyte.init(queues={{{queue!r}: {limit!r}}}): a queue limit must be an int >= 1")
+        for option, value in (("address", address), ("store", store)):
+            if value is not None and runner != "ray":
+                raise ValueError(f"flyte.init({option}={value!r}): {option} is an option of runner='ray', "
+                                 f"not of runner={runner!r}")
+            if value is not None and (not isinstance(value, str) or not value):
+                raise ValueError(f"flyte.init({option}={value!r}): {option} must be a non-empty str")
         if not isinstance(pickle_outputs, bool):
             raise ValueError(f"flyte.init(pickle_outputs={pickle_outputs!r}): pickle_outputs must be True or False")
         if sdk_options:
@@ -129,6 +143,7 @@ class Runtime:
             self.pickle_outputs = pickle_outputs
             self.runner_name = runner
             self.queue_limits = dict(queues or {})
+            self.runner_options = {"address": address, "store": store} if runner == "ray" else {}
             self.scheduler = Scheduler(cpus=cpus, memory=parse_memory(memory) if memory else None,
                                        queue_limits=self.queue_limits)
         self._close(previous)
@@ -151,7 +166,7 @@ class Runtime:
                     if not self.quiet:
                         notice(f"runner=auto picked {self._runner.name!r} ({why})")
                 else:
-                    self._runner = make_runner(self.runner_name)
+                    self._runner = make_runner(self.runner_name, self.runner_options)
             return self._runner
 
     def _scheduler(self) -> Scheduler:
@@ -416,7 +431,7 @@ class Runtime:
                 self._end(attempt, Status.TIMED_OUT, f"ran past timeout={max_runtime:g}s")
                 raise MaxRuntimeExceededError(
                     f"task {task.name} attempt {number}/{total} timed out after timeout={max_runtime:g}s "
-                    f"(max_runtime); its {'container' if runner.name == 'docker' else 'process'} was stopped",
+                    f"(max_runtime); its {'container' if runner.name in ('docker', 'ray') else 'process'} was stopped",
                     task.name, number, attempt.container)
             self._end(attempt, Status.SUCCEEDED)
             run.output = _short(result, call.secret_values)
@@ -427,8 +442,8 @@ class Runtime:
     def _requests(self, call: Call, scheduler: Scheduler) -> tuple[float, int]:
         """What the scheduler reserves: the requests (else the limits) of cpu and memory; none if unset."""
         resources = call.settings.value("resources")
-        if resources is None or call.settings.reusable:
-            return 0.0, 0
+        if resources is None or call.settings.reusable or self.runner().places_calls:
+            return 0.0, 0  # a cluster runner places by requests itself (runners/ray.py)
         cpu_request, _ = resources.cpu_request_limit()
         memory_request, _ = resources.memory_request_limit()
         return scheduler.fit(cpu_request or 0.0, memory_request or 0, f"task {call.task.name}")
@@ -618,5 +633,5 @@ run = _Run()
 
 
 def init(runner: str | None = None, **options: Any) -> None:
-    """flyte.init(runner="auto"|"docker"|"local"|"inprocess", queues={...}, ...)."""
+    """flyte.init(runner="auto"|"docker"|"local"|"inprocess"|"ray", queues={...}, address=..., ...)."""
     runtime().init(runner, **options)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 import inspect
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Protocol
 
 from ..config.resolve import Resolution
 from ..runs import RunRecord
@@ -39,12 +39,18 @@ class Call:
     status: Callable[[str], None] = lambda _: None  # phase updates: "building", "starting", "running"
     report: Callable[[dict[str, str]], None] = lambda _: None  # report flushes (tab name -> HTML)
     secret_values: list[str] = field(default_factory=list)  # redacted from logs, errors and reports
+    #: Serves the task's own task calls (a controller "call" request -> its reply); None: this kernel's
+    #: runtime runs them (controller.serve_nested). A Ray node sets it to hand them back to the kernel.
+    nested: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]] | None = None
 
 
 class Runner(abc.ABC):
     """Runs attempts; chosen by flyte.init(runner=...) or FLYTE_NB_RUNNER."""
 
     name: ClassVar[str]
+    #: Whether the runner places calls by their cpu/memory requests itself (a cluster): then the kernel's
+    #: scheduler packs nothing against this machine's size and only applies the queue limits.
+    places_calls: ClassVar[bool] = False
 
     @abc.abstractmethod
     async def attempt(self, call: Call, number: int) -> Any:

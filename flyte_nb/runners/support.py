@@ -12,7 +12,7 @@ from typing import Any
 
 from ..notices import notice
 
-RUNNERS = ("docker", "local", "inprocess")
+RUNNERS = ("docker", "local", "inprocess", "ray")
 ENFORCED, PARTLY, NOT_HERE, METADATA = "enforced", "partly", "not here", "metadata"
 MARKS = {ENFORCED: "✅", PARTLY: "◐", NOT_HERE: "—", METADATA: "ℹ️"}
 
@@ -23,8 +23,12 @@ class Support:
     how: str
 
 
-def _row(docker: tuple[str, str], local: tuple[str, str], inprocess: tuple[str, str]) -> dict[str, Support]:
-    return {"docker": Support(*docker), "local": Support(*local), "inprocess": Support(*inprocess)}
+def _row(docker: tuple[str, str], local: tuple[str, str], inprocess: tuple[str, str],
+         ray: tuple[str, str] | None = None) -> dict[str, Support]:
+    """One parameter's row; the ray runner runs each call through its node's docker runner, so it
+    honors what docker does unless said otherwise."""
+    return {"docker": Support(*docker), "local": Support(*local), "inprocess": Support(*inprocess),
+            "ray": Support(*(ray or docker))}
 
 
 _SAME_EVERYWHERE = {
@@ -46,34 +50,49 @@ SUPPORT: dict[str, dict[str, Support]] = {
     **{name: _row(value, value, value) for name, value in _SAME_EVERYWHERE.items()},
     "image": _row((ENFORCED, "built through docker-py into flyte-nb/<name>:<hash>, never pulled"),
                   (NOT_HERE, "runs in the kernel's Python environment"),
-                  (NOT_HERE, "runs in the kernel's process")),
+                  (NOT_HERE, "runs in the kernel's process"),
+                  (ENFORCED, "built on the node that runs the call, by content hash, when missing there "
+                             "(a node with no engine: its Python, said once)")),
     "resources": _row((ENFORCED, "cpu quota/shares, memory limit with swap off, shm; gpu needs an nvidia runtime "
                                  "(clear error otherwise); disk where the storage driver can (else a notice)"),
                       (PARTLY, "memory as an address-space rlimit (OOM reported); cpu, gpu, shm, disk not"),
-                      (NOT_HERE, "no isolation in the kernel's process")),
+                      (NOT_HERE, "no isolation in the kernel's process"),
+                      (ENFORCED, "requests place the call (num_cpus, memory, num_gpus, accelerator type; a call no "
+                                 "node fits is an error naming the resource); limits enforced by the node's "
+                                 "container")),
     "env_vars": _row((ENFORCED, "the container's environment"), (ENFORCED, "a clean environment plus these"),
                      (NOT_HERE, "the kernel's environment is shared")),
     "secrets": _row((ENFORCED, "over the controller socket: env var or a file on a tmpfs; redacted; never in "
                                "docker inspect"),
                     (ENFORCED, "env var or a file in a private folder; redacted"),
-                    (NOT_HERE, "checked to exist, not injected")),
+                    (NOT_HERE, "checked to exist, not injected"),
+                    (ENFORCED, "resolved on the node that runs the call (its store or env), never in Ray's "
+                               "object store or task arguments; a missing one names key and node")),
     "pod_template": _row((PARTLY, "labels, annotations (as labels), primary container env, runAsUser/runAsGroup; "
                                   "the rest named in a notice"),
                          (NOT_HERE, "no pods, no containers"), (NOT_HERE, "no pods, no containers")),
     "reusable": _row((ENFORCED, "warm worker containers: replicas, concurrency, idle_ttl; crash replacement"),
                      (PARTLY, "the reuse rules hold; each call still gets its own process"),
-                     (PARTLY, "the reuse rules hold; calls run in the kernel")),
+                     (PARTLY, "the reuse rules hold; calls run in the kernel"),
+                     (PARTLY, "warm workers per Ray worker process on a node; replicas are not spread over nodes")),
     "max_inline_io_bytes": _row((ENFORCED, "inputs checked before the container starts, outputs in the container; "
                                            "File/Dir/arrays/frames go through the blob store"),
                                 (ENFORCED, "as for docker"), (NOT_HERE, "nothing is pickled")),
     "timeout": _row((ENFORCED, "max_runtime kills the container; max_queued_time fails a call waiting for capacity"),
                     (ENFORCED, "max_runtime kills the process group; max_queued_time as for docker"),
-                    (PARTLY, "the call is abandoned at max_runtime; its thread cannot be killed")),
+                    (PARTLY, "the call is abandoned at max_runtime; its thread cannot be killed"),
+                    (ENFORCED, "max_runtime cancels the Ray task, which removes its container on the node; "
+                               "max_queued_time counts the kernel's queue limits only")),
     "interruptible": _row((PARTLY, "a label on the container (nothing preempts a laptop)"),
-                          (NOT_HERE, "nothing preempts a local process"), (NOT_HERE, "nothing preempts the kernel")),
+                          (NOT_HERE, "nothing preempts a local process"), (NOT_HERE, "nothing preempts the kernel"),
+                          (PARTLY, "a preference for nodes labelled flyte-nb/interruptible=true (true) or not "
+                                   "(false); a lost node is a retried attempt")),
     "queue": _row((ENFORCED, "FIFO per queue, limits from flyte.init(queues=...), packed by cpu/memory requests; "
                              "a label on the container"),
-                  (ENFORCED, "as for docker, without the label"), (ENFORCED, "as for docker, without the label")),
+                  (ENFORCED, "as for docker, without the label"), (ENFORCED, "as for docker, without the label"),
+                  (ENFORCED, "the limits of flyte.init(queues=...) in the kernel; when nodes offer the custom "
+                             "resource queue:<name>, each call takes one unit of it (placement and a cluster-wide "
+                             "limit)")),
 }
 
 
@@ -104,7 +123,7 @@ def render() -> str:
              "Generated from `flyte_nb/runners/support.py` by `python -m flyte_nb docs`; do not edit by hand.",
              "✅ enforced, ◐ partly, — not enforced here (a call that sets it gets a one-line notice), "
              "ℹ️ metadata (nothing to enforce).", "",
-             "| Parameter | docker | local | inprocess |", "|---|---|---|---|"]
+             "| Parameter | docker | local | inprocess | ray |", "|---|---|---|---|---|"]
     for parameter in PARAMETERS:
         cells = []
         for runner in RUNNERS:

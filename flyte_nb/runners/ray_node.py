@@ -1,0 +1,203 @@
+"""The node side of the ray runner: one attempt of a call, run on the Ray node Ray placed it on.
+
+The attempt runs through that node's own docker runner (runners/docker.py: the same container config,
+image built there by content hash when missing, secrets resolved there from the node's store or
+environment and handed over the container's socket); a node with no Docker engine runs it as a local
+subprocess (runners/local.py) and says so. What the kernel needs comes back as the events of a Ray
+streaming generator: the node, log lines, phases, reports, the task's own task calls (answered through
+the kernel's Relay actor) and, last, the result or the error. Nothing that leaves the node carries a
+secret value: lines and reports are redacted here, and an output or error that still holds one is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+import threading
+import time
+import uuid
+from typing import Any, Iterator
+
+import cloudpickle
+
+#: Seconds the generator waits for an event before it looks again (a Ray cancel arrives between waits).
+POLL = 0.1
+#: Seconds a cancelled attempt has to remove its container before the Ray task gives up on it.
+CLEANUP = 30.0
+
+_loop: asyncio.AbstractEventLoop | None = None
+_runner: Any = None
+_why_local: str | None = None
+_lock = threading.Lock()
+
+
+def node_loop() -> asyncio.AbstractEventLoop:
+    """One event loop per Ray worker process, kept across the tasks it runs (warm workers live there)."""
+    global _loop
+    with _lock:
+        if _loop is None:
+            _loop = asyncio.new_event_loop()
+            threading.Thread(target=_loop.run_forever, name="flyte-nb-ray-node", daemon=True).start()
+        return _loop
+
+
+def node_runner() -> tuple[Any, str | None]:
+    """The runner of this node: docker when its engine answers, else local; and why local."""
+    global _runner, _why_local
+    from ..errors import RunnerUnavailableError
+
+    with _lock:
+        if _runner is None:
+            try:
+                from .docker import DockerRunner
+
+                _runner = DockerRunner()
+            except RunnerUnavailableError as error:
+                from .local import LocalRunner
+
+                _runner, _why_local = LocalRunner(), str(error)
+        return _runner, _why_local
+
+
+def where() -> str:
+    import ray
+
+    return f"{ray.util.get_node_ip_address()} ({ray.get_runtime_context().get_node_id()[:8]})"
+
+
+def run_call(blob: bytes, relay: Any) -> Iterator[tuple[Any, ...]]:
+    """The Ray task (a streaming generator): one attempt, its events as they happen, the outcome last.
+
+    A Ray cancel (the kernel's timeout or interrupt) raises KeyboardInterrupt here; the attempt is then
+    cancelled on the node's loop, which removes its container, before the task ends.
+    """
+    import ray
+
+    spec = cloudpickle.loads(blob)
+    yield ("node", ray.get_runtime_context().get_node_id(), ray.util.get_node_ip_address())
+    events: queue.Queue[tuple[Any, ...]] = queue.Queue()
+    future = asyncio.run_coroutine_threadsafe(_attempt(spec, relay, events), node_loop())
+    try:
+        while True:
+            try:
+                event = events.get(timeout=POLL)
+            except queue.Empty:
+                if future.done() and events.empty():
+                    return
+                continue
+            yield event
+            if event[0] in ("result", "error"):
+                return
+    finally:
+        if not future.done():
+            future.cancel()
+            _await_cleanup(future)
+
+
+def _await_cleanup(future: Any) -> None:
+    """Wait (bounded) for a cancelled attempt to remove its container; a second cancel does not cut it short."""
+    deadline = time.monotonic() + CLEANUP
+    while time.monotonic() < deadline:
+        try:
+            while not future.done() and time.monotonic() < deadline:
+                time.sleep(POLL)
+            return
+        except KeyboardInterrupt:
+            continue
+
+
+async def _attempt(spec: dict[str, Any], relay: Any, events: "queue.Queue[tuple[Any, ...]]") -> None:
+    from .. import context
+    from ..runtime import runtime
+    from ..runs import Attempt, RunRecord
+    from ..secrets import SecretNotFoundError
+    from .base import Call
+
+    os.environ["FLYTE_NB_BLOB_DIR"] = spec["store"]  # the store every node reaches (File, Dir, DataFrame)
+    runtime().pickle_outputs = spec["pickle_outputs"]
+    runner, why_local = node_runner()
+    if why_local is not None:
+        events.put(("notice", f"Ray node {where()} has no Docker engine ({why_local}); its calls run as "
+                              f"local subprocesses there (no image, no container limits)"))
+    elif spec["sweep"]:
+        from .docker import gc
+
+        await asyncio.to_thread(gc, runner.client)  # containers of a worker that died with its node
+    task, number = spec["task"], spec["number"]
+    call = Call(task=task, arguments=spec["arguments"], settings=spec["settings"],
+                run=RunRecord(task=task.name, settings={}, runner=runner.name, id=spec["run"]),
+                emit=lambda line, stream="stdout": events.put(("log", line, stream)))
+    call.run.attempts.append(Attempt(number=number, started=time.time()))
+
+    def status(phase: str) -> None:
+        events.put(("status", phase))
+        if phase == "running":
+            events.put(("container", call.run.attempts[-1].container))
+
+    def report(tabs: dict[str, str]) -> None:
+        from ..secrets import redact
+
+        events.put(("report", {name: redact(html, call.secret_values) for name, html in tabs.items()}))
+
+    async def nested(message: dict[str, Any]) -> dict[str, Any]:
+        import ray
+
+        key = uuid.uuid4().hex
+        events.put(("call", key, message))
+        return await asyncio.to_thread(ray.get, relay.take.remote(key))
+
+    call.status, call.report, call.nested = status, report, nested
+    try:
+        with context.entered(context.from_wire(spec["context"])):  # flyte.ctx() as in the kernel's attempt
+            value = await runner.attempt(call, number)
+        events.put(("result", _without_secrets(value, call.secret_values, task.name)))
+    except asyncio.CancelledError:
+        raise
+    except SecretNotFoundError as error:
+        events.put(("error", SecretNotFoundError(f"{error} on Ray node {where()} (secrets are resolved on the "
+                                                 f"node that runs the call: its store or FLYTE_NB_SECRET_* env)")))
+    except BaseException as error:  # noqa: BLE001 - the task's failure, handed to the kernel's retry loop
+        events.put(("error", _error_without_secrets(error, call.secret_values)))
+
+
+class SecretInOutputError(ValueError):
+    """A task's output holds a secret value: under runner='ray' no secret leaves the node that resolved it."""
+
+
+def _leaks(value: Any, secrets: list[str]) -> bool:
+    if not secrets:
+        return False
+    try:
+        data = cloudpickle.dumps(value)
+    except Exception:  # noqa: BLE001 - Ray would fail to ship it too; its repr is what can be checked
+        data = b""
+    text = repr(value)
+    return any(s in text or s.encode() in data for s in secrets if s)
+
+
+def _without_secrets(value: Any, secrets: list[str], task: str) -> Any:
+    """The output as it may leave the node; one that holds a secret value is refused (not retried)."""
+    if _leaks(value, secrets):
+        from ..errors import NonRecoverableError
+
+        raise NonRecoverableError(f"task {task}: its output holds the value of one of its secrets; under "
+                                  f"runner='ray' a secret never leaves the node that resolved it (return "
+                                  f"something derived from it instead)")
+    return value
+
+
+def _error_without_secrets(error: BaseException, secrets: list[str]) -> BaseException:
+    """The error as it may leave the node: itself when it pickles and holds no secret, else a TaskError
+    with its redacted text."""
+    from ..errors import TaskError
+    from ..secrets import redact
+
+    try:
+        data = cloudpickle.dumps(error)
+    except Exception:  # noqa: BLE001 - a class the kernel cannot rebuild: keep its words
+        data = None
+    if data is not None and not _leaks(error, secrets) and not any(s in str(error) for s in secrets if s):
+        return error
+    return TaskError(redact(f"{type(error).__name__}: {error}", secrets), getattr(error, "task", ""),
+                     getattr(error, "attempt", None))
