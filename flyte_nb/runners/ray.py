@@ -17,6 +17,7 @@ import hashlib
 import os
 import socket
 import time
+import uuid
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -91,7 +92,13 @@ class RayRunner(Runner):
 
         ray = _ray()
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no reports to anyscale unless the user opts in
-        if not ray.is_initialized():
+        if ray.is_initialized():
+            connected = ray.get_runtime_context().gcs_address
+            if address is not None and address.split("://", 1)[-1] != connected:
+                raise RunnerUnavailableError(f"flyte.init(runner='ray', address={address!r}): this kernel is already "
+                                             f"connected to the Ray cluster at {connected}; restart the kernel to "
+                                             f"use another")
+        else:
             if address is not None:
                 _reachable(address)
             ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True,
@@ -108,7 +115,8 @@ class RayRunner(Runner):
 
         self._remote = ray.remote(run_call)
         self._nodes: tuple[float, list[Node]] = (0.0, [])
-        self._sweep = False  # the next attempt first removes containers a lost node's worker left
+        #: (run label, attempt) of attempts lost with their node: the next attempts remove what they left
+        self._lost: set[tuple[str, str]] = set()
 
     async def close(self) -> None:
         ray = _ray()
@@ -140,7 +148,7 @@ class RayRunner(Runner):
             options["scheduling_strategy"] = NodeLabelSchedulingStrategy({}, soft={INTERRUPTIBLE_LABEL: match})
         return options
 
-    def ship(self, call: Call, number: int) -> bytes:
+    def ship(self, call: Call, number: int, key: str) -> bytes:
         """What a node needs for one attempt, pickled here (notebook and project code by value); no secret."""
         from .. import context
         from ..runtime import runtime
@@ -148,8 +156,9 @@ class RayRunner(Runner):
 
         _ship_by_value(call.task.func)
         spec = {"task": call.task, "arguments": call.arguments, "settings": call.settings, "number": number,
-                "run": f"{KERNEL_TAG}-{call.run.id}", "context": context.to_wire(context.current()),
-                "pickle_outputs": runtime().pickle_outputs, "store": self.store, "sweep": self._sweep}
+                "run": node_run_id(call), "context": context.to_wire(context.current()),
+                "pickle_outputs": runtime().pickle_outputs, "store": self.store, "lost": sorted(self._lost),
+                "key": key}
         try:
             return cloudpickle.dumps(spec)
         except Exception as error:  # noqa: BLE001 - a lock, a socket, a generator: nothing that travels
@@ -161,10 +170,12 @@ class RayRunner(Runner):
     async def attempt(self, call: Call, number: int) -> Any:
         ray = _ray()
         options = self.options(call)
-        blob = self.ship(call, number)
+        key = uuid.uuid4().hex  # names this attempt's messages in the relay
+        blob = self.ship(call, number, key)
         call.status("starting")
         events = self._remote.options(**options).remote(blob, self.relay)
         node: tuple[str, str] | None = None
+        swept = set(self._lost)
         nested: set[asyncio.Task[Any]] = set()
         try:
             async for ref in events:
@@ -186,16 +197,17 @@ class RayRunner(Runner):
                 elif kind == "call":
                     nested.add(asyncio.ensure_future(self._serve(call, event[1], event[2])))
                 elif kind == "result":
-                    self._sweep = False
+                    self._lost.difference_update(swept)
                     return event[1]
                 elif kind == "error":
-                    self._sweep = False
+                    self._lost.difference_update(swept)
                     raise event[1]
             raise TaskCrashedError(f"task {call.task.name}, attempt {number}: its Ray task on node {_where(node)} "
                                    f"ended without a result", call.task.name, number)
         except asyncio.CancelledError:
             ray.cancel(events)  # the node cancels the attempt, which removes its container
-            await self._ended(events)
+            if node is not None:
+                await self._ended(key)
             raise
         except ray.exceptions.TaskCancelledError:
             raise asyncio.CancelledError from None
@@ -203,7 +215,7 @@ class RayRunner(Runner):
             raise TaskError(f"task {call.task.name}, attempt {number}: the ray runner failed on node "
                             f"{_where(node)}: {error}", call.task.name, number) from None
         except ray.exceptions.RayError as error:  # the node, its raylet or its worker process is gone
-            self._sweep = True
+            self._lost.add((node_run_id(call), str(number)))
             self._nodes = (0.0, [])
             raise TaskCrashedError(f"task {call.task.name}, attempt {number}: lost Ray node {_where(node)} "
                                    f"mid-call ({type(error).__name__}); retried on a node that is still there",
@@ -221,20 +233,20 @@ class RayRunner(Runner):
         reply = await serve_nested(call, message)
         await self.relay.answer.remote(key, reply)
 
-    @staticmethod
-    async def _ended(events: Any) -> None:
-        """Wait (bounded) until a cancelled Ray task has ended, so its container is gone when the call returns."""
-        async def drain() -> None:
-            try:
-                async for _ in events:
-                    pass
-            except Exception:  # noqa: BLE001 - TaskCancelledError: the end we wait for
-                pass
-
+    async def _ended(self, key: str) -> None:
+        """Wait (bounded) until the node has cleaned up a cancelled attempt, so its container is gone when
+        the call returns (Ray's own cancel returns before the task has ended)."""
         try:
-            await asyncio.wait_for(asyncio.shield(drain()), CANCEL_WAIT)
-        except (asyncio.TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(self.relay.take.remote(f"ended-{key}")), CANCEL_WAIT)
+        except Exception:  # noqa: BLE001 - a lost node never answers: give up after CANCEL_WAIT
             pass
+        except asyncio.CancelledError:
+            pass
+
+
+def node_run_id(call: Call) -> str:
+    """The run id a call's containers carry on the nodes (label flyte-nb.run)."""
+    return f"{KERNEL_TAG}-{call.run.id}"
 
 
 def _where(node: tuple[str, str] | None) -> str:

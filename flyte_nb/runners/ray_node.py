@@ -77,11 +77,18 @@ def run_call(blob: bytes, relay: Any) -> Iterator[tuple[Any, ...]]:
     spec = cloudpickle.loads(blob)
     yield ("node", ray.get_runtime_context().get_node_id(), ray.util.get_node_ip_address())
     events: queue.Queue[tuple[Any, ...]] = queue.Queue()
-    future = asyncio.run_coroutine_threadsafe(_attempt(spec, relay, events), node_loop())
+    waiting: set[Any] = set()  # replies of the task's own task calls, not in yet
+    future = asyncio.run_coroutine_threadsafe(_attempt(spec, relay, events, waiting), node_loop())
     try:
         while True:
             try:
-                event = events.get(timeout=POLL)
+                if waiting:
+                    # Blocked in ray.wait on this (main) thread, the task lends its CPUs to its children, as
+                    # Ray does for nested Ray tasks: a child that needs the whole node would wait for ever.
+                    ray.wait(list(waiting), num_returns=len(waiting), timeout=POLL)
+                    event = events.get_nowait()
+                else:
+                    event = events.get(timeout=POLL)
             except queue.Empty:
                 if future.done() and events.empty():
                     return
@@ -90,9 +97,10 @@ def run_call(blob: bytes, relay: Any) -> Iterator[tuple[Any, ...]]:
             if event[0] in ("result", "error"):
                 return
     finally:
-        if not future.done():
+        if not future.done():  # cancelled (the kernel's timeout or interrupt) or the kernel went away
             future.cancel()
             _await_cleanup(future)
+            relay.answer.remote(f"ended-{spec['key']}", True)  # the kernel waits for this before it returns
 
 
 def _await_cleanup(future: Any) -> None:
@@ -107,7 +115,8 @@ def _await_cleanup(future: Any) -> None:
             continue
 
 
-async def _attempt(spec: dict[str, Any], relay: Any, events: "queue.Queue[tuple[Any, ...]]") -> None:
+async def _attempt(spec: dict[str, Any], relay: Any, events: "queue.Queue[tuple[Any, ...]]",
+                   waiting: set[Any]) -> None:
     from .. import context
     from ..runtime import runtime
     from ..runs import Attempt, RunRecord
@@ -120,10 +129,8 @@ async def _attempt(spec: dict[str, Any], relay: Any, events: "queue.Queue[tuple[
     if why_local is not None:
         events.put(("notice", f"Ray node {where()} has no Docker engine ({why_local}); its calls run as "
                               f"local subprocesses there (no image, no container limits)"))
-    elif spec["sweep"]:
-        from .docker import gc
-
-        await asyncio.to_thread(gc, runner.client)  # containers of a worker that died with its node
+    elif spec["lost"]:
+        await asyncio.to_thread(_sweep, runner.client, spec["lost"])
     task, number = spec["task"], spec["number"]
     call = Call(task=task, arguments=spec["arguments"], settings=spec["settings"],
                 run=RunRecord(task=task.name, settings={}, runner=runner.name, id=spec["run"]),
@@ -144,8 +151,13 @@ async def _attempt(spec: dict[str, Any], relay: Any, events: "queue.Queue[tuple[
         import ray
 
         key = uuid.uuid4().hex
+        reply = relay.take.remote(key)
+        waiting.add(reply)
         events.put(("call", key, message))
-        return await asyncio.to_thread(ray.get, relay.take.remote(key))
+        try:
+            return await asyncio.to_thread(ray.get, reply)
+        finally:
+            waiting.discard(reply)
 
     call.status, call.report, call.nested = status, report, nested
     try:
@@ -161,8 +173,19 @@ async def _attempt(spec: dict[str, Any], relay: Any, events: "queue.Queue[tuple[
         events.put(("error", _error_without_secrets(error, call.secret_values)))
 
 
-class SecretInOutputError(ValueError):
-    """A task's output holds a secret value: under runner='ray' no secret leaves the node that resolved it."""
+def _sweep(client: Any, lost: list[tuple[str, str]]) -> None:
+    """Remove what attempts lost with their node left on this engine (one engine serves several nodes of
+    the test cluster; on a real one a machine's containers go with it), then orphans of dead processes."""
+    from .docker import LABEL, gc
+
+    for run, attempt in lost:
+        labels = [f"{LABEL}.run={run}", f"{LABEL}.attempt={attempt}"]
+        for container in client.containers.list(all=True, filters={"label": labels}, ignore_removed=True):
+            try:
+                container.remove(force=True)
+            except Exception:  # noqa: BLE001 - removed meanwhile by its own worker's exit
+                pass
+    gc(client)
 
 
 def _leaks(value: Any, secrets: list[str]) -> bool:

@@ -130,4 +130,39 @@ def render() -> str:
             support = SUPPORT[parameter.name][runner]
             cells.append(f"{MARKS[support.level]} {support.how}".replace("|", "\\|"))
         lines.append(f"| `{parameter.name}` | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + RAY_SECTION
+
+
+RAY_SECTION = """
+## The ray runner: what a cluster needs
+
+`flyte.init(runner="ray", address="HEAD:6379", store=PATH)` (no address: a Ray instance started on this
+machine). The kernel keeps the cache (consulted before anything is submitted), the queue limits of
+`flyte.init(queues=...)`, the one retry loop, the run records and the views; each attempt is a Ray task
+(no Ray-level retries) that runs on its node through that node's docker runner: the same container
+config, the image built there by content hash when it is missing. Inputs and outputs travel in Ray's
+object store; File, Dir and DataFrame through `store`.
+
+- **Every node**: `ray` and `flyte_nb` installed for the kernel's Python version (tasks travel pickled);
+  a Docker engine, else its calls run as local subprocesses (one notice per node, no image, no limits).
+- **Placement**: `num_cpus` from the cpu request (1 when unset), `memory`, `num_gpus` and the gpu model as
+  `accelerator_type`; `queue="q"` takes one unit of the custom resource `queue:q` when a node offers it
+  (`ray start --resources='{"queue:q": 2}'`: placement and a cluster-wide limit);
+  `interruptible` prefers nodes labelled `flyte-nb/interruptible=true` (or not). A call no alive node can
+  hold fails at once, naming the resource; an autoscaling cluster's nodes that do not exist yet are not
+  counted.
+- **Shared store**: `store` must be the same path on every node (NFS, a host path in KubeRay); the test
+  cluster's nodes share this machine's disk.
+- **Secrets**: resolved on the node from its secret store or `FLYTE_NB_SECRET_*` environment, never in
+  Ray's object store or task arguments; a missing one names key and node; an output that holds a secret
+  value is refused (it would have to leave the node).
+- **Failures**: a node lost mid-call is a crashed attempt, retried (per `retries`) where Ray places it
+  next; the next attempt removes what the lost one left on its engine. A timeout or an interrupt cancels
+  the Ray task; its node removes the container before the call returns.
+- **Nested calls** come back to the kernel (cache, record, parent) and run as Ray tasks of their own; a
+  parent waiting on one lends its CPUs to it, as Ray does for nested tasks.
+- **Not shown by the loopback test cluster**: registries (an Image that names one is pulled on each
+  node; otherwise each node builds it once), firewalls between nodes and the kernel (Ray's ports and the
+  driver's), clock skew, distinct hostnames and disks (the store is really shared here), GPUs, and
+  autoscaling.
+"""
