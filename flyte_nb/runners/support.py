@@ -161,8 +161,8 @@ object store; File, Dir and DataFrame through `store`.
   the Ray task; its node removes the container before the call returns.
 - **Nested calls** come back to the kernel (cache, record, parent) and run as Ray tasks of their own; a
   parent waiting on one lends its CPUs to it, as Ray does for nested tasks.
-- **Not shown by the loopback test cluster**: registries (an Image that names one is pulled on each
-  node; otherwise each node builds it once), firewalls between nodes and the kernel (Ray's ports and the
+- **Not shown by the loopback test cluster**: one image build per node (images are built where they
+  run, never pulled: the first call of an image on each node pays its build), firewalls between nodes and the kernel (Ray's ports and the
   driver's), clock skew, distinct hostnames and disks (the store is really shared here), GPUs, and
   autoscaling.
 """
