@@ -129,6 +129,7 @@ def test_a_call_that_needs_what_only_node_3_has_runs_there(nodes: Nodes) -> None
     run = flyte.registry().runs[-1]
     assert nodes.role(node_of(run.attempts[0])) == "three"
     assert len(name) == 12  # a container's hostname (its short id), not this machine's
+    assert run.attempts[0].usage is not None  # measured in the container on node 3, kept in the kernel's record
     four = hostname.override(resources=flyte.Resources(cpu=4))
     four()
     assert nodes.role(node_of(flyte.registry().runs[-1].attempts[0])) == "three"

@@ -192,6 +192,8 @@ class RayRunner(Runner):
                     call.run.attempts[-1].container = f"{event[1]} on node {_where(node)}"
                 elif kind == "report":
                     call.report(event[1])
+                elif kind == "usage":
+                    call.run.attempts[-1].usage = event[1]
                 elif kind == "notice":
                     notice(event[1])
                 elif kind == "call":

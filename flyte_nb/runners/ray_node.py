@@ -163,6 +163,7 @@ async def _attempt(spec: dict[str, Any], relay: Any, events: "queue.Queue[tuple[
     try:
         with context.entered(context.from_wire(spec["context"])):  # flyte.ctx() as in the kernel's attempt
             value = await runner.attempt(call, number)
+        _send_usage(call, events)
         events.put(("result", _without_secrets(value, call.secret_values, task.name)))
     except asyncio.CancelledError:
         raise
@@ -170,7 +171,15 @@ async def _attempt(spec: dict[str, Any], relay: Any, events: "queue.Queue[tuple[
         events.put(("error", SecretNotFoundError(f"{error} on Ray node {where()} (secrets are resolved on the "
                                                  f"node that runs the call: its store or FLYTE_NB_SECRET_* env)")))
     except BaseException as error:  # noqa: BLE001 - the task's failure, handed to the kernel's retry loop
+        _send_usage(call, events)
         events.put(("error", _error_without_secrets(error, call.secret_values)))
+
+
+def _send_usage(call: Any, events: "queue.Queue[tuple[Any, ...]]") -> None:
+    """What the attempt used (peak memory, CPU, wall: flyte_nb.usage), measured on the node, for the kernel's record."""
+    usage = getattr(call.run.attempts[-1], "usage", None)
+    if usage is not None:
+        events.put(("usage", usage))
 
 
 def _sweep(client: Any, lost: list[tuple[str, str]]) -> None:
