@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 
-os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
-os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # Ray's "localhost means loopback" switch (before import)
+from flyte_nb.runners.ray_local import loopback_cluster, loopback_env
+
+loopback_env()  # before Ray is imported
 
 import asyncio  # noqa: E402
 import re  # noqa: E402
@@ -34,7 +35,6 @@ from flyte_nb.secrets import SecretNotFoundError  # noqa: E402
 pytestmark = pytest.mark.docker
 ROOT = Path(__file__).parent.parent
 SECRET = "n3-Sup3r-s3cret-7f1e2d"
-LOOPBACK = {"node_ip_address": "127.0.0.1", "include_dashboard": False, "object_store_memory": 80 * 2**20}
 
 
 class Nodes:
@@ -54,22 +54,12 @@ class Nodes:
 
 
 def start_cluster(plasma: Path) -> Cluster:
-    """The three nodes; on a loaded machine a raylet may miss Ray's 30 s registration wait: start again."""
-    for tries_left in (2, 1, 0):
-        cluster = Cluster()
-        try:
-            cluster.add_node(**LOOPBACK, num_cpus=1, plasma_directory=str(plasma), resources={"queue:local": 1},
-                             env_vars={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
-            cluster.add_node(**LOOPBACK, num_cpus=2, plasma_directory=str(plasma),
-                             labels={"flyte-nb/interruptible": "true"})
-            cluster.add_node(**LOOPBACK, num_cpus=4, plasma_directory=str(plasma), resources={"queue:special": 1},
-                             env_vars={"FLYTE_NB_SECRET_NODE3_TOKEN": SECRET})
-            return cluster
-        except Exception:
-            cluster.shutdown()
-            if not tries_left:
-                raise
-    raise AssertionError("unreachable")
+    return loopback_cluster([
+        {"num_cpus": 1, "plasma_directory": str(plasma), "resources": {"queue:local": 1},
+         "env_vars": {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}},
+        {"num_cpus": 2, "plasma_directory": str(plasma), "labels": {"flyte-nb/interruptible": "true"}},
+        {"num_cpus": 4, "plasma_directory": str(plasma), "resources": {"queue:special": 1},
+         "env_vars": {"FLYTE_NB_SECRET_NODE3_TOKEN": SECRET}}])
 
 
 @pytest.fixture(scope="module")
