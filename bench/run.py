@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-BENCHMARKS = ("cold_call", "warm_call", "cache_hit", "gather", "data", "startup", "peers", "curves")
+BENCHMARKS = ("cold_call", "warm_call", "cache_hit", "gather", "data", "startup", "peers", "curves", "ray_call")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ import docker
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ("cold_call", "warm_call", "cache_hit", "gather", "data", "startup", "peers", "curves")
+BENCHMARKS = ("cold_call", "warm_call", "cache_hit", "gather", "data", "startup", "peers", "curves", "ray_call")
 
 pytestmark = pytest.mark.docker
 
@@ -23,7 +23,7 @@ def test_quick_run_writes_a_row_per_benchmark(tmp_path: Path) -> None:
     before = plots()
     bench = subprocess.Popen([sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--output", str(output)],
                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, stderr = bench.communicate(timeout=600)
+    _, stderr = bench.communicate(timeout=900)
     assert bench.returncode == 0, stderr[-3000:]
     text = output.read_text()
     summary = text.split("## Summary", 1)[1].split("\n## ", 1)[0]
@@ -31,7 +31,7 @@ def test_quick_run_writes_a_row_per_benchmark(tmp_path: Path) -> None:
         assert f"\n| {name} | " in summary, f"no summary row for {name}:\n{summary}"
     for title in ("## Cold task call", "## Warm reusable call", "## Cache hit", "via `asyncio.gather`",
                   "in and out of a task", "## `%load_ext flyte_nb`", "## flyte_nb beside its peers",
-                  "## How cost grows"):
+                  "## How cost grows", "## The ray runner beside the docker runner"):
         assert title in text
     assert "FAILED" not in text
     for peer in ("flyte 2.12.1 local mode", "kfp local `SubprocessRunner`", "papermill", "raw `docker run --rm`"):
