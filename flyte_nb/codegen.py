@@ -43,33 +43,6 @@ def decorator_code(task: "TaskTemplate", prefix: str = "flyte.", special: Specia
     return f"@{variable(task.env.name)}.task({args})" if args else f"@{variable(task.env.name)}.task"
 
 
-def override_code(task: "TaskTemplate", prefix: str = "flyte.") -> str:
-    from .registry import registry
-
-    settings = {**registry().session_overrides(task.name), **task.override_settings}
-    name = task.func.__name__
-    return f"{name}.override({kwargs_code(settings, prefix)})" if settings else name
-
-
-def task_code(task: "TaskTemplate", prefix: str = "flyte.") -> str:
-    """Environment, decorated signature and the call with its overrides, for Show/Insert code."""
-    import inspect
-
-    signature = inspect.signature(task.func)
-    keyword = "async def" if task.is_async else "def"
-    return "\n".join([
-        f"import {prefix.rstrip('.')}" if prefix == "flyte." else "",
-        environment_code(task.env, prefix),
-        "",
-        decorator_code(task, prefix),
-        f"{keyword} {task.func.__name__}{signature}:",
-        "    ...",
-        "",
-        "# call with the settings in effect now:",
-        f"{'await ' if task.is_async else ''}{override_code(task, prefix)}(...)",
-    ]).lstrip("\n")
-
-
 # ---- code for the notebook it is inserted in (the sidebar's "Insert code") -----------------------
 def flyte_import(namespace: Mapping[str, Any]) -> tuple[str, str]:
     """(prefix, import line) as this notebook imports flyte_nb: `import flyte_nb as flyte`, `import

@@ -167,9 +167,10 @@ class SettingsPanel:
 
     # ---- code ----------------------------------------------------------------------------------------
     def code_text(self) -> str:
-        from .codegen import environment_code, task_code
+        """The sidebar's Insert code (codegen.notebook_code): runs as is in this notebook."""
+        from .codegen import notebook_code
 
-        return task_code(self.task) if self.task is not None else "import flyte\n" + environment_code(self.env)
+        return notebook_code(self.env, self.task, self.namespace)
 
     def show_code(self) -> None:
         self.code.value = self.code_text()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import flyte_nb as flyte
+from flyte_nb.codegen import notebook_code
 from flyte_nb.config.parameters import Level
 from flyte_nb.panel import SettingsPanel
 
@@ -90,14 +91,33 @@ def test_panel_follows_registry_changes_from_elsewhere() -> None:
     assert panel.editors[("retries", D)].value == "7"
 
 
-def test_show_code_renders_the_three_levels() -> None:
-    _, work = make()
-    panel = SettingsPanel(task=work, namespace={})
+def test_show_and_insert_code_write_the_notebook_code_that_runs_as_is() -> None:
+    """Insert code is the sidebar's (codegen.notebook_code): the notebook's import and variable names,
+    the task's real body, the override column as `.override(...)`; no `...` stub."""
+    env, work = make()
+    namespace = {"flyte": flyte, "my_env": env, "work": work}
+    panel = SettingsPanel(task=work, namespace=namespace)
     panel.editors[("timeout", O)].value = "30"
-    panel.show_code()
+    panel.insert_code()  # no sidebar and no shell here: the code is shown in the panel
     code = panel.code.value
-    assert "flyte.TaskEnvironment(name='panel_env', env_vars={'A': '1'})" in code
-    assert "@panel_env.task(retries=2)" in code and "work.override(timeout=30)(...)" in code
+    assert code == notebook_code(env, work, namespace)
+    assert code.startswith("import flyte_nb as flyte\n")
+    assert "@my_env.task(retries=2)" in code and "def work(x: int) -> int:\n    return x" in code
+    assert "..." not in code and "panel_env_env" not in code
+    assert code.rstrip().endswith("work = work.override(timeout=30)")
+    panel.show_code()
+    assert panel.code.value == code
+    ran = dict(namespace)
+    exec(compile(code, "<inserted>", "exec"), ran)  # noqa: S102 - runs as is in the notebook
+    assert ran["work"].resolve().value("timeout").seconds("max_runtime") == 30
+    assert ran["work"].resolve().value("retries").count == 2
+
+
+def test_environment_panel_inserts_the_environment_under_its_notebook_name() -> None:
+    env, _ = make()
+    panel = SettingsPanel(env=env, namespace={"flyte": flyte})
+    assert panel.code_text() == ("import flyte_nb as flyte\n"
+                                 "panel_env = flyte.TaskEnvironment(name='panel_env', env_vars={'A': '1'})")
 
 
 def test_environment_panel_edits_only_its_column() -> None:
