@@ -18,7 +18,7 @@ from typing import Any
 
 import pydantic
 
-from .config.devices import _counts
+from .config.devices import ACCELERATOR_COUNTS
 from .config.errors import ConfigError
 from .config.parameters import BY_NAME, Parameter
 
@@ -34,12 +34,23 @@ CHOICE_TITLES: dict[str, tuple[str, ...]] = {
     "links": ("Link", "list"),
 }
 QUANTITY = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E)?$"
-#: Resources fields typed by hand: a form edits one quantity (a (request, limit) pair is code).
+_CORES: dict[str, Any] = {"type": "number", "minimum": 0}
+_BYTES: dict[str, Any] = {"type": "string", "pattern": QUANTITY}
+
+
+def _request_limit(one: dict[str, Any], title: str, description: str) -> dict[str, Any]:
+    """One quantity, or a (request, limit) pair of them: the form's request and limit inputs."""
+    pair = {"type": "array", "items": dict(one), "minItems": 2, "maxItems": 2, "x-tuple": True,
+            "title": "request, limit"}
+    return {"title": title, "description": description, "anyOf": [{**one, "title": "request"}, pair]}
+
+
+#: Resources fields typed by hand: cpu and memory a request with an optional limit, disk and shm one quantity.
 _RESOURCE_FIELDS: dict[str, dict[str, Any]] = {
-    "cpu": {"type": "number", "minimum": 0, "title": "cpu", "description": "cores, e.g. 0.5 or 2"},
-    "memory": {"type": "string", "pattern": QUANTITY, "title": "memory"},
-    "disk": {"type": "string", "pattern": QUANTITY, "title": "disk"},
-    "shm": {"type": "string", "pattern": QUANTITY, "title": "shm"},
+    "cpu": _request_limit(_CORES, "cpu", "cores, e.g. 0.5 or 2; a limit makes it (request, limit)"),
+    "memory": _request_limit(_BYTES, "memory", "a limit makes it (request, limit)"),
+    "disk": {**_BYTES, "title": "disk"},
+    "shm": {**_BYTES, "title": "shm"},
 }
 _QUANTITY_UI = {"ui:widget": "quantity"}
 _DURATION = pydantic.TypeAdapter(timedelta)
@@ -107,22 +118,28 @@ def _drop_class_docs(node: Any) -> None:
 
 def accelerators() -> list[str]:
     """The "NAME:COUNT" gpu strings the picker offers (the smallest count of each accelerator)."""
-    return [f"{name}:{counts[0]}" for name, (counts, _) in _counts().items()]
+    return [f"{name}:{counts[0]}" for name, (counts, _) in ACCELERATOR_COUNTS.items()]
 
 
 def _resources(schema: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Resources' form: quantities with units, cpu/memory request and limit, the GPU picker (a model
+    and a count from config/devices.py's table: what `gpu="MODEL:COUNT"` accepts)."""
     props = schema["properties"]
     props.update(copy.deepcopy(_RESOURCE_FIELDS))
     gpu = props["gpu"]
     gpu["title"] = "gpu"
+    gpu["x-devices"] = {name: list(counts) for name, (counts, _) in ACCELERATOR_COUNTS.items()}
     for option, title in zip(gpu["anyOf"], ("accelerator", "count", "Device")):
         option["title"] = title
         if title == "accelerator":
             option["examples"] = accelerators()
         elif title == "count":
             option["minimum"] = 0
-    ui = {name: _QUANTITY_UI for name in ("memory", "disk", "shm")}
-    ui["cpu"] = {"ui:options": {"step": 0.25}}
+    ui: dict[str, Any] = {name: _QUANTITY_UI for name in ("disk", "shm")}
+    # rjsf's own anyOf select is replaced by the form's fields (form.tsx: requestLimit, gpu).
+    ui["cpu"] = {"ui:field": "requestLimit", "ui:fieldReplacesAnyOrOneOf": True, "ui:options": {"unit": "cores"}}
+    ui["memory"] = {"ui:field": "requestLimit", "ui:fieldReplacesAnyOrOneOf": True, "ui:options": {"unit": "bytes"}}
+    ui["gpu"] = {"ui:field": "gpu", "ui:fieldReplacesAnyOrOneOf": True}
     return schema, ui
 
 

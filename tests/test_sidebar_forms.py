@@ -14,6 +14,7 @@ import pytest
 import flyte_nb as flyte
 from flyte_nb import bridge
 from flyte_nb.codegen import flyte_import, notebook_code
+from flyte_nb.config.devices import ACCELERATOR_COUNTS
 from flyte_nb.config.errors import ConfigError
 from flyte_nb.config.parameters import BY_NAME, PARAMETERS
 from flyte_nb.formschema import CODE_ONLY, accelerators, form, form_data, from_form
@@ -57,8 +58,8 @@ def test_bounds_units_and_pickers_come_from_the_table() -> None:
     assert retries["anyOf"][1]["properties"]["count"]["maximum"] == 100
     resources = form(BY_NAME["resources"])
     props = resources["schema"]["properties"]
-    assert props["cpu"]["type"] == "number" and props["cpu"]["minimum"] == 0
-    assert resources["ui"]["memory"] == {"ui:widget": "quantity"} and props["memory"]["pattern"].startswith("^")
+    assert props["cpu"]["anyOf"][0] == {"type": "number", "minimum": 0, "title": "request"}
+    assert resources["ui"]["disk"] == {"ui:widget": "quantity"} and props["memory"]["anyOf"][0]["pattern"].startswith("^")
     gpu = {o["title"]: o for o in props["gpu"]["anyOf"]}
     assert "A100:1" in gpu["accelerator"]["examples"] and "A100:1" in accelerators()
     assert gpu["Device"]["properties"]["device_class"]["enum"][0] == "GPU"
@@ -172,3 +173,45 @@ def double(x: int) -> int:
     env_code = notebook_code(registry().environment("data_processing"), None, namespace)
     assert env_code == ("import flyte_nb as flyte\n"
                         "env_2 = flyte.TaskEnvironment(name='data_processing', resources=flyte.Resources(cpu=1))")
+
+
+def test_gpu_picker_offers_the_models_and_counts_the_table_accepts() -> None:
+    resources = form(BY_NAME["resources"])
+    gpu = resources["schema"]["properties"]["gpu"]
+    assert resources["ui"]["gpu"] == {"ui:field": "gpu", "ui:fieldReplacesAnyOrOneOf": True}
+    assert gpu["x-devices"] == {name: list(counts) for name, (counts, _) in ACCELERATOR_COUNTS.items()}
+    assert gpu["x-devices"]["A100"] == list(range(1, 9)) and gpu["x-devices"]["T4 shared"] == [1]
+    for name, counts in gpu["x-devices"].items():  # every pick the picker can make is a valid setting
+        for count in counts:
+            flyte.Resources(gpu=f"{name}:{count}")
+    assert from_form(BY_NAME["resources"], {"gpu": "A100:2"}) == flyte.Resources(gpu="A100:2")
+    assert from_form(BY_NAME["resources"], {"gpu": 2}) == flyte.Resources(gpu=2)  # two of any GPU
+    partitioned = flyte.Resources(gpu=flyte.GPU("A100", 1, partition="1g.5gb"))  # a Device: kept as it is
+    assert from_form(BY_NAME["resources"], form_data(partitioned)) == partitioned
+    with pytest.raises(ConfigError, match="A100:9"):
+        bridge_edit_resources({"gpu": "A100:9"})
+
+
+def bridge_edit_resources(value: dict) -> None:
+    env = flyte.TaskEnvironment(name="gpu_env")
+    done = bridge.edit({"kind": "environment", "name": "gpu_env", "level": "environment",
+                        "parameter": "resources", "value": value}, {})
+    assert "resources" not in env.settings
+    if not done["ok"]:
+        raise ConfigError(done["error"]["message"], parameter=done["error"]["parameter"])
+
+
+def test_cpu_and_memory_take_request_limit_pairs_in_the_form() -> None:
+    resources = form(BY_NAME["resources"])
+    for name in ("cpu", "memory"):
+        assert resources["ui"][name]["ui:field"] == "requestLimit", name
+        options = {o["title"]: o for o in resources["schema"]["properties"][name]["anyOf"]}
+        assert options["request, limit"]["minItems"] == options["request, limit"]["maxItems"] == 2, name
+    assert resources["ui"]["memory"]["ui:options"]["unit"] == "bytes"
+    assert resources["ui"]["cpu"]["ui:options"]["unit"] == "cores"
+    value = flyte.Resources(cpu=(1, 2), memory=("256Mi", "1Gi"))
+    assert form_data(value) == {"cpu": [1, 2], "memory": ["256Mi", "1Gi"]}
+    assert from_form(BY_NAME["resources"], {"cpu": [1, 2], "memory": ["256Mi", "1Gi"]}) == value
+    assert from_form(BY_NAME["resources"], {"cpu": 1, "memory": "256Mi"}) == flyte.Resources(cpu=1, memory="256Mi")
+    with pytest.raises(ConfigError, match="request '1Gi' is larger than its limit '256Mi'"):
+        bridge_edit_resources({"memory": ["1Gi", "256Mi"]})

@@ -1,17 +1,19 @@
 /**
  * One level's editor of one parameter: JupyterLab's own FormComponent (the rjsf the Settings
  * Editor uses) over the form the kernel made from the table's pydantic schema, or, with
- * "as code", the Python expression box. The only widget written here is the quantity input
- * (a number and its unit: rjsf has none); everything else is rjsf's for the schema's type.
- * Edits go to the kernel, which validates them with the same model as code.
+ * "as code", the Python expression box. Written here only what rjsf has no widget for: the
+ * quantity input (a number and its unit), a request with an optional limit (cpu, memory) and
+ * the GPU picker (a model and a count from the kernel's device table); everything else is
+ * rjsf's for the schema's type. Edits go to the kernel, which validates them with the same
+ * model as code.
  */
 import { FormComponent } from '@jupyterlab/ui-components';
-import type { RegistryWidgetsType, WidgetProps } from '@rjsf/utils';
+import type { FieldProps, RegistryFieldsType, RegistryWidgetsType, WidgetProps } from '@rjsf/utils';
 import validator from '@rjsf/validator-ajv8';
 import * as React from 'react';
 
 import { KernelBridge } from './bridge';
-import { describeSchema } from './model';
+import { describeSchema, isStructured, joinGpu, splitGpu, splitQuantity } from './model';
 import { ICell, IEntity, IForm, IParameter } from './protocol';
 
 /** How long a form waits after the last change before it sends the edit (ms). */
@@ -19,14 +21,16 @@ export const COMMIT_DELAY = 600;
 
 const UNITS = ['Mi', 'Gi', 'Ti', 'Ki', 'M', 'G', ''];
 
-/** "512Mi" -> ["512", "Mi"]; a value without a unit keeps the unit empty. */
-export function splitQuantity(value: unknown): [string, string] {
-  const match = /^([0-9]*\.?[0-9]*)([A-Za-z]*)$/.exec(String(value ?? ''));
-  return match ? [match[1], match[2]] : [String(value ?? ''), ''];
-}
-
-/** A quantity with its unit (memory, disk, shm): a number input and a unit select. */
-function QuantityWidget(props: WidgetProps): JSX.Element {
+/** A quantity with its unit: a number input and a unit select ("512Mi"; undefined when empty). */
+function QuantityInput(props: {
+  id?: string;
+  value: unknown;
+  label: string;
+  disabled: boolean;
+  onChange: (value: string | undefined) => void;
+  onBlur?: () => void;
+  onFocus?: () => void;
+}): JSX.Element {
   const [amount, unit] = splitQuantity(props.value);
   const [shownUnit, setUnit] = React.useState(unit || 'Mi');
   const change = (nextAmount: string, nextUnit: string): void => {
@@ -43,16 +47,16 @@ function QuantityWidget(props: WidgetProps): JSX.Element {
         min={0}
         step="any"
         value={amount}
-        disabled={props.disabled || props.readonly}
+        disabled={props.disabled}
         aria-label={`${props.label} amount`}
         onChange={event => change(event.target.value, unit || shownUnit)}
-        onBlur={() => props.onBlur(props.id, props.value)}
-        onFocus={() => props.onFocus(props.id, props.value)}
+        onBlur={props.onBlur}
+        onFocus={props.onFocus}
       />
       <select
         className="jp-mod-styled"
         value={unit || shownUnit}
-        disabled={props.disabled || props.readonly}
+        disabled={props.disabled}
         aria-label={`${props.label} unit`}
         onChange={event => change(amount, event.target.value)}
       >
@@ -66,7 +70,168 @@ function QuantityWidget(props: WidgetProps): JSX.Element {
   );
 }
 
+/** rjsf's widget for one quantity (disk, shm). */
+function QuantityWidget(props: WidgetProps): JSX.Element {
+  return (
+    <QuantityInput
+      id={props.id}
+      value={props.value}
+      label={props.label}
+      disabled={Boolean(props.disabled || props.readonly)}
+      onChange={props.onChange}
+      onBlur={() => props.onBlur(props.id, props.value)}
+      onFocus={() => props.onFocus(props.id, props.value)}
+    />
+  );
+}
+
+/** A number of cores ("" when empty). */
+function CoresInput(props: {
+  id?: string;
+  value: unknown;
+  label: string;
+  disabled: boolean;
+  onChange: (value: number | string | undefined) => void;
+}): JSX.Element {
+  return (
+    <input
+      id={props.id}
+      className="jp-mod-styled"
+      type="number"
+      min={0}
+      step={0.25}
+      value={props.value === undefined || props.value === null ? '' : String(props.value)}
+      disabled={props.disabled}
+      aria-label={props.label}
+      onChange={event => {
+        const text = event.target.value;
+        props.onChange(text === '' ? undefined : Number.isNaN(Number(text)) ? text : Number(text));
+      }}
+    />
+  );
+}
+
+/**
+ * cpu and memory: a request and an optional limit. One value when the limit is empty, the
+ * (request, limit) pair the table takes when it is given (an empty request then takes the limit).
+ */
+function RequestLimitField(props: FieldProps): JSX.Element {
+  const unit = (props.uiSchema?.['ui:options'] as { unit?: string } | undefined)?.unit ?? 'bytes';
+  const value = props.formData;
+  const [request, limit] = Array.isArray(value) ? value : [value, undefined];
+  const disabled = Boolean(props.disabled || props.readonly);
+  const emit = (nextRequest: unknown, nextLimit: unknown): void => {
+    if (nextLimit === undefined || nextLimit === '') {
+      props.onChange(nextRequest === '' ? undefined : nextRequest);
+    } else {
+      props.onChange([nextRequest === undefined || nextRequest === '' ? nextLimit : nextRequest, nextLimit]);
+    }
+  };
+  const part = (which: 'request' | 'limit', shown: unknown): JSX.Element => {
+    const label = `${props.name} ${which}`;
+    const id = which === 'request' ? props.idSchema.$id : `${props.idSchema.$id}__limit`;
+    const onChange = (next: unknown): void => (which === 'request' ? emit(next, limit) : emit(request, next));
+    return (
+      <span className="jp-flyte-nb-pair-part" data-part={which}>
+        <span className="jp-flyte-nb-pair-label">{which}</span>
+        {unit === 'cores' ? (
+          <CoresInput id={id} value={shown} label={label} disabled={disabled} onChange={onChange} />
+        ) : (
+          <QuantityInput id={id} value={shown} label={label} disabled={disabled} onChange={onChange} />
+        )}
+      </span>
+    );
+  };
+  return (
+    <div className="jp-flyte-nb-pair" data-field={props.name}>
+      {part('request', request)}
+      {part('limit', limit)}
+    </div>
+  );
+}
+
+const ANY = '*';
+
+/**
+ * The GPU picker: a model from the kernel's device table (schema x-devices: model -> the counts
+ * `gpu="MODEL:COUNT"` accepts) and a count; "any GPU" is a plain count. A Device value (a MIG
+ * partition, a TPU slice) is shown as it is: it is edited as code.
+ */
+function GpuField(props: FieldProps): JSX.Element {
+  const devices = ((props.schema as Record<string, unknown>)['x-devices'] ?? {}) as Record<string, number[]>;
+  const value = props.formData;
+  const disabled = Boolean(props.disabled || props.readonly);
+  if (value !== null && typeof value === 'object') {
+    const fields = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+    return (
+      <p className="jp-flyte-nb-hint jp-flyte-nb-gpu" data-field="gpu">
+        Device({fields.join(', ')}): edit it as code
+      </p>
+    );
+  }
+  const { model, count } = splitGpu(value);
+  const counts = model && model !== ANY ? devices[model] ?? [1] : [];
+  const pickModel = (next: string): void => {
+    if (next === '') {
+      props.onChange(undefined);
+    } else {
+      props.onChange(joinGpu(next === ANY ? null : next, count, next === ANY ? null : devices[next] ?? [1]));
+    }
+  };
+  const id = props.idSchema.$id;
+  return (
+    <span className="jp-flyte-nb-gpu" data-field="gpu">
+      <select
+        id={id}
+        className="jp-mod-styled"
+        value={model ?? ''}
+        disabled={disabled}
+        aria-label="gpu model"
+        onChange={event => pickModel(event.target.value)}
+      >
+        <option value="">none</option>
+        <option value={ANY}>any GPU</option>
+        {Object.keys(devices).map(name => (
+          <option key={name} value={name}>
+            {name}
+          </option>
+        ))}
+      </select>
+      {model === ANY && (
+        <input
+          id={`${id}__count`}
+          className="jp-mod-styled"
+          type="number"
+          min={1}
+          step={1}
+          value={count ?? 1}
+          disabled={disabled}
+          aria-label="gpu count"
+          onChange={event => props.onChange(joinGpu(null, Number(event.target.value), null))}
+        />
+      )}
+      {model && model !== ANY && (
+        <select
+          id={`${id}__count`}
+          className="jp-mod-styled"
+          value={String(count ?? counts[0])}
+          disabled={disabled}
+          aria-label="gpu count"
+          onChange={event => props.onChange(joinGpu(model, Number(event.target.value), counts))}
+        >
+          {counts.map(c => (
+            <option key={c} value={String(c)}>
+              × {c}
+            </option>
+          ))}
+        </select>
+      )}
+    </span>
+  );
+}
+
 const WIDGETS: RegistryWidgetsType = { quantity: QuantityWidget };
+const FIELDS: RegistryFieldsType = { requestLimit: RequestLimitField, gpu: GpuField };
 
 export interface ILevelEditorProps {
   bridge: KernelBridge;
@@ -81,26 +246,67 @@ export interface ILevelEditorProps {
   error: string | undefined;
 }
 
-/** The editor of one level: a typed form (default) or the expression box ("as code"). */
+/**
+ * The editor of one level: a typed form (default) or the expression box ("as code"). A
+ * structured parameter (an object form: resources, reusable, links) not set at this level is
+ * one compact line, "not set – set…", until asked for; its form then opens with focus in it.
+ */
 export function LevelEditor(props: ILevelEditorProps): JSX.Element {
   const { bridge, entity, name, level, cell, form, error } = props;
   const [asCode, setAsCode] = React.useState(form === null);
+  const [opened, setOpened] = React.useState(false);
+  const formRef = React.useRef<HTMLDivElement>(null);
+  const focusForm = React.useRef(false);
   const errorId = `flyte-nb-error-${name}-${level}`;
   const send = (edit: { text: string } | { value: unknown }): void => {
     bridge.send({ type: 'edit', kind: entity.kind, name: entity.name, level, parameter: name, ...edit });
   };
+  React.useEffect(() => {
+    if (!cell.set) {
+      setOpened(false);
+    }
+  }, [cell.set]);
+  React.useEffect(() => {
+    if (focusForm.current && formRef.current) {
+      focusForm.current = false;
+      formRef.current.querySelector<HTMLElement>('input, select, textarea, button')?.focus();
+    }
+  });
+  const compact = !asCode && form !== null && !cell.set && !opened && !error && isStructured(form.schema);
+  let editor: JSX.Element;
+  if (compact) {
+    editor = (
+      <div className="jp-flyte-nb-not-set">
+        <span className="jp-flyte-nb-not-set-text">not set</span>
+        <button
+          className="jp-Button jp-mod-styled jp-mod-reject jp-flyte-nb-set-open"
+          aria-label={`set ${name} at the ${props.levelTitle} level`}
+          onClick={() => {
+            focusForm.current = true;
+            setOpened(true);
+          }}
+        >
+          set…
+        </button>
+      </div>
+    );
+  } else if (asCode || form === null) {
+    editor = <CodeBox {...props} send={send} errorId={errorId} />;
+  } else {
+    editor = (
+      <div ref={formRef}>
+        <TypedForm {...props} form={form} send={send} errorId={errorId} />
+      </div>
+    );
+  }
   return (
     <div
       className="jp-flyte-nb-level-editor"
       data-parameter={name}
       data-level={level}
-      data-mode={asCode ? 'code' : 'form'}
+      data-mode={compact ? 'not-set' : asCode ? 'code' : 'form'}
     >
-      {asCode || form === null ? (
-        <CodeBox {...props} send={send} errorId={errorId} />
-      ) : (
-        <TypedForm {...props} form={form} send={send} errorId={errorId} />
-      )}
+      {editor}
       <div className="jp-flyte-nb-level-tools">
         {form !== null && (
           <label className="jp-flyte-nb-as-code">
@@ -186,6 +392,7 @@ function TypedForm(
         formData={data as any}
         validator={validator as any}
         widgets={WIDGETS as any}
+        fields={FIELDS as any}
         idPrefix={`flyte-nb-${name}-${props.level}`}
         compact={true}
         showModifiedFromDefault={false}

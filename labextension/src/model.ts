@@ -245,3 +245,47 @@ export function describeSchema(schema: Record<string, any>): string {
   };
   return one(schema);
 }
+
+/** "512Mi" -> ["512", "Mi"]; a value without a unit keeps the unit empty. */
+export function splitQuantity(value: unknown): [string, string] {
+  const match = /^([0-9]*\.?[0-9]*)([A-Za-z]*)$/.exec(String(value ?? ''));
+  return match ? [match[1], match[2]] : [String(value ?? ''), ''];
+}
+
+/**
+ * Whether a form is long when empty (an object with fields: resources, reusable's ReusePolicy,
+ * links): the sidebar then shows an unset level as "not set – set…" instead of an empty form.
+ * A form whose first choice is a short value (retries' count, cache's behavior) stays as it is.
+ */
+export function isStructured(schema: Record<string, any>): boolean {
+  const first = Array.isArray(schema.anyOf) && schema.anyOf.length > 0 ? schema.anyOf[0] : schema;
+  return first.type === 'object';
+}
+
+/** A gpu setting as the picker shows it: "A100:2" -> A100 x 2, 2 -> any GPU x 2 ('*'), unset -> nulls. */
+export function splitGpu(value: unknown): { model: string | null; count: number | null } {
+  if (typeof value === 'number') {
+    return { model: '*', count: value };
+  }
+  if (typeof value !== 'string' || value === '') {
+    return { model: null, count: null };
+  }
+  const at = value.lastIndexOf(':');
+  if (at < 0) {
+    return { model: value, count: null };
+  }
+  const count = Number(value.slice(at + 1));
+  return { model: value.slice(0, at), count: Number.isInteger(count) ? count : null };
+}
+
+/**
+ * The gpu setting a pick means: a model and one of the counts the kernel's table allows for it
+ * ("A100:2"; a count it does not allow becomes the model's smallest), or, for any GPU, a count.
+ */
+export function joinGpu(model: string | null, count: number | null, counts: number[] | null): string | number {
+  if (model === null) {
+    return count !== null && Number.isInteger(count) && count >= 1 ? count : 1;
+  }
+  const allowed = counts && counts.length > 0 ? counts : [1];
+  return `${model}:${count !== null && allowed.includes(count) ? count : allowed[0]}`;
+}

@@ -8,6 +8,7 @@
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
+import * as fs from 'fs';
 import * as path from 'path';
 
 import { runLast } from './notebook';
@@ -154,21 +155,120 @@ async function lowContrast(page: IJupyterLabPageFixture, selector: string, minim
   );
 }
 
+/** Every control in the sidebar a keyboard user should reach: visible, enabled, not taken out of the tab order. */
+async function sidebarControls(page: IJupyterLabPageFixture): Promise<{ id: string; kind: string }[]> {
+  return sidebar(page).evaluate(root => {
+    const kinds: [string, string][] = [
+      ['.jp-flyte-nb-node', 'tree item'],
+      ['.jp-flyte-nb-param-head', 'parameter row'],
+      ['.jp-flyte-nb-set-open', 'set…'],
+      ['.jp-flyte-nb-as-code input', 'as code'],
+      ['.jp-flyte-nb-unset', 'unset'],
+      ['.jp-flyte-nb-insert', 'Insert code'],
+      ['.jp-flyte-nb-run', 'run'],
+      ['.jp-flyte-nb-timeline-row', 'timeline bar'],
+      ['.jp-flyte-nb-typed input, .jp-flyte-nb-typed select, .jp-flyte-nb-typed button, .jp-flyte-nb-typed textarea', 'form field'],
+      ['.jp-flyte-nb-editor', 'code box'],
+      ['.jp-flyte-nb-refresh', 'Refresh']
+    ];
+    const candidates = Array.from(
+      root.querySelectorAll<HTMLElement>('button, input, select, textarea, a[href], [tabindex]')
+    ).filter(
+      el =>
+        el.getClientRects().length > 0 &&
+        !(el as HTMLInputElement).disabled &&
+        el.tabIndex >= 0 &&
+        !el.closest('[aria-hidden="true"], [inert]')
+    );
+    return candidates.map((el, index) => {
+      el.dataset.walk = String(index);
+      return { id: String(index), kind: kinds.find(([selector]) => el.matches(selector))?.[1] ?? el.outerHTML.slice(0, 80) };
+    });
+  });
+}
+
+/** Tab from the sidebar's first control until focus leaves it: the controls focus reached, in order. */
+async function tabWalk(page: IJupyterLabPageFixture, limit: number): Promise<string[]> {
+  await sidebar(page).locator('.jp-flyte-nb-refresh').focus();
+  const reached: string[] = [];
+  for (let i = 0; i < limit; i++) {
+    const id = await page.evaluate(() => {
+      const active = document.activeElement as HTMLElement | null;
+      return active?.closest('#flyte-nb-sidebar') ? (active.dataset.walk ?? `untracked ${active.outerHTML.slice(0, 60)}`) : null;
+    });
+    if (id === null) {
+      break;
+    }
+    reached.push(id);
+    await page.keyboard.press('Tab');
+  }
+  return reached;
+}
+
+/**
+ * How dark a saved screenshot really is, region by region: the median relative luminance (0 black,
+ * 1 white) of the menu bar, the file browser, the notebook and the sidebar, decoded from the PNG
+ * file itself (what a reader of ui-tests/artifacts/ sees), not from the page's styles.
+ */
+async function regionLuminance(page: IJupyterLabPageFixture, file: string): Promise<Record<string, number>> {
+  const png = fs.readFileSync(file).toString('base64');
+  const boxes = await page.evaluate(() => {
+    const box = (selector: string) => {
+      const r = document.querySelector(selector)!.getBoundingClientRect();
+      return [Math.round(r.left), Math.round(r.top), Math.round(r.width), Math.round(r.height)];
+    };
+    return {
+      menu: box('#jp-top-panel'),
+      files: box('.jp-FileBrowser'),
+      notebook: box('.jp-NotebookPanel:not(.lm-mod-hidden), .jp-flyte-nb-run-view:not(.lm-mod-hidden)'),
+      sidebar: box('#flyte-nb-sidebar')
+    };
+  });
+  return page.evaluate(
+    async ([data, regions]) => {
+      const image = new Image();
+      image.src = `data:image/png;base64,${data}`;
+      await image.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = image.width;
+      canvas.height = image.height;
+      const context = canvas.getContext('2d')!;
+      context.drawImage(image, 0, 0);
+      const linear = (v: number): number => (v / 255 <= 0.03928 ? v / 255 / 12.92 : Math.pow((v / 255 + 0.055) / 1.055, 2.4));
+      const result: Record<string, number> = {};
+      for (const [name, [x, y, w, h]] of Object.entries(regions as Record<string, number[]>)) {
+        const pixels = context.getImageData(x, y, w, h).data;
+        const values: number[] = [];
+        for (let i = 0; i < pixels.length; i += 4 * 7) {
+          values.push(0.2126 * linear(pixels[i]) + 0.7152 * linear(pixels[i + 1]) + 0.0722 * linear(pixels[i + 2]));
+        }
+        values.sort((a, b) => a - b);
+        result[name] = Math.round(values[Math.floor(values.length / 2)] * 1000) / 1000;
+      }
+      return result;
+    },
+    [png, boxes] as const
+  );
+}
+
+/** The computed background luminance of the page's parts (the theme's variables in effect). */
+async function backgrounds(page: IJupyterLabPageFixture): Promise<Record<string, boolean>> {
+  return page.evaluate(() => {
+    const dark = (selector: string): boolean => {
+      const [r, g, b] = getComputedStyle(document.querySelector(selector)!).backgroundColor.match(/\d+/g)!.map(Number);
+      return r + g + b < 384;
+    };
+    return { menu: dark('#jp-menu-panel'), files: dark('.jp-FileBrowser'), sidebar: dark('#flyte-nb-sidebar') };
+  });
+}
+
 async function setTheme(page: IJupyterLabPageFixture, theme: string, light: boolean): Promise<void> {
   await page.evaluate(t => (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: t }), theme);
   await expect(page.locator(`body[data-jp-theme-light="${light}"]`)).toBeAttached();
   await expect(page.locator('#jupyterlab-splash')).toHaveCount(0); // the theme change's splash is gone
   // The theme's colours are in effect on the sidebar itself (luminance of its background).
-  await expect
-    .poll(() =>
-      page.evaluate(() => {
-        const [r, g, b] = getComputedStyle(document.querySelector('#flyte-nb-sidebar')!)
-          .backgroundColor.match(/\d+/g)!
-          .map(Number);
-        return r + g + b > 384;
-      })
-    )
-    .toBe(light);
+  // The theme's colours are in effect everywhere, not only in the notebook (menu, files, sidebar).
+  await expect.poll(() => backgrounds(page)).toEqual({ menu: !light, files: !light, sidebar: !light });
   await page.evaluate(() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done))));
 }
 
@@ -219,24 +319,56 @@ test('sidebar: typed forms at 320 px, a Docker run in a tab, Insert code, contra
   // The session override's badge on the task.
   await expect(sidebar(page).locator('.jp-flyte-nb-tree .jp-flyte-nb-override-badge')).toHaveText('sidebar: retries');
 
-  // Resources: a structured form; memory is a quantity with its unit.
+  // Resources: a structured form; memory and cpu a request and an optional limit, with units.
   await expand(page, 'resources');
   const resources = levelEditor(page, 'resources', 'environment');
-  const memory = resources.locator('.jp-flyte-nb-quantity').first();
-  await expect(memory.locator('select')).toHaveValue('Mi');
-  await expect(memory.locator('input')).toHaveValue('256');
-  await memory.locator('input').fill('512');
-  await expect(row(page, 'resources').locator('[data-effective="resources"]')).toHaveText(
-    "flyte.Resources(cpu=1, memory='512Mi')"
-  );
+  const memory = resources.locator('.jp-flyte-nb-pair[data-field="memory"]');
+  const memoryRequest = memory.locator('[data-part="request"] .jp-flyte-nb-quantity');
+  await expect(memoryRequest.locator('select')).toHaveValue('Mi');
+  await expect(memoryRequest.locator('input')).toHaveValue('256');
+  await memoryRequest.locator('input').fill('512');
+  const effectiveResources = row(page, 'resources').locator('[data-effective="resources"]');
+  await expect(effectiveResources).toHaveText("flyte.Resources(cpu=1, memory='512Mi')");
   await expect(row(page, 'resources').locator('.jp-flyte-nb-chip')).toHaveText('environment');
+  const memoryLimit = memory.locator('[data-part="limit"] .jp-flyte-nb-quantity');
+  await expect(memoryLimit.locator('input')).toHaveValue(''); // no limit yet: one value
+  await memoryLimit.locator('select').selectOption('Gi');
+  await memoryLimit.locator('input').fill('1');
+  await resources.locator('.jp-flyte-nb-pair[data-field="cpu"] [data-part="limit"] input').fill('2');
+  await expect(effectiveResources).toHaveText("flyte.Resources(cpu=(1, 2), memory=('512Mi', '1Gi'))");
+  // An object form not set at a level is one line, "not set – set…"; set… opens it, focus inside.
+  const overrideResources = levelEditor(page, 'resources', 'override');
+  await expect(overrideResources.locator('.jp-flyte-nb-not-set')).toContainText('not set');
+  await expect(overrideResources.locator('input, select')).toHaveCount(1); // only the as-code toggle
+  await overrideResources.locator('.jp-flyte-nb-set-open').focus();
+  await page.keyboard.press('Enter');
+  const gpuModel = overrideResources.locator('.jp-flyte-nb-gpu select').first();
+  await expect(gpuModel).toBeVisible();
+  await expect
+    .poll(() => page.evaluate(() => document.activeElement?.closest('.jp-flyte-nb-level-editor[data-level="override"]') !== null))
+    .toBe(true);
+  // The GPU picker: the device table's models, then the counts that model allows.
+  const models = await gpuModel.locator('option').allTextContents();
+  expect(models).toEqual(expect.arrayContaining(['none', 'any GPU', 'A100', 'H100', 'T4 shared', 'Trn1']));
+  await gpuModel.selectOption('A100');
+  const gpuCount = overrideResources.locator('.jp-flyte-nb-gpu select').nth(1);
+  expect(await gpuCount.locator('option').allTextContents()).toEqual(['× 1', '× 2', '× 3', '× 4', '× 5', '× 6', '× 7', '× 8']);
+  await gpuCount.selectOption('2');
+  await expect(row(page, 'resources').locator('.jp-flyte-nb-chip')).toHaveText('override');
+  await expect(effectiveResources).toHaveText("flyte.Resources(gpu='A100:2')");
+  await overrideResources.getByRole('button', { name: 'unset resources at the task.override() level' }).click();
+  await expect(row(page, 'resources').locator('.jp-flyte-nb-chip')).toHaveText('environment');
+  await expect(overrideResources.locator('.jp-flyte-nb-not-set')).toBeVisible();
   // The other typed widgets, from the schema: cache's choices, report's toggle, env_vars' keys.
   await expand(page, 'cache');
   await expect(levelEditor(page, 'cache', 'decorator').locator('select').first()).toBeVisible();
   await expand(page, 'report');
   await expect(levelEditor(page, 'report', 'decorator').locator('input[type="checkbox"]').first()).toBeChecked();
   await expand(page, 'env_vars');
-  await expect(levelEditor(page, 'env_vars', 'environment').getByRole('button').first()).toBeVisible();
+  const envVars = levelEditor(page, 'env_vars', 'environment');
+  await expect(envVars.locator('.jp-flyte-nb-not-set')).toBeVisible();
+  await envVars.locator('.jp-flyte-nb-set-open').click();
+  await expect(envVars.locator('.jp-flyte-nb-typed').getByRole('button').first()).toBeVisible();
   // "as code" keeps the expression box.
   await levelEditor(page, 'retries', 'decorator').getByLabel('as code').check();
   await expect(levelEditor(page, 'retries', 'decorator').locator('input.jp-flyte-nb-editor')).toHaveValue('1');
@@ -248,10 +380,10 @@ test('sidebar: typed forms at 320 px, a Docker run in a tab, Insert code, contra
   // The kernel agrees: the next call resolves with the override level.
   const checked = await runLast(
     page,
-    "r = greet.resolve()\nprint(r['retries'].level.value, r.value('retries').count, r['resources'].level.value, r.value('resources').memory)"
+    "r = greet.resolve()\nprint(r['retries'].level.value, r.value('retries').count, r['resources'].level.value, r.value('resources').memory, r.value('resources').cpu)"
   );
   expect(await page.notebook.getCellTextOutput(checked)).toEqual([
-    expect.stringContaining('override 3 environment 512Mi')
+    expect.stringContaining("override 3 environment ('512Mi', '1Gi') (1, 2)")
   ]);
 
   // Run the task (a Docker container): the runs list goes to succeeded.
@@ -339,18 +471,45 @@ test('sidebar: typed forms at 320 px, a Docker run in a tab, Insert code, contra
   await expand(page, 'retries');
   await expand(page, 'resources');
   await expect(task).toHaveClass(/jp-mod-selected/);
+
+  // Keyboard: one Tab walk from the sidebar's first control reaches every control in it, in order.
+  const controls = await sidebarControls(page);
+  const reached = await tabWalk(page, controls.length + 5);
+  expect(controls.filter(c => !reached.includes(c.id))).toEqual([]);
+  expect(reached.filter(id => id.startsWith('untracked'))).toEqual([]);
+  expect(reached.map(Number)).toEqual([...reached.map(Number)].sort((a, b) => a - b)); // document order
+  const kinds = new Set(controls.map(c => c.kind));
+  for (const kind of ['tree item', 'parameter row', 'form field', 'as code', 'set…', 'unset', 'Insert code', 'run']) {
+    expect(kinds.has(kind), `a ${kind} among the sidebar's controls`).toBe(true);
+  }
+  // The pictures show the sidebar from its top, nothing hovered or focused.
+  await page.mouse.move(640, 790);
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await sidebar(page).evaluate(el => el.scrollTo(0, 0));
+
   const sidebarLight = await lowContrast(page, '#flyte-nb-sidebar');
   await sidebar(page).screenshot({ path: path.join(ARTIFACTS, 'sidebar-light.png') });
   await page.screenshot({ path: path.join(ARTIFACTS, 'lab-light.png') });
+  const light = await regionLuminance(page, path.join(ARTIFACTS, 'lab-light.png'));
   await setTheme(page, 'JupyterLab Dark', false);
   const sidebarDark = await lowContrast(page, '#flyte-nb-sidebar');
   await sidebar(page).screenshot({ path: path.join(ARTIFACTS, 'sidebar-dark.png') });
   await page.screenshot({ path: path.join(ARTIFACTS, 'lab-dark.png') });
+  // The saved pictures themselves: every part light in the light one, dark in the dark one.
+  const dark = await regionLuminance(page, path.join(ARTIFACTS, 'lab-dark.png'));
+  for (const part of ['menu', 'files', 'notebook', 'sidebar']) {
+    expect(light[part], `${part} in lab-light.png`).toBeGreaterThan(0.7);
+    expect(dark[part], `${part} in lab-dark.png`).toBeLessThan(0.1);
+  }
   await run.click();
   const shown = `.jp-flyte-nb-run-view:not(.lm-mod-hidden)`;
   await expect(page.locator(`${shown} .jp-flyte-nb-run-detail`)).toBeVisible();
   const runDark = await lowContrast(page, shown);
   await page.screenshot({ path: path.join(ARTIFACTS, 'run-tab-dark.png') });
+  const runTabDark = await regionLuminance(page, path.join(ARTIFACTS, 'run-tab-dark.png'));
+  for (const part of ['menu', 'files', 'notebook', 'sidebar']) {
+    expect(runTabDark[part], `${part} in run-tab-dark.png`).toBeLessThan(0.1);
+  }
   await setTheme(page, 'JupyterLab Light', true);
   const runLight = await lowContrast(page, shown);
   expect({ sidebarLight, sidebarDark, runLight, runDark }).toEqual({

@@ -7,7 +7,18 @@ import * as path from 'path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { fieldKey, isFinal, LOAD_LINE, SidebarModel, describeSchema, showValue } from '../model';
+import {
+  describeSchema,
+  fieldKey,
+  isFinal,
+  isStructured,
+  joinGpu,
+  LOAD_LINE,
+  showValue,
+  SidebarModel,
+  splitGpu,
+  splitQuantity
+} from '../model';
 import { IRun, KernelMessage, VERSION } from '../protocol';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -150,5 +161,38 @@ describe('SidebarModel', () => {
     model.handle(kernel[0]);
     expect(describeSchema(model.parameter('max_inline_io_bytes')!.schema)).toBe('integer >= 0');
     expect(describeSchema(model.parameter('retries')!.schema)).toContain('RetryStrategy');
+  });
+
+  it('shows an unset level of an object form compactly, from the forms the kernel sent', () => {
+    const model = new SidebarModel();
+    model.handle(kernel[0]);
+    model.select({ kind: 'task', name: 'spec_env.work' });
+    model.handle(kernel[2]);
+    const forms = model.entity!.forms;
+    const structured = Object.keys(forms).filter(name => forms[name] && isStructured(forms[name]!.schema as any));
+    expect(structured).toEqual(expect.arrayContaining(['resources', 'reusable', 'links', 'env_vars']));
+    expect(structured).not.toContain('retries'); // its first choice is a count: already short
+    expect(structured).not.toContain('cache');
+    expect(structured).not.toContain('timeout');
+  });
+
+  it('reads and writes the GPU picker with the counts the kernel allows', () => {
+    const model = new SidebarModel();
+    model.handle(kernel[0]);
+    model.select({ kind: 'task', name: 'spec_env.work' });
+    model.handle(kernel[2]);
+    const gpu = (model.entity!.forms.resources!.schema as any).properties.gpu;
+    expect(gpu['x-devices'].A100).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(gpu['x-devices']['T4 shared']).toEqual([1]);
+    expect(splitGpu('A100:2')).toEqual({ model: 'A100', count: 2 });
+    expect(splitGpu('T4 shared:1')).toEqual({ model: 'T4 shared', count: 1 });
+    expect(splitGpu(2)).toEqual({ model: '*', count: 2 });
+    expect(splitGpu(undefined)).toEqual({ model: null, count: null });
+    expect(joinGpu('A100', 2, gpu['x-devices'].A100)).toBe('A100:2');
+    expect(joinGpu('A2', 4, gpu['x-devices'].A2)).toBe('A2:1'); // A2 comes one at a time
+    expect(joinGpu(null, 3, null)).toBe(3);
+    expect(joinGpu(null, 0, null)).toBe(1);
+    expect(splitQuantity('512Mi')).toEqual(['512', 'Mi']);
+    expect(splitQuantity(undefined)).toEqual(['', '']);
   });
 });
