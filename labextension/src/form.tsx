@@ -112,6 +112,21 @@ function CoresInput(props: {
 }
 
 /**
+ * A custom field's title and description, as JupyterLab's compact field template draws them
+ * (rjsf leaves the label to a field given by ui:field).
+ */
+function FieldTitle(props: { schema: Record<string, any>; htmlFor: string }): JSX.Element {
+  return (
+    <div className="jp-FormGroup-compactTitle">
+      <label className="jp-FormGroup-fieldLabel jp-FormGroup-contentItem" htmlFor={props.htmlFor}>
+        {props.schema.title}
+      </label>
+      {props.schema.description && <div className="jp-FormGroup-description">{props.schema.description}</div>}
+    </div>
+  );
+}
+
+/**
  * cpu and memory: a request and an optional limit. One value when the limit is empty, the
  * (request, limit) pair the table takes when it is given (an empty request then takes the limit).
  */
@@ -143,9 +158,12 @@ function RequestLimitField(props: FieldProps): JSX.Element {
     );
   };
   return (
-    <div className="jp-flyte-nb-pair" data-field={props.name}>
-      {part('request', request)}
-      {part('limit', limit)}
+    <div className="jp-flyte-nb-field" data-field={props.name}>
+      <FieldTitle schema={props.schema} htmlFor={props.idSchema.$id} />
+      <div className="jp-flyte-nb-pair" data-field={props.name}>
+        {part('request', request)}
+        {part('limit', limit)}
+      </div>
     </div>
   );
 }
@@ -164,9 +182,12 @@ function GpuField(props: FieldProps): JSX.Element {
   if (value !== null && typeof value === 'object') {
     const fields = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
     return (
-      <p className="jp-flyte-nb-hint jp-flyte-nb-gpu" data-field="gpu">
-        Device({fields.join(', ')}): edit it as code
-      </p>
+      <div className="jp-flyte-nb-field" data-field="gpu">
+        <FieldTitle schema={props.schema} htmlFor={props.idSchema.$id} />
+        <p id={props.idSchema.$id} className="jp-flyte-nb-hint">
+          Device({fields.join(', ')}): edit it as code
+        </p>
+      </div>
     );
   }
   const { model, count } = splitGpu(value);
@@ -180,53 +201,56 @@ function GpuField(props: FieldProps): JSX.Element {
   };
   const id = props.idSchema.$id;
   return (
-    <span className="jp-flyte-nb-gpu" data-field="gpu">
-      <select
-        id={id}
-        className="jp-mod-styled"
-        value={model ?? ''}
-        disabled={disabled}
-        aria-label="gpu model"
-        onChange={event => pickModel(event.target.value)}
-      >
-        <option value="">none</option>
-        <option value={ANY}>any GPU</option>
-        {Object.keys(devices).map(name => (
-          <option key={name} value={name}>
-            {name}
-          </option>
-        ))}
-      </select>
-      {model === ANY && (
-        <input
-          id={`${id}__count`}
-          className="jp-mod-styled"
-          type="number"
-          min={1}
-          step={1}
-          value={count ?? 1}
-          disabled={disabled}
-          aria-label="gpu count"
-          onChange={event => props.onChange(joinGpu(null, Number(event.target.value), null))}
-        />
-      )}
-      {model && model !== ANY && (
+    <div className="jp-flyte-nb-field" data-field="gpu">
+      <FieldTitle schema={props.schema} htmlFor={id} />
+      <span className="jp-flyte-nb-gpu">
         <select
-          id={`${id}__count`}
+          id={id}
           className="jp-mod-styled"
-          value={String(count ?? counts[0])}
+          value={model ?? ''}
           disabled={disabled}
-          aria-label="gpu count"
-          onChange={event => props.onChange(joinGpu(model, Number(event.target.value), counts))}
+          aria-label="gpu model"
+          onChange={event => pickModel(event.target.value)}
         >
-          {counts.map(c => (
-            <option key={c} value={String(c)}>
-              × {c}
+          <option value="">none</option>
+          <option value={ANY}>any GPU</option>
+          {Object.keys(devices).map(name => (
+            <option key={name} value={name}>
+              {name}
             </option>
           ))}
         </select>
-      )}
-    </span>
+        {model === ANY && (
+          <input
+            id={`${id}__count`}
+            className="jp-mod-styled"
+            type="number"
+            min={1}
+            step={1}
+            value={count ?? 1}
+            disabled={disabled}
+            aria-label="gpu count"
+            onChange={event => props.onChange(joinGpu(null, Number(event.target.value), null))}
+          />
+        )}
+        {model && model !== ANY && (
+          <select
+            id={`${id}__count`}
+            className="jp-mod-styled"
+            value={String(count ?? counts[0])}
+            disabled={disabled}
+            aria-label="gpu count"
+            onChange={event => props.onChange(joinGpu(model, Number(event.target.value), counts))}
+          >
+            {counts.map(c => (
+              <option key={c} value={String(c)}>
+                × {c}
+              </option>
+            ))}
+          </select>
+        )}
+      </span>
+    </div>
   );
 }
 

@@ -322,6 +322,9 @@ test('sidebar: typed forms at 320 px, a Docker run in a tab, Insert code, contra
   // Resources: a structured form; memory and cpu a request and an optional limit, with units.
   await expand(page, 'resources');
   const resources = levelEditor(page, 'resources', 'environment');
+  for (const field of ['cpu', 'memory', 'gpu']) {
+    await expect(resources.locator(`.jp-flyte-nb-field[data-field="${field}"] label`).first()).toHaveText(field);
+  }
   const memory = resources.locator('.jp-flyte-nb-pair[data-field="memory"]');
   const memoryRequest = memory.locator('[data-part="request"] .jp-flyte-nb-quantity');
   await expect(memoryRequest.locator('select')).toHaveValue('Mi');
@@ -387,9 +390,15 @@ test('sidebar: typed forms at 320 px, a Docker run in a tab, Insert code, contra
   ]);
 
   // Run the task (a Docker container): the runs list goes to succeeded.
-  await runLast(page, 'await greet("sidebar")');
+  const ran = await runLast(page, 'await greet("sidebar")');
   const run = sidebar(page).locator('.jp-flyte-nb-run').first();
   await expect(run).toHaveAttribute('data-status', 'succeeded', { timeout: 180 * 1000 });
+  // The cell says what the sidebar changed: the settings it ran with that its code does not say.
+  const ranOutput = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell').nth(ran).locator('.jp-OutputArea');
+  await expect(ranOutput).toContainText('⚙ retries=3 from the sidebar');
+  await expect(ranOutput).toContainText(
+    "⚙ resources=flyte.Resources(cpu=(1, 2), memory=('512Mi', '1Gi')) from the sidebar (TaskEnvironment level)"
+  );
   await expect(run).toContainText('ui_env.greet');
   await sidebar(page).locator('.jp-flyte-nb-runs').screenshot({ path: path.join(ARTIFACTS, 'sidebar-run-succeeded.png') });
 
