@@ -290,7 +290,9 @@ def test_insert_code_reaches_the_sidebar_and_closing_detaches(frontend: Frontend
     frontend.execute("from flyte_nb.panel import SettingsPanel\n"
                      "panel = SettingsPanel.for_name('side_env.work')\npanel.insert_code()")
     code = frontend.comm_data(comm_id, "insert_cell")["code"]
-    assert "@side_env.task(retries=2, report=True)" in code and "work.override(retries=5)" in code
+    # ... the sidebar's own code (codegen.notebook_code): the kernel's variable `env`, the real body.
+    assert "@env.task(retries=2, report=True)" in code and code.endswith("work = work.override(retries=5)")
+    assert "return x * 2" in code and "..." not in code
     assert frontend.value("panel.message.value") == "inserted as a new cell below"
     frontend.close(comm_id)
     time.sleep(0.5)

@@ -393,6 +393,12 @@ test('sidebar: typed forms at 320 px, a Docker run in a tab, Insert code, contra
   const ran = await runLast(page, 'await greet("sidebar")');
   const run = sidebar(page).locator('.jp-flyte-nb-run').first();
   await expect(run).toHaveAttribute('data-status', 'succeeded', { timeout: 180 * 1000 });
+  // The timeline of runs in the sidebar: the run as a bar coloured by status, with what it used.
+  const runId = (await run.getAttribute('data-run'))!;
+  const bar = sidebar(page).locator(`.jp-flyte-nb-timeline-row[data-run="${runId}"]`);
+  await expect(bar).toHaveAttribute('data-status', 'succeeded');
+  await expect(bar.locator('rect').first()).toBeVisible();
+  await expect(bar).toContainText(/peak \d+(\.\d+)? [KMG]iB of 1 GiB, \d+(\.\d+)? CPU-s/);
   // The cell says what the sidebar changed: the settings it ran with that its code does not say.
   const ranOutput = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell').nth(ran).locator('.jp-OutputArea');
   await expect(ranOutput).toContainText('⚙ retries=3 from the sidebar');
@@ -488,7 +494,7 @@ test('sidebar: typed forms at 320 px, a Docker run in a tab, Insert code, contra
   expect(reached.filter(id => id.startsWith('untracked'))).toEqual([]);
   expect(reached.map(Number)).toEqual([...reached.map(Number)].sort((a, b) => a - b)); // document order
   const kinds = new Set(controls.map(c => c.kind));
-  for (const kind of ['tree item', 'parameter row', 'form field', 'as code', 'set…', 'unset', 'Insert code', 'run']) {
+  for (const kind of ['tree item', 'parameter row', 'form field', 'as code', 'set…', 'unset', 'Insert code', 'run', 'timeline bar']) {
     expect(kinds.has(kind), `a ${kind} among the sidebar's controls`).toBe(true);
   }
   // The pictures show the sidebar from its top, nothing hovered or focused.
