@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import builtins
 import inspect
+import linecache
 import textwrap
 import types
 from typing import Any, Callable
@@ -24,6 +25,7 @@ from .config.parameters import PARAMETERS, Level
 from .config.validate import validate_settings
 from .registry import registry
 from .table import Table
+from .tracebacks import user_facing
 
 
 # ---- the %%flyte_task line -------------------------------------------------------------------
@@ -186,6 +188,7 @@ def help_text() -> str:
 class FlyteMagics(Magics):
     # ---- %%flyte_task ------------------------------------------------------------------------
     @cell_magic
+    @user_facing  # a task it runs (--run, --cell) that fails shows the cell's frames, not the magic's
     def flyte_task(self, line: str, cell: str) -> Any:
         namespace = self.shell.user_ns
         settings, options = parse_line(line, namespace)
@@ -440,8 +443,10 @@ def run_expression(expression: str, namespace: dict[str, Any]) -> Any:
 
     source = expression.strip()
     source = source[len("await "):] if source.startswith("await ") else source
+    filename = "<%%flyte_task --run>"
+    linecache.cache[filename] = (len(source), None, [source + "\n"], filename)  # a traceback shows it
     try:
-        value = eval(compile(source, "<%%flyte_task --run>", "eval"), namespace)  # noqa: S307
+        value = eval(compile(source, filename, "eval"), namespace)  # noqa: S307
     except SyntaxError as error:
         raise UsageError(f"%%flyte_task --run {expression!r}: {error.msg}") from None
     if inspect.isawaitable(value):

@@ -126,6 +126,23 @@ def test_a_failing_task_shows_the_users_cell_and_line_only(kernel: Kernel, defin
     assert "Traceback (most recent call last)" not in kernel.ok(f"%flyte_logs {run}").stdout
 
 
+@pytest.mark.parametrize(("cell", "frames"), [
+    ("%%flyte_task env=env --cell divcell\nq = w * 2\nz = 1 / (w - w)",
+     [("line 3, in divcell(w)", "----> 3     z = 1 / (w - w)")]),
+    ("%%flyte_task env=env --run 'raises(2)'\ndef raises(x: int) -> int:\n    raise KeyError(x)",
+     [("", "----> 1 raises(2)"), ("line 3, in raises(x)", "----> 3     raise KeyError(x)")]),
+], ids=["--cell", "--run"])
+def test_a_task_the_magic_runs_shows_the_cells_lines_not_the_magics(kernel: Kernel, cell: str,
+                                                                    frames: list[tuple[str, str]]) -> None:
+    kernel.ok("w = 3")
+    done = kernel.execute(cell, timeout=180)
+    text = "\n".join(traceback_of(done))
+    assert len(text.splitlines()) <= MAX_TRACEBACK_LINES, text  # was 27 lines
+    for where, line in frames:
+        assert (not where or f"Cell In[{count_of(done)}], {where}" in text) and line in text, text
+    assert "flyte_nb/" not in text and "magics.py" not in text
+
+
 def test_a_timeout_is_one_line_without_a_traceback(kernel: Kernel) -> None:
     kernel.ok("@env.task(timeout=1)\nasync def slow() -> None:\n    import time\n    time.sleep(60)\n")
     shown = traceback_of(kernel.execute("await slow()", timeout=180))
