@@ -180,16 +180,20 @@ def test_a_secret_is_resolved_on_its_node_and_never_reaches_the_object_store_or_
     secret_env = flyte.TaskEnvironment(name="ray_secret_env", queue="special",
                                        secrets=[flyte.Secret("node3_token", as_env_var="TOKEN")])
 
-    @secret_env.task
+    @secret_env.task(report=True)
     def use_token() -> int:
+        from flyte_nb import report
+
         value = os.environ["TOKEN"]
         print(f"token is {value}")
+        report.log(f"<p>report with {value}</p>", do_flush=True)
         return len(value)
 
     assert use_token() == len(SECRET)
     run = flyte.registry().runs[-1]
     assert nodes.role(node_of(run.attempts[0])) == "three"
     assert run.attempts[0].logs == ["token is [redacted]\n"]
+    assert run.report and "report with [redacted]" in "".join(run.report.values())  # streamed back, redacted
     found = [str(p) for p in _files_holding(Path(nodes.head.get_session_dir_path()), SECRET.encode())]
     found += _plasma_holding(SECRET.encode())
     assert found == []

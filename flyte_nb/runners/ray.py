@@ -101,8 +101,12 @@ class RayRunner(Runner):
         else:
             if address is not None:
                 _reachable(address)
+            import logging
+
+            # Quiet: Ray's connection lines would print under every notebook's first call (task output
+            # comes back as events, so its workers' own output is not forwarded either).
             ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True,
-                     namespace="flyte_nb")
+                     namespace="flyte_nb", logging_level=logging.WARNING)
         self.address = address or "a Ray instance started here"
         self.store = str(Path(store).resolve()) if store else str(io.host_root())
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
