@@ -16,6 +16,7 @@ from typing import Any, AsyncGenerator, Callable, Iterable, Iterator
 
 from .errors import BaseRuntimeError, RuntimeUserError
 from .grouping import group
+from .tracebacks import surfaced
 
 
 def _as_returned(error: Exception) -> Exception:
@@ -60,6 +61,7 @@ class _Mapper:
     @staticmethod
     def _run(func: Any, items: list[tuple[Any, ...]], concurrency: int, return_exceptions: bool,
              group_name: str) -> Iterator[Any]:
+        __tracebackhide__ = True  # noqa: F841 - an item's error shows the caller's and the task's frames
         if not items:
             return
         workers = concurrency or len(items)
@@ -72,7 +74,7 @@ class _Mapper:
                         yield future.result()
                     except Exception as error:  # noqa: BLE001 - an item's failure is a value, or raised
                         if not return_exceptions:
-                            raise
+                            raise surfaced(error)  # noqa: B904 - the same error, a shorter traceback
                         yield _as_returned(error)
             finally:
                 for future in futures:
@@ -80,6 +82,7 @@ class _Mapper:
 
     async def aio(self, func: Any, *args: Iterable[Any], group_name: str | None = None, concurrency: int = 0,
                   return_exceptions: bool = True) -> AsyncGenerator[Any, None]:
+        __tracebackhide__ = True  # noqa: F841
         _check(func, concurrency)
         call = _aio(func)
         limit = asyncio.Semaphore(concurrency) if concurrency else None
@@ -97,7 +100,7 @@ class _Mapper:
                     yield await future
                 except Exception as error:  # noqa: BLE001
                     if not return_exceptions:
-                        raise
+                        raise surfaced(error)  # noqa: B904
                     yield _as_returned(error)
         finally:
             for future in running:

@@ -238,8 +238,9 @@ class WithoutEntry:
 
 
 def _without_entries(tb: types.TracebackType | None) -> types.TracebackType | None:
-    return _kept(tb, lambda frame: not (frame.f_code.co_filename == __file__
-                                        and frame.f_code.co_name in ("entry", "entry_async")))
+    """Without flyte_nb's frames that hide themselves (the entry points; flyte.map's generator)."""
+    return _kept(tb, lambda frame: not (frame.f_code.co_filename.startswith(PACKAGE)
+                                        and frame.f_locals.get("__tracebackhide__")))
 
 
 def _about_the_call(error: BaseException) -> bool:

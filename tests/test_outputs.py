@@ -41,6 +41,23 @@ def test_the_containers_frames_become_a_traceback_of_the_users_lines() -> None:
     assert shown[-1].lineno == _user_function.__code__.co_firstlineno + 2
 
 
+def test_a_failed_map_item_shows_the_task_not_flyte_nbs_frames(inprocess: None) -> None:
+    env = flyte.TaskEnvironment(name="map_frames")
+
+    @env.task
+    def square(x: int) -> int:
+        if x == 2:
+            raise ValueError("two")
+        return x * x
+
+    with pytest.raises(ValueError, match="two") as info:
+        list(flyte.map(square, [1, 2, 3], return_exceptions=False))
+    shown = [frame for frame in traceback.walk_tb(info.value.__traceback__)
+             if not frame[0].f_locals.get("__tracebackhide__")]  # what IPython and pytest show
+    assert [f.f_code.co_name for f, _ in shown] == ["test_a_failed_map_item_shows_the_task_not_flyte_nbs_frames",
+                                                     "square"]
+
+
 def test_machinery_frames_stay_in_the_container() -> None:
     assert tracebacks.machinery(tracebacks.__file__)
     assert tracebacks.machinery("/usr/lib/python3.11/asyncio/base_events.py")
