@@ -109,10 +109,12 @@ class Controller:
 async def serve_nested(call: "Call", message: dict[str, Any]) -> dict[str, Any]:
     """Run a task call that `call`'s task made (a controller "call" request) in this kernel's runtime, as a
     child of `call`, and make its reply; a Ray node's requests come here too (runners/ray.py)."""
-    from .nested import reply_value, resolve_request
+    from .nested import map_item, reply_value, resolve_request
+    from .relay import MAP_ITEM
     from .runtime import CURRENT_CALL, runtime
 
     CURRENT_CALL.set(call)  # this handler's own context: the child records its parent
+    MAP_ITEM.set(map_item(message))  # a flyte.map item in the container: its lines keep input order
     try:
         task, bound = resolve_request(message, runtime().pickle_outputs)
         with context.entered(context.from_wire(message.get("context"))):  # the caller's custom context

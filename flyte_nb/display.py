@@ -140,9 +140,11 @@ class ReportView:
 class CallView:
     """The display of one top-level call and the nested calls it makes."""
 
-    def __init__(self, report: bool = False) -> None:
+    def __init__(self, report: bool = False, logs: bool = True) -> None:
+        """logs=False: the task logs are not shown here but printed on the cell's streams (SDK code, %flyte_use)."""
         from IPython.display import display
 
+        self.shows_logs = logs
         self._context = contextvars.copy_context()  # the calling cell's identity (ipykernel's parent header)
         self._lock = threading.Lock()
         self.root: RunRecord | None = None
@@ -180,7 +182,7 @@ class CallView:
 
     def on_log(self, run: RunRecord, line: str) -> bool:
         """Show a log line of this view's runs; True when it was one of them (so it is not printed)."""
-        if run not in self.runs:
+        if not self.shows_logs or run not in self.runs:
             return False
         with self._lock:
             self.logs.append(LogLine(run, line))

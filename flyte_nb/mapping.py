@@ -12,11 +12,13 @@ import concurrent.futures
 import contextlib
 import contextvars
 import functools
+import uuid
 from typing import Any, AsyncGenerator, Callable, Iterable, Iterator
 
 from .errors import BaseRuntimeError, RuntimeUserError
 from .grouping import group
 from .tracebacks import surfaced
+from . import relay
 
 
 def _as_returned(error: Exception) -> Exception:
@@ -49,6 +51,12 @@ def _group_name(func: Any, group_name: str | None) -> str:
     return f"{name}_{group_name or 'map'}"
 
 
+def _as_item(item: tuple[str, int], func: Any, *args: Any) -> Any:
+    """func(*args) as item `item` of a map (in the item's own copied context): its log lines keep input order."""
+    relay.MAP_ITEM.set(item)
+    return func(*args)
+
+
 class _Mapper:
     """flyte.map(...) yields results; `async for x in flyte.map.aio(...)` from async code."""
 
@@ -65,9 +73,11 @@ class _Mapper:
         if not items:
             return
         workers = concurrency or len(items)
+        map_id = uuid.uuid4().hex
         with concurrent.futures.ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
             with group(group_name):  # each item's copied context carries the group its run records
-                futures = [pool.submit(contextvars.copy_context().run, func, *item) for item in items]
+                futures = [pool.submit(contextvars.copy_context().run, _as_item, (map_id, index), func, *item)
+                           for index, item in enumerate(items)]
             try:
                 for future in futures:
                     try:
@@ -79,6 +89,7 @@ class _Mapper:
             finally:
                 for future in futures:
                     future.cancel()
+                relay.close(map_id)
 
     async def aio(self, func: Any, *args: Iterable[Any], group_name: str | None = None, concurrency: int = 0,
                   return_exceptions: bool = True) -> AsyncGenerator[Any, None]:
@@ -87,13 +98,15 @@ class _Mapper:
         call = _aio(func)
         limit = asyncio.Semaphore(concurrency) if concurrency else None
         name = _group_name(func, group_name)
+        map_id = uuid.uuid4().hex
 
-        async def one(item: tuple[Any, ...]) -> Any:
+        async def one(index: int, item: tuple[Any, ...]) -> Any:
             with group(name):  # set and reset in this item's own asyncio task
+                relay.MAP_ITEM.set((map_id, index))
                 async with limit if limit is not None else contextlib.nullcontext():
                     return await call(*item)
 
-        running = [asyncio.ensure_future(one(item)) for item in zip(*args)]
+        running = [asyncio.ensure_future(one(index, item)) for index, item in enumerate(zip(*args))]
         try:
             for future in running:
                 try:
@@ -106,6 +119,7 @@ class _Mapper:
             for future in running:
                 future.cancel()
             await asyncio.gather(*running, return_exceptions=True)
+            relay.close(map_id)
 
 
 map = _Mapper()  # noqa: A001 - the SDK's name

@@ -76,6 +76,7 @@ def _plain(value: Any) -> Any:
 def call_through(controller: tuple[str, str], task: "TaskTemplate", bound: inspect.BoundArguments) -> Any:
     """Send the call to the kernel's controller and return the callee's output (or raise its error)."""
     from . import context as task_context
+    from .relay import MAP_ITEM
     from .remote import unpack_error
 
     path, token = controller
@@ -86,7 +87,8 @@ def call_through(controller: tuple[str, str], task: "TaskTemplate", bound: inspe
                  for name, value in task.override_settings.items()}
     reply = protocol.request(path, {"op": "call", "task": task.name, "version": code_version(task.func),
                                     "overrides": overrides, "arguments": arguments,
-                                    "context": task_context.to_wire(task_context.current())}, token)
+                                    "context": task_context.to_wire(task_context.current()),
+                                    "map_item": MAP_ITEM.get()}, token)
     if reply.get("ok"):
         return codec.decode(reply["value"], hints.get("return", Any), pickles=True)  # the kernel's own value
     raise unpack_error(reply["error"], f"nested call of task {task.name}")
@@ -138,6 +140,14 @@ def _rebind(task: "TaskTemplate", arguments: dict[str, Any]) -> inspect.BoundArg
         else:
             kwargs[name] = arguments[name]
     return task.bind(tuple(args), kwargs)
+
+
+def map_item(message: dict[str, Any]) -> tuple[str, int] | None:
+    """The flyte.map item a container's call is ([map id, index] on the wire), None when not one or malformed."""
+    item = message.get("map_item")
+    if isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) and type(item[1]) is int:
+        return item[0][:64], item[1]
+    return None
 
 
 def reply_value(task: "TaskTemplate", value: Any) -> Any:

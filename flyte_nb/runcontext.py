@@ -10,12 +10,38 @@ tasks (and their nested calls) that custom context (flyte.get_custom_context()).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import context
 from .registry import registry
 from .tracebacks import user_facing
+
+
+class ActionOutputs(tuple):  # type: ignore[type-arg]
+    """The SDK's ActionOutputs: a tuple of a run's outputs, each also an attribute named o0, o1, ... (named_outputs).
+
+    Its repr is the SDK's too (what `print(run.outputs())` shows): `ActionOutputs(o0=42, o1="text")`, a str
+    output between double quotes, as is, anything else by its str().
+    """
+
+    _fields: tuple[str, ...]
+
+    def __new__(cls, data: tuple[Any, ...]) -> "ActionOutputs":
+        made = super().__new__(cls, data)
+        made._fields = tuple(f"o{i}" for i in range(len(data)))
+        for name, value in zip(made._fields, made):
+            setattr(made, name, value)
+        return made
+
+    @property
+    def named_outputs(self) -> dict[str, Any]:
+        return dict(zip(self._fields, self))
+
+    def __repr__(self) -> str:
+        shown = (f'"{v}"' if isinstance(v, str) else f"{v}" for v in self)
+        return f"ActionOutputs({', '.join(f'{name}={text}' for name, text in zip(self._fields, shown))})"
 
 
 @dataclass(frozen=True)
@@ -29,9 +55,9 @@ class Run:
     def url(self) -> str:
         return f"flyte_nb://runs/{self.name}"
 
-    def outputs(self) -> tuple[Any, ...]:
+    def outputs(self) -> ActionOutputs:
         """The SDK's ActionOutputs: a tuple, the items of a returned tuple, else (value,) (None too, as the SDK's)."""
-        return tuple(self.value) if isinstance(self.value, tuple) else (self.value,)
+        return ActionOutputs(tuple(self.value) if isinstance(self.value, tuple) else (self.value,))
 
     def wait(self, quiet: bool = False, wait_for: str = "terminal") -> None:
         """The run is over already (the SDK's signature: quiet=, wait_for=)."""
@@ -42,8 +68,15 @@ class Run:
         return True
 
     def __repr__(self) -> str:
-        """What a notebook cell shows for `flyte.run(...)`: the run's name, url and outputs, as the SDK's local run."""
-        return f"Run(name={self.name!r}, url={self.url!r}, outputs={self.outputs()!r})"
+        """The SDK's repr of a local run (its _InlineRun, as rich pretty-prints it): `print(run)` in SDK code
+        shows the same fields. As in local mode the action fields are a placeholder action's (a0, no phase,
+        epoch start time, run_time its timedelta's seconds); the url and name are this run's."""
+        since = int(time.time()) % 86400  # (now - epoch).seconds, as the SDK's run_time of an epoch start
+        fields = {"url": f"[blue bold][link={self.url}]link[/link][/blue bold]", "labels": {}, "name": self.name,
+                  "action name": "a0", "start_time": "1970-01-01T00:00:00+00:00", "end_time": None,
+                  "run_time": f"{since} secs", "phase": "ACTION_PHASE_UNSPECIFIED", "group": "", "parent": "",
+                  "related to": "", "attempts": 0}
+        return "_InlineRun(\n" + ",\n".join(f"    {k}={v!r}" for k, v in fields.items()) + "\n)"
 
 
 def _latest_run_id(task: Any) -> str:
@@ -124,7 +157,7 @@ class _InitFromConfig:
         from .runtime import runtime
 
         if runtime()._runner is None:
-            runtime().init(quiet=True)
+            runtime().init(announce=False)  # silent pick; task logs still reach stdout, as the SDK's local mode
 
     async def aio(self, path_or_config: Any = None, root_dir: Any = None, **options: Any) -> None:
         self(path_or_config, root_dir, **options)

@@ -29,6 +29,7 @@ from . import cache as caching
 from .blocking import in_thread
 from . import context as task_context
 from . import grouping
+from . import relay
 from .errors import (DeadlineExceededError, InlineIOLimitError, MaxRuntimeExceededError, NonRecoverableError,
                      RunnerUnavailableError, TaskExitError, TaskOOMError, TaskShippingError, TaskTimeoutError,
                      error_text, plain_text)
@@ -108,17 +109,23 @@ class Runtime:
         self._inflight: set[concurrent.futures.Future[Any]] = set()
         self._sigint_handler: Any = None
         self.views: bool | None = None  # live notebook views: None = whenever running in a Jupyter kernel
+        #: Modules of SDK code (imported by %flyte_use): their calls' task logs print on the cell's own
+        #: stdout/stderr, as the SDK's local mode prints them, not in the view's log block (one copy either way).
+        self.printing_modules: set[str] = set()
         #: Whether a value with no safe codec may come back from a container pickled (flyte_nb.codec).
         self.pickle_outputs = True
 
     # ---- configuration --------------------------------------------------------------------
     def init(self, runner: str | None = None, *, quiet: bool = False, queues: dict[str, int] | None = None,
              cpus: float | None = None, memory: str | int | None = None, pickle_outputs: bool = True,
-             address: str | None = None, store: str | None = None, **sdk_options: Any) -> None:
+             address: str | None = None, store: str | None = None, announce: bool = True,
+             **sdk_options: Any) -> None:
         """flyte.init(runner=..., queues={"gpu": 1}, cpus=..., memory=..., pickle_outputs=...). SDK cluster
         options are ignored. pickle_outputs=False refuses values from containers that only pickle carries.
         runner="ray" takes the cluster's address (None: start one here) and the store path every node
-        reaches for File/Dir/DataFrame (default: this machine's blob store)."""
+        reaches for File/Dir/DataFrame (default: this machine's blob store).
+        quiet=True also silences the task logs a call without a cell view prints; announce=False only the
+        line saying what runner='auto' picked (init_from_config: the SDK's local mode prints no such line)."""
         from .config.resources import parse_memory
 
         runner = runner or os.environ.get("FLYTE_NB_RUNNER", "auto")
@@ -147,7 +154,7 @@ class Runtime:
             self.scheduler = Scheduler(cpus=cpus, memory=parse_memory(memory) if memory else None,
                                        queue_limits=self.queue_limits)
         self._close(previous)
-        self.runner()  # pick now, so 'auto' says what it picked and a missing engine fails here
+        self.runner(announce)  # pick now, so 'auto' says what it picked and a missing engine fails here
 
     def _close(self, runner: Runner | None) -> None:
         """Stop what a replaced runner holds (warm workers): flyte.init again left them running until exit."""
@@ -158,12 +165,12 @@ class Runtime:
         except Exception as error:  # noqa: BLE001 - the engine may be gone; the kernel's exit removes them
             print(f"flyte_nb: could not stop the previous runner's workers: {error}", file=sys.stderr)
 
-    def runner(self) -> Runner:
+    def runner(self, announce: bool = True) -> Runner:
         with self._lock:
             if self._runner is None:
                 if self.runner_name == "auto":
                     self._runner, why = pick_auto()
-                    if not self.quiet:
+                    if announce and not self.quiet:
                         notice(f"runner=auto picked {self._runner.name!r} ({why})")
                 else:
                     self._runner = make_runner(self.runner_name, self.runner_options)
@@ -202,7 +209,8 @@ class Runtime:
 
         if not in_kernel():
             return None
-        return CallView(report=bool(task is not None and task.resolve().value("report")))
+        printing = task is not None and getattr(task.func, "__module__", None) in self.printing_modules
+        return CallView(report=bool(task is not None and task.resolve().value("report")), logs=not printing)
 
     @user_facing
     async def call(self, task: "TaskTemplate", bound: inspect.BoundArguments, view: Any = None) -> Any:
@@ -321,6 +329,8 @@ class Runtime:
                         parent=parent.run.id if parent else None, group=grouping.current_group(),
                         edits=registry().view_edits(task, settings))
         registry().add_run(run)
+        relay.started(run, relay.MAP_ITEM.get())
+        item_token = relay.MAP_ITEM.set(None)  # the calls this one makes are not items of that map
         call = Call(task=task, arguments=bound, settings=settings, run=run, emit=lambda line, stream="stdout": None,
                     status=lambda phase: self._set(run, Status(phase)))
         call.report = lambda tabs: self._on_report(call, tabs)
@@ -356,6 +366,8 @@ class Runtime:
             raise
         finally:
             CURRENT_CALL.reset(token)
+            relay.MAP_ITEM.reset(item_token)
+            relay.ended(run)
             if view is not None:
                 self.log_listeners.remove(view.on_log)
                 view.close()
@@ -469,7 +481,7 @@ class Runtime:
                 attempt.build_lines += 1  # the image build's output, before anything of the task
             shown = [listener(run, line) for listener in list(self.log_listeners)]  # every listener hears it
             if not any(shown) and not self.quiet:  # no cell view shows this run: print it where the task wrote it
-                (sys.stderr if stream == "stderr" else sys.stdout).write(line)
+                relay.write(run, line, stream)
 
         return emit
 

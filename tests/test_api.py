@@ -56,7 +56,9 @@ def test_flyte_run_and_aio(inprocess: None) -> None:
     run = flyte.run(sq, 4)  # the SDK's Run: name, url, outputs() a tuple
     assert run.outputs() == (16,) and run.outputs()[0] == 16 and run.done() and run.wait() is None
     assert run.name == flyte.registry().runs[-1].id and run.url == f"flyte_nb://runs/{run.name}"
-    assert repr(run) == f"Run(name={run.name!r}, url={run.url!r}, outputs=(16,))"
+    assert repr(run).startswith(f"_InlineRun(\n    url='[blue bold][link={run.url}]link[/link][/blue bold]',\n"
+                                f"    labels={{}},\n    name={run.name!r},\n    action name='a0',\n")
+    assert type(run.outputs()).__name__ == "ActionOutputs" and repr(run.outputs()) == "ActionOutputs(o0=16)"
     assert asyncio.run(flyte.run.aio(sq, 5)).outputs() == (25,)
     assert asyncio.run(sq.aio(6)) == 36
     with pytest.raises(TypeError, match="needs a task"):

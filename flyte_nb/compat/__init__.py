@@ -49,7 +49,13 @@ def installed() -> bool:
 
 def use(module: str) -> types.ModuleType:
     """Import (or re-import) a flyte-SDK module under flyte_nb: install(), then import it fresh."""
+    from ..runtime import runtime
+
     install()
     for name in [m for m in sys.modules if m == module or m.startswith(module + ".")]:
         del sys.modules[name]  # a fresh import: its tasks register with flyte_nb's registry now
-    return importlib.import_module(module)
+    before = set(sys.modules)
+    imported = importlib.import_module(module)
+    # SDK code prints its tasks' logs on the cell's stdout, as the SDK's local mode does (runtime.view)
+    runtime().printing_modules.update({module, *(set(sys.modules) - before)})
+    return imported

@@ -26,8 +26,6 @@ from tests.programs.test_programs import STANDIN, _env, _kernel_stdout, _run
 HERE = Path(__file__).resolve().parent
 #: Examples the real SDK runs that flyte_nb cannot run the same yet: example -> the precise reason.
 #: They are not compared; test_pending_examples_still_differ keeps the list honest.
-TASK_STDOUT = ("a task's own print() lines are not relayed to the caller's stdout under the docker runner "
-               "(the SDK's local mode runs tasks in-process, so they reach stdout)")
 PENDING = {
     "basics_dataclass_examples": "a flyte.io.File inside a dataclass output cannot be sent back from the container "
                                  "(TypeError: Unable to serialize unknown type flyte_nb.io.File)",
@@ -35,16 +33,6 @@ PENDING = {
                                  "child call) is re-raised by flyte_nb as the plain ValueError; the script aborts",
     "basics_pydantic_models": "imports flyte._image (DIST_FOLDER, PythonWheels), a private SDK module the "
                               "stand-in does not provide",
-    "basics_grouping": TASK_STDOUT,
-    "basics_map": TASK_STDOUT,
-    "basics_map_concurrency": TASK_STDOUT,
-    "basics_no_outputs": TASK_STDOUT,
-    "basics_types_namedtuple_types": TASK_STDOUT,
-    "basics_types_typeddict_types": TASK_STDOUT,
-    "basics_types_tuple_types": TASK_STDOUT + "; and main() prints run.outputs(), whose repr is the SDK's "
-                                "ActionOutputs(o0=..., ...) but a plain tuple under flyte_nb",
-    "basics_repeated_tasks": "prints repr(run): the SDK's _InlineRun(url=..., labels=..., name=..., action name=...) "
-                             "rich repr; flyte_nb's Run repr is different",
     "caching_conditional_map_caching": "a uv script (requires-python >=3.12) for Image.from_uv_script: flyte_nb "
                                        "refuses it on the 3.11 base image; the SDK's local mode ignores images",
     "image_multi_image": "needs image builds with pip packages (flyte, ty, mypy) from a registry, Python 3.12 "
@@ -57,13 +45,18 @@ PENDING = {
 }
 EXAMPLES = sorted(p.stem for p in HERE.glob("*.py") if not p.stem.startswith(("test_", "__")))
 COMPARED = [e for e in EXAMPLES if e not in PENDING]
-IN_KERNEL = [e for e in ["basics_hello", "basics_enums", "basics_types_simple_types"] if e not in PENDING]
+IN_KERNEL = [e for e in ["basics_hello", "basics_enums", "basics_types_simple_types", "basics_no_outputs",
+                         "basics_map_concurrency"] if e not in PENDING]
 
 #: Inherently run-specific lines, the only thing normalised: a run's name (the SDK's local mode calls every
-#: run "dry-run", flyte_nb numbers them r1, r2, ...) and its url (the SDK: a local metadata folder named by a
-#: fresh uuid; flyte_nb: flyte_nb://runs/<name>), and an object's address in a default repr.
+#: run "dry-run", flyte_nb numbers them r1, r2, ...), alone on a line or as a run repr's name='...', and its
+#: url (the SDK: a local metadata folder named by a fresh uuid; flyte_nb: flyte_nb://runs/<name>), a run
+#: repr's run_time (the SDK's: seconds since midnight, from its placeholder epoch start) and an object's
+#: address in a default repr.
 _RUN_SPECIFIC = [
     (re.compile(r"^(dry-run|r\d+)$", re.M), "<run name>"),
+    (re.compile(r"(?<=^    name=')(dry-run|r\d+)(?=',$)", re.M), "<run name>"),
+    (re.compile(r"(?<=^    run_time=')\d+ secs(?=',$)", re.M), "<run time>"),
     (re.compile(r"(/tmp/flyte/metadata/[0-9a-f-]{36}|flyte_nb://runs/r\d+)"), "<run url>"),
     (re.compile(r" at 0x[0-9a-f]+>"), " at <address>>"),  # an object's memory address in a default repr
 ]
@@ -100,9 +93,11 @@ def main_block(example: str) -> str:
 
 def test_normalise_replaces_only_run_names_and_urls() -> None:
     text = ("dry-run\n/tmp/flyte/metadata/9ccfbdcc-3687-4af3-8b5e-5c3894e414b7\nr12\nflyte_nb://runs/r3\nr1x 42\n"
-            "<coroutine object my_task at 0x7f7d56a29fc0>\n")
+            "<coroutine object my_task at 0x7f7d56a29fc0>\n    name='dry-run',\n    run_time='17866 secs',\n"
+            "name='r1' run_time='3 secs'\n")
     assert normalise(text) == ("<run name>\n<run url>\n<run name>\n<run url>\nr1x 42\n"
-                               "<coroutine object my_task at <address>>\n")
+                               "<coroutine object my_task at <address>>\n    name='<run name>',\n"
+                               "    run_time='<run time>',\n" "name='r1' run_time='3 secs'\n")
 
 
 @pytest.mark.docker
