@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import context, protocol
+from . import context, grouping, protocol
 from .remote import pack_error
 from .runners.calls import hand_to_task as _hand_to_task
 
@@ -88,7 +88,27 @@ class Controller:
         if op == "report" and isinstance(message.get("tabs"), dict):
             self.call.report({str(k): str(v) for k, v in message["tabs"].items()})
             return {"ok": True}
+        if op == "trace":
+            return self._trace(message.get("entry"))
         return {"ok": False, "error": pack_error(ValueError(f"unknown op {op!r}"))}
+
+    def _trace(self, data: Any) -> dict[str, Any]:
+        """A @flyte.trace call the task made: on this attempt's run record, secrets redacted, as in-kernel calls."""
+        from .registry import registry
+        from .runs import TraceEntry
+        from .secrets import redact
+
+        try:
+            entry = TraceEntry.from_wire(data)
+        except ValueError as error:
+            return {"ok": False, "error": pack_error(error)}
+        hide = self.call.secret_values
+        entry.inputs = {k: redact(v, hide) for k, v in entry.inputs.items()}
+        entry.error = None if entry.error is None else redact(entry.error, hide)
+        entry.attempt = len(self.call.run.attempts) or None
+        self.call.run.traces.append(entry)
+        registry().notify("run", self.call.run.id)
+        return {"ok": True}
 
     def _usage(self, frame: Any) -> dict[str, Any]:
         from .registry import registry
@@ -109,7 +129,7 @@ class Controller:
 async def serve_nested(call: "Call", message: dict[str, Any]) -> dict[str, Any]:
     """Run a task call that `call`'s task made (a controller "call" request) in this kernel's runtime, as a
     child of `call`, and make its reply; a Ray node's requests come here too (runners/ray.py)."""
-    from .nested import map_item, reply_value, resolve_request
+    from .nested import group_of, map_item, reply_value, resolve_request
     from .relay import MAP_ITEM
     from .runtime import CURRENT_CALL, runtime
 
@@ -117,7 +137,8 @@ async def serve_nested(call: "Call", message: dict[str, Any]) -> dict[str, Any]:
     MAP_ITEM.set(map_item(message))  # a flyte.map item in the container: its lines keep input order
     try:
         task, bound = resolve_request(message, runtime().pickle_outputs)
-        with context.entered(context.from_wire(message.get("context"))):  # the caller's custom context
+        with context.entered(context.from_wire(message.get("context"))), \
+                grouping.entered(group_of(message)):  # the caller's custom context, the group its body opened
             value = await runtime().execute(task, bound)
         return {"ok": True, "value": reply_value(task, value)}
     except Exception as error:  # noqa: BLE001 - the child's failure goes to the parent task

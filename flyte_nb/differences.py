@@ -38,6 +38,11 @@ DIFFERENCES: dict[str, str] = {
     "runtime.run.failure_is_raised":
         "A failing task raises its own exception (`ValueError`, with the remote traceback as its cause), so "
         "`except ValueError` around a call works; the SDK wraps it in flyte.errors.RuntimeUserError.",
+    "differences.local_attempt_fresh_process":
+        "Every attempt of a task runs in a fresh container, as every retry runs in a fresh pod on a cluster, so "
+        "module-level state does not carry over from one attempt to the next; the SDK's local controller runs "
+        "all retries in one Python process (its retries example counts attempts in a module global and says "
+        "that works only locally).",
     "differences.local_image_used":
         "Tasks run in their environment's image (built locally); the SDK's local mode runs them in the "
         "caller's Python and ignores the image.",

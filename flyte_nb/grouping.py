@@ -4,8 +4,10 @@ A group name is kept in a context variable while its block runs; every task call
 records the name on its RunRecord (runtime.execute reads `current_group()`), so %flyte_runs shows it.
 A traced function called inside a task attempt appends a TraceEntry (name, duration, inputs, error)
 to that attempt's run record: the runtime enters `attempt_traces(run, number)` around each attempt,
-as it enters flyte.ctx(). In a container, where the kernel's record is out of reach, the entry is a
-line in the container's log instead. Outside any task a traced function is just the function.
+as it enters flyte.ctx(). In a container the entry goes to the kernel over the call's authenticated
+control channel (flyte_nb.controller: op "trace"), which appends it to the same record; a group a task
+body opens there travels with each nested call it starts (flyte_nb.nested). Outside any task a traced
+function is just the function.
 """
 
 from __future__ import annotations
@@ -47,6 +49,27 @@ def current_group() -> str | None:
 
 
 @contextlib.contextmanager
+def entered(name: str | None) -> Iterator[None]:
+    """Calls started in the block belong to group `name`, None for none: a task's body starts outside any
+    group (the caller's group holds the caller's calls, not those its callee makes), and a nested call
+    from a container is in the group its task body opened (flyte_nb.controller)."""
+    token = set_current(name)
+    try:
+        yield
+    finally:
+        _GROUP.reset(token)
+
+
+def set_current(name: str | None) -> "contextvars.Token[str | None]":
+    """entered() as a token to reset later (runtime.execute, whose try/finally spans more than a block)."""
+    return _GROUP.set(name)
+
+
+def reset(token: "contextvars.Token[str | None]") -> None:
+    _GROUP.reset(token)
+
+
+@contextlib.contextmanager
 def attempt_traces(run: RunRecord, number: int) -> Iterator[None]:
     """Traced calls made while attempt `number` of `run` runs (in this process) are recorded on `run`."""
     token = _ATTEMPT.set((run, number))
@@ -83,6 +106,21 @@ def _record(func: Callable[..., Any], inputs: dict[str, str], started: float, er
         entry.attempt = number
         run.traces.append(entry)
     elif task_context.current() is not None:
+        _send(entry)
+
+
+def _send(entry: TraceEntry) -> None:
+    """A traced call in a container: to the kernel's record of this attempt (a log line if it cannot be sent)."""
+    from . import protocol
+
+    controller = protocol.current_controller()
+    try:
+        if controller is None:
+            raise ConnectionError("no controller")
+        reply = protocol.request(controller[0], {"op": "trace", "entry": entry.to_json()}, controller[1])
+        if not (isinstance(reply, dict) and reply.get("ok")):
+            raise ConnectionError(str(reply))
+    except (OSError, ValueError):
         print(f"[flyte.trace] {entry.summary()}", file=sys.stderr)
 
 

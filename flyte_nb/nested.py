@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 #: Overrides a container may not make on the calls it sends: they would grant what the callee's settings do not.
 REFUSED_OVERRIDES = ("secrets", "pod_template")
+#: A group name a container sends is cut to this many characters.
+GROUP_CHARS = 200
 
 
 class NestedCallError(LookupError):
@@ -76,6 +78,7 @@ def _plain(value: Any) -> Any:
 def call_through(controller: tuple[str, str], task: "TaskTemplate", bound: inspect.BoundArguments) -> Any:
     """Send the call to the kernel's controller and return the callee's output (or raise its error)."""
     from . import context as task_context
+    from .grouping import current_group
     from .relay import MAP_ITEM
     from .remote import unpack_error
 
@@ -88,7 +91,7 @@ def call_through(controller: tuple[str, str], task: "TaskTemplate", bound: inspe
     reply = protocol.request(path, {"op": "call", "task": task.name, "version": code_version(task.func),
                                     "overrides": overrides, "arguments": arguments,
                                     "context": task_context.to_wire(task_context.current()),
-                                    "map_item": MAP_ITEM.get()}, token)
+                                    "map_item": MAP_ITEM.get(), "group": current_group()}, token)
     if reply.get("ok"):
         return codec.decode(reply["value"], hints.get("return", Any), pickles=True)  # the kernel's own value
     raise unpack_error(reply["error"], f"nested call of task {task.name}")
@@ -148,6 +151,12 @@ def map_item(message: dict[str, Any]) -> tuple[str, int] | None:
     if isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) and type(item[1]) is int:
         return item[0][:64], item[1]
     return None
+
+
+def group_of(message: dict[str, Any]) -> str | None:
+    """The flyte.group the container's task body started the call in (a str, bounded), else None."""
+    name = message.get("group")
+    return name[:GROUP_CHARS] if isinstance(name, str) else None
 
 
 def reply_value(task: "TaskTemplate", value: Any) -> Any:

@@ -10,6 +10,7 @@ Bytes travel as base64 strings; values inside a frame are encoded by flyte_nb.co
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import hashlib
 import hmac
@@ -17,10 +18,7 @@ import json
 import os
 import socket
 import struct
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import asyncio
+from typing import Any
 
 HEADER = struct.Struct("!Q")
 MAC_SIZE = hashlib.sha256().digest_size
@@ -32,6 +30,10 @@ MAX_FRAME = 64 * 1024 * 1024
 #: a worker runs many calls, concurrently, so it cannot be the process environment.
 CALL_CONTROLLER: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("flyte_nb_controller",
                                                                                         default=None)
+
+
+#: Seconds a unix listener may keep its backlog full before open_connection gives up.
+CONNECT_TIMEOUT = 60.0
 
 
 class FrameError(ConnectionError):
@@ -66,6 +68,40 @@ def loads(head: bytes, mac: bytes, read_body: Any, key: str) -> Any:
     if not hmac.compare_digest(mac, _mac(key, body)):
         raise FrameError("refused a flyte_nb frame not authenticated by this call's token")
     return json.loads(body)
+
+
+async def open_connection(path: str, timeout: float = CONNECT_TIMEOUT) -> tuple[asyncio.StreamReader,
+                                                                             asyncio.StreamWriter]:
+    """asyncio.open_unix_connection, but a connection that is really made when the listener is busy.
+
+    On Linux a non-blocking connect() to a unix socket whose listen backlog is full fails with EAGAIN;
+    asyncio takes that for "in progress", waits until the socket is writable (it is at once) and hands
+    back a socket that was never connected: the first write fails with ConnectionResetError('Connection
+    lost'). That is what a burst of calls on a warm worker with concurrency above its backlog got. Here
+    EAGAIN means what it says, the listener is busy: try again shortly, until `timeout`.
+    """
+    loop = asyncio.get_running_loop()
+    deadline, pause = loop.time() + timeout, 0.001
+    while True:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            sock.connect(path)  # a unix socket connects at once or fails: never EINPROGRESS
+        except BlockingIOError:
+            sock.close()
+            if loop.time() > deadline:
+                raise ConnectionError(f"the flyte_nb socket {path} did not accept a connection in {timeout:g}s "
+                                      f"(its backlog stayed full)") from None
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.05)
+            continue
+        except (FileNotFoundError, ConnectionRefusedError) as error:
+            sock.close()
+            raise ConnectionError(f"no flyte_nb listener at {path} ({error.strerror})") from None
+        except BaseException:
+            sock.close()
+            raise
+        return await asyncio.open_unix_connection(sock=sock)
 
 
 async def read_message(reader: "asyncio.StreamReader", key: str) -> Any:

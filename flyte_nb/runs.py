@@ -12,6 +12,8 @@ from .attempt_log import AttemptLog
 from .usage import Usage
 
 _ids = itertools.count(1)
+_TEXT = 1000  # a trace entry's text fields from a container are cut to this many characters
+_INPUTS = 100  # and it keeps at most this many inputs
 
 
 class Status(str, enum.Enum):
@@ -73,6 +75,26 @@ class TraceEntry:
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "started": self.started, "duration": self.duration, "inputs": self.inputs,
                 "error": self.error, "attempt": self.attempt}
+
+    @classmethod
+    def from_wire(cls, data: Any) -> "TraceEntry":
+        """An entry a task's container sent (already authenticated, flyte_nb.protocol): plain fields of the
+        right types, or ValueError naming what is wrong; text is cut to a bounded size."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a trace entry must be an object, got {type(data).__name__}")
+        name, inputs, error = data.get("name"), data.get("inputs", {}), data.get("error")
+        numbers = [data.get("started"), data.get("duration")]
+        if not isinstance(name, str) or not all(isinstance(n, (int, float)) and not isinstance(n, bool)
+                                                for n in numbers):
+            raise ValueError(f"a trace entry needs a str name and numeric started/duration, got {data!r:.200}")
+        if not isinstance(inputs, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                   for k, v in inputs.items()):
+            raise ValueError(f"trace entry {name!r:.80}: inputs must map str to str")
+        if error is not None and not isinstance(error, str):
+            raise ValueError(f"trace entry {name!r:.80}: error must be a str or null")
+        return cls(name=name[:_TEXT], started=float(numbers[0]), duration=float(numbers[1]),  # type: ignore[arg-type]
+                   inputs={k[:_TEXT]: v[:_TEXT] for k, v in list(inputs.items())[:_INPUTS]},
+                   error=None if error is None else error[:_TEXT])
 
 
 @dataclass

@@ -328,6 +328,7 @@ class Runtime:
         run = RunRecord(task=task.name, settings=settings.to_json(), runner=runner.name,
                         parent=parent.run.id if parent else None, group=grouping.current_group(),
                         edits=registry().view_edits(task, settings))
+        group_token = grouping.set_current(None)  # the callee's body starts outside the caller's group
         registry().add_run(run)
         relay.started(run, relay.MAP_ITEM.get())
         item_token = relay.MAP_ITEM.set(None)  # the calls this one makes are not items of that map
@@ -367,6 +368,7 @@ class Runtime:
         finally:
             CURRENT_CALL.reset(token)
             relay.MAP_ITEM.reset(item_token)
+            grouping.reset(group_token)
             relay.ended(run)
             if view is not None:
                 self.log_listeners.remove(view.on_log)

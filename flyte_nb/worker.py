@@ -117,7 +117,7 @@ def main() -> int:
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(str(path))
     os.chmod(path, 0o600)
-    server.listen(64)
+    server.listen(socket.SOMAXCONN)  # a burst of `concurrency` calls connects at once (protocol.open_connection)
     (folder / "ready").write_text(str(os.getpid()))
     while True:
         conn, _ = server.accept()

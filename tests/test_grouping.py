@@ -1,7 +1,8 @@
 """flyte.group and flyte.trace recorded on run records, and the SDK's top-level names issue 12 listed.
 
-Group and trace run on the in-process runner (the kernel's own record), and once on the Docker runner:
-the group is kernel-side there too, the trace a line in the container's log.
+Group and trace run on the in-process runner (the kernel's own record), and on the Docker runner (cold
+containers and warm workers): a group a task body opens and a trace it calls there reach the kernel's
+record over the call's authenticated control channel, as in-kernel calls record them.
 """
 
 from __future__ import annotations
@@ -147,13 +148,79 @@ def docker_runner() -> Iterator[None]:
     flyte.init(runner="inprocess", quiet=True)
 
 
+@flyte.trace
+def keyed(key: str) -> int:
+    return len(key)
+
+
+GROUP_KEY = flyte.Secret("group_key", as_env_var="GROUP_KEY")
+traced = flyte.TaskEnvironment(name="grouping_traced", secrets=GROUP_KEY)
+
+
+@traced.task
+def groups_and_traces_inside(x: int) -> int:
+    """In a container: nested calls inside and outside groups, traced helpers (one fails, one sees a secret)."""
+    import os
+
+    with flyte.group("inner"):
+        a = plain(x)
+        with flyte.group("innermost"):
+            b = plain(x + 1)
+    c = plain(x + 2)
+    try:
+        explode("no")
+    except ValueError:
+        pass
+    return a + b + c + add(x, y=2) + keyed(os.environ["GROUP_KEY"])
+
+
+warm = flyte.TaskEnvironment(name="grouping_warm", secrets=GROUP_KEY,
+                             reusable=flyte.ReusePolicy(replicas=1, concurrency=2, idle_ttl=30))
+warm_groups_and_traces = warm.task(groups_and_traces_inside.func)
+
+
 @pytest.mark.docker
-def test_in_a_container_the_group_is_recorded_and_the_trace_is_in_the_log(docker_runner: None) -> None:
+@pytest.mark.parametrize("reusable", [False, True], ids=["cold", "warm-worker"])
+def test_in_a_container_groups_and_traces_reach_the_kernels_record(docker_runner: None, reusable: bool,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLYTE_NB_SECRET_GROUP_KEY", "s3cr3t-GROUP-9")
+    task = warm_groups_and_traces if reusable else groups_and_traces_inside
     with flyte.group("boxed"):
-        assert uses_traces(1) == 3
-    run = flyte.registry().runs[-1]
-    assert run.group == "boxed" and run.traces == []
-    assert "[flyte.trace] add(x=1, y=2)" in run.logs and "explode(reason='no')" in run.logs
+        assert task(1) == 1 + 2 + 3 + 3 + len("s3cr3t-GROUP-9")
+    runs = flyte.registry().runs
+    parent = next(r for r in reversed(runs) if r.task == task.name)
+    children = [r for r in runs if r.parent == parent.id]
+    assert parent.group == "boxed" and [c.group for c in children] == ["inner", "innermost", None]
+    assert [(t.name, t.inputs, t.error, t.attempt) for t in parent.traces] == [
+        ("explode", {"reason": "'no'"}, "ValueError: no", 1), ("add", {"x": "1", "y": "2"}, None, 1),
+        ("keyed", {"key": "'[redacted]'"}, None, 1)]
+    assert "[flyte.trace]" not in parent.logs and "s3cr3t" not in str(parent.to_json())
+
+
+@env.task
+def forged_trace() -> list[str]:
+    """From inside the container: trace frames to the controller, one unauthenticated, one malformed."""
+    import os
+    import socket
+
+    from flyte_nb import protocol
+
+    path, token = os.environ["FLYTE_NB_CONTROLLER"], os.environ["FLYTE_NB_TOKEN"]
+    entry = {"name": "forged", "started": 0.0, "duration": 0.0, "inputs": {}}
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(path)
+        sock.sendall(protocol.dumps({"op": "trace", "entry": entry}, "not-the-token"))
+        dropped = sock.recv(100)
+    bad = protocol.request(path, {"op": "trace", "entry": {**entry, "inputs": {"x": 1}}}, token)
+    return [repr(dropped), str(bad.get("ok")), str(bad.get("error", {}).get("message", ""))]
+
+
+@pytest.mark.docker
+def test_a_trace_frame_is_authenticated_before_it_is_read_and_checked_before_it_is_kept(
+        docker_runner: None) -> None:
+    dropped, ok, message = forged_trace()
+    assert dropped == "b''" and ok == "False" and "inputs must map str to str" in message
+    assert flyte.registry().runs[-1].traces == []
 
 
 # ---- top-level names -----------------------------------------------------------------------------

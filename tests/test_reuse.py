@@ -315,3 +315,21 @@ def test_reports_and_concurrent_mounted_secrets_on_warm_workers(monkeypatch: pyt
     runs = [run for run in flyte.registry().runs if run.task == "race_env.use"]
     assert all(len(run.attempts) == 1 for run in runs)  # no crash, no retry
     assert all(run.report and "call " in run.report["main"] for run in runs)
+
+
+def test_a_nested_burst_past_a_workers_socket_backlog_runs_every_call() -> None:
+    """reuse_concurrency's pattern: concurrency=100 on 2 replicas, 500 nested calls at once. Each
+    worker's socket once had a backlog of 64: the kernel's connections past it were never made
+    (protocol.open_connection) and calls failed with ConnectionResetError('Connection lost')."""
+    env = flyte.TaskEnvironment(name="burst_env", resources=flyte.Resources(cpu=1, memory="1Gi"),
+                                reusable=policy(replicas=2, concurrency=100, idle_ttl=30))
+
+    @env.task
+    async def noop(x: int) -> int:
+        return x
+
+    @env.task
+    async def fan(n: int) -> int:
+        return sum(await asyncio.gather(*(noop(i) for i in range(n))))
+
+    assert flyte.run(fan, 500).outputs()[0] == sum(range(500))

@@ -247,7 +247,7 @@ class WorkerPools:
 
     async def _converse(self, worker: Worker, call: Call, request: dict[str, Any]) -> bool:
         """Send the call, stream its output to the call's log; True when the worker said it is done."""
-        reader, writer = await asyncio.open_unix_connection(str(worker.socket))
+        reader, writer = await protocol.open_connection(str(worker.socket))
         pending = {"stdout": "", "stderr": ""}  # a partial line per stream
         try:
             await protocol.write_message(writer, request, worker.token)

@@ -105,6 +105,24 @@ except Exception as e:
     Scenario("differences.local_secret_required", _IN_TASK.format(
         name='secretive', settings="secrets=[flyte.Secret(key='conformance-missing', as_env_var='MISSING')]",
         body="return str(os.environ.get('MISSING'))"), runner="docker"),
+    Scenario("differences.local_attempt_fresh_process", """
+env = flyte.TaskEnvironment(name='fresh')
+_attempts = 0
+
+@env.task(retries=2)
+def flaky() -> str:
+    global _attempts
+    _attempts += 1  # module state: kept across retries only when every attempt shares one process
+    if _attempts < 3:
+        raise RuntimeError(f'transient failure on attempt {_attempts}')
+    return f'ok after {_attempts} attempts'
+
+flyte.init()
+try:
+    result = flyte.run(flaky).outputs()[0]
+except Exception as e:
+    result = str(e).splitlines()[0]
+""", runner="docker"),
     Scenario("differences.local_image_used", _IN_TASK.format(
         name='imaged', settings="image=flyte.Image.from_debian_base().with_env_vars({'FROM_IMAGE': 'yes'})",
         body="return str(os.environ.get('FROM_IMAGE'))"), runner="docker"),
