@@ -57,7 +57,8 @@ RUN_PREFIX = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
 
 
 def make_runner(name: str, options: dict[str, Any] | None = None) -> Runner:
-    """The runner of that name; options are the ray runner's (address, store)."""
+    """The runner of that name; options are the ray runner's (address, store) or the docker runner's
+    (standby, standby_idle: runners/standby.py)."""
     if name == "ray":
         from .runners.ray import RayRunner
 
@@ -65,7 +66,7 @@ def make_runner(name: str, options: dict[str, Any] | None = None) -> Runner:
     if name == "docker":
         from .runners.docker import DockerRunner
 
-        return DockerRunner()
+        return DockerRunner(**(options or {}))
     if name == "local":
         from .runners.local import LocalRunner
 
@@ -77,12 +78,29 @@ def make_runner(name: str, options: dict[str, Any] | None = None) -> Runner:
     raise ValueError(f"runner={name!r}: choose one of {', '.join(RUNNERS)}")
 
 
-def pick_auto() -> tuple[Runner, str]:
-    """runner='auto': containers when an engine answers, else local subprocesses; and why."""
+def pick_auto(options: dict[str, Any] | None = None) -> tuple[Runner, str]:
+    """runner='auto': containers when an engine answers (with the docker runner's `options`), else local
+    subprocesses; and why."""
     try:
-        return make_runner("docker"), "a Docker engine answers"
+        return make_runner("docker", options), "a Docker engine answers"
     except RunnerUnavailableError as error:
         return make_runner("local"), f"no Docker engine: {error}"
+
+
+def standby_from_env() -> tuple[bool, float | None]:
+    """FLYTE_NB_STANDBY (1/0, true/false, on/off; default on) and FLYTE_NB_STANDBY_IDLE (seconds; None: the
+    runner's default, runners/standby.py IDLE)."""
+    raw = os.environ.get("FLYTE_NB_STANDBY", "1").strip().lower()
+    if raw not in ("1", "0", "true", "false", "on", "off", "yes", "no"):
+        raise ValueError(f"FLYTE_NB_STANDBY={raw!r}: set it to 1 or 0 (on or off)")
+    idle_text = os.environ.get("FLYTE_NB_STANDBY_IDLE", "")
+    try:
+        idle = float(idle_text) if idle_text else None
+    except ValueError:
+        idle = -1.0
+    if idle is not None and not idle > 0:
+        raise ValueError(f"FLYTE_NB_STANDBY_IDLE={idle_text!r}: set it to a number of seconds > 0")
+    return raw in ("1", "true", "on", "yes"), idle
 
 
 def _status_of(error: BaseException) -> Status:
@@ -114,18 +132,24 @@ class Runtime:
         self.printing_modules: set[str] = set()
         #: Whether a value with no safe codec may come back from a container pickled (flyte_nb.codec).
         self.pickle_outputs = True
+        #: Standby containers of the docker runner (runners/standby.py): on, and their idle seconds;
+        #: None until flyte.init says (the env vars are read when the runner is made).
+        self.standby: bool | None = None
+        self.standby_idle: float | None = None
 
     # ---- configuration --------------------------------------------------------------------
     def init(self, runner: str | None = None, *, quiet: bool = False, queues: dict[str, int] | None = None,
              cpus: float | None = None, memory: str | int | None = None, pickle_outputs: bool = True,
              address: str | None = None, store: str | None = None, announce: bool = True,
-             **sdk_options: Any) -> None:
+             standby: bool | None = None, standby_idle: float | None = None, **sdk_options: Any) -> None:
         """flyte.init(runner=..., queues={"gpu": 1}, cpus=..., memory=..., pickle_outputs=...). SDK cluster
         options are ignored. pickle_outputs=False refuses values from containers that only pickle carries.
         runner="ray" takes the cluster's address (None: start one here) and the store path every node
         reaches for File/Dir/DataFrame (default: this machine's blob store).
         quiet=True also silences the task logs a call without a cell view prints; announce=False only the
-        line saying what runner='auto' picked (init_from_config: the SDK's local mode prints no such line)."""
+        line saying what runner='auto' picked (init_from_config: the SDK's local mode prints no such line).
+        standby=False starts no standby containers (docker runner; default FLYTE_NB_STANDBY, on);
+        standby_idle: seconds one waits for a call (FLYTE_NB_STANDBY_IDLE, 120)."""
         from .config.resources import parse_memory
 
         runner = runner or os.environ.get("FLYTE_NB_RUNNER", "auto")
@@ -142,12 +166,22 @@ class Runtime:
                 raise ValueError(f"flyte.init({option}={value!r}): {option} must be a non-empty str")
         if not isinstance(pickle_outputs, bool):
             raise ValueError(f"flyte.init(pickle_outputs={pickle_outputs!r}): pickle_outputs must be True or False")
+        env_standby, env_idle = standby_from_env()
+        standby = env_standby if standby is None else standby
+        standby_idle = env_idle if standby_idle is None else standby_idle
+        if not isinstance(standby, bool):
+            raise ValueError(f"flyte.init(standby={standby!r}): standby must be True or False")
+        if standby_idle is not None and (isinstance(standby_idle, bool) or not isinstance(standby_idle, (int, float))
+                                         or not standby_idle > 0):
+            raise ValueError(f"flyte.init(standby_idle={standby_idle!r}): standby_idle must be a number of seconds > 0")
         if sdk_options:
             notice(f"flyte_nb runs tasks on this machine; ignoring cluster options {sorted(sdk_options)}")
         with self._lock:
             previous, self._runner = self._runner, None
             self.quiet = quiet
             self.pickle_outputs = pickle_outputs
+            self.standby = standby
+            self.standby_idle = None if standby_idle is None else float(standby_idle)
             self.runner_name = runner
             self.queue_limits = dict(queues or {})
             self.runner_options = {"address": address, "store": store} if runner == "ray" else {}
@@ -169,12 +203,19 @@ class Runtime:
         with self._lock:
             if self._runner is None:
                 if self.runner_name == "auto":
-                    self._runner, why = pick_auto()
+                    self._runner, why = pick_auto(self._options())
                     if announce and not self.quiet:
                         notice(f"runner=auto picked {self._runner.name!r} ({why})")
                 else:
-                    self._runner = make_runner(self.runner_name, self.runner_options)
+                    self._runner = make_runner(self.runner_name, self._options())
             return self._runner
+
+    def _options(self) -> dict[str, Any]:
+        """The runner's options: the ray runner's (flyte.init), else the docker runner's standby settings."""
+        if self.runner_name == "ray":
+            return self.runner_options
+        standby, idle = (self.standby, self.standby_idle) if self.standby is not None else standby_from_env()
+        return {"standby": standby, "standby_idle": idle} if self.runner_name in ("docker", "auto") else {}
 
     def _scheduler(self) -> Scheduler:
         with self._lock:

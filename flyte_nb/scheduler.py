@@ -3,7 +3,9 @@
 A call starts only when its requests fit in what is free (no overcommit), FIFO within its
 queue; queues may have a concurrency limit (flyte.init(queues={"gpu": 1})). A parent task
 waiting on a child lends its reservation back meanwhile, or nested calls would deadlock on a
-small machine.
+small machine. An idle standby container (runners/standby.py) holds the memory a call of its
+config reserves, taken only when free (never waiting, never overcommitting); a call that does not
+fit otherwise gets it back: the standby is dropped first.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 import contextlib
 import itertools
 from dataclasses import dataclass, field
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from .config.errors import ConfigError
 from .errors import MaxQueuedTimeExceededError
@@ -56,6 +58,9 @@ class Scheduler:
         self._waiting: dict[str, list[int]] = {}
         self._changed: asyncio.Condition | None = None
         self._tickets = itertools.count()
+        self._holds: dict[int, tuple[Reservation, Callable[[], None]]] = {}  # standbys' memory, reclaimable
+        self._dropping: dict[int, Reservation] = {}  # holds whose standby is being removed: freed once gone
+        self._wakers: set[asyncio.Task[None]] = set()
 
     def _condition(self) -> asyncio.Condition:
         if self._changed is None:
@@ -76,12 +81,57 @@ class Scheduler:
 
     def _admissible(self, ticket: int, cpu: float, memory: int, queue: str) -> bool:
         limit = self.queue_limits.get(queue)
-        return (
-            self._waiting[queue][0] == ticket
-            and (limit is None or self._running.get(queue, 0) < limit)
-            and cpu <= self._free_cpu + 1e-9
-            and memory <= self._free_memory
-        )
+        turn = (self._waiting[queue][0] == ticket and (limit is None or self._running.get(queue, 0) < limit)
+                and cpu <= self._free_cpu + 1e-9)
+        if turn and memory > self._free_memory:
+            self._reclaim(memory - self._free_memory)
+        return turn and memory <= self._free_memory
+
+    # ---- standby holds ------------------------------------------------------------------------
+    def hold(self, memory: int, drop: Callable[[], None]) -> Reservation | None:
+        """Memory for an idle standby container, only if it is free now (None: start no standby).
+
+        `drop` is called when a call needs the memory back: it removes the standby, then `unhold`s.
+        """
+        if memory > self._free_memory:
+            return None
+        self._free_memory -= memory
+        reservation = Reservation(0.0, memory, queue="")
+        self._holds[reservation.id] = (reservation, drop)
+        return reservation
+
+    def unhold(self, reservation: Reservation) -> None:
+        """Give a standby's memory back (a call took the standby, or it is gone); wakes waiting calls."""
+        if self._holds.pop(reservation.id, None) is None and self._dropping.pop(reservation.id, None) is None:
+            return
+        self._free_memory += reservation.memory
+        condition = self._condition()
+
+        async def wake() -> None:
+            async with condition:
+                condition.notify_all()
+
+        waker = asyncio.get_running_loop().create_task(wake())
+        self._wakers.add(waker)
+        waker.add_done_callback(self._wakers.discard)
+
+    @property
+    def held(self) -> int:
+        """Bytes standbys hold now (dropping ones included, until they are gone)."""
+        return sum(r.memory for r, _ in self._holds.values()) + sum(r.memory for r in self._dropping.values())
+
+    def _reclaim(self, needed: int) -> None:
+        """Drop standbys, oldest first, until `needed` bytes will be free; only when that is enough."""
+        holds = sorted(self._holds.values(), key=lambda item: item[0].id)
+        if sum(r.memory for r, _ in holds) < needed:
+            return
+        for reservation, drop in holds:
+            if needed <= 0:
+                break
+            del self._holds[reservation.id]
+            self._dropping[reservation.id] = reservation
+            needed -= reservation.memory
+            drop()
 
     async def acquire(self, cpu: float, memory: int, queue: str | None, *, task: str,
                       max_queued: float | None = None) -> Reservation:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -139,6 +140,8 @@ def _pack_output(result: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> int:
     call_dir = Path(os.environ["FLYTE_NB_CALL_DIR"])
+    if STANDBY_TOKEN in os.environ:
+        return standby(call_dir, os.environ.pop(STANDBY_TOKEN))  # not inherited by the task's subprocesses
     controller, token = os.environ["FLYTE_NB_CONTROLLER"], os.environ["FLYTE_NB_TOKEN"]
     meter = usage.metered(controller, token)  # samples while it runs; the final figures once the result is out
     hello = protocol.request(controller, {"op": "hello", "python": list(sys.version_info[:2])}, token)
@@ -147,6 +150,37 @@ def main() -> int:
     meter.stop()
     sys.stdout.flush()
     sys.stderr.flush()
+    return 0
+
+
+#: Env var of a standby container (flyte_nb.runners.standby): the key of its standby socket's frames.
+STANDBY_TOKEN = "FLYTE_NB_STANDBY_TOKEN"
+STANDBY_SOCKET = "standby.sock"
+
+
+def standby(call_dir: Path, key: str) -> int:
+    """A standby container: imported and connected before any call exists, it blocks until one call is
+    handed to it, runs it and exits (a container serves one call only).
+
+    The call arrives as one frame on the kernel's standby socket: its controller token, its identity (task,
+    run, attempt) and its secrets, so nothing of the call is in the container's config; "done" goes back on
+    the same connection once result.json is written, after the frame's end-of-output mark on stdout and
+    stderr: the kernel knows it has all the call's output without waiting for the container to exit.
+    """
+    from . import io  # noqa: F401 - what writing a result imports (tens of ms), loaded before any call arrives
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(str(call_dir / STANDBY_SOCKET))
+        sock.sendall(protocol.dumps({"op": "ready", "python": list(sys.version_info[:2])}, key))
+        request = protocol.receive(sock, key)  # blocks until a call claims this container
+        os.environ.update({str(k): str(v) for k, v in request["env"].items()})  # controller, token, task, run
+        install_secrets(request["secrets"])
+        write_result(call_dir, run_call(call_dir))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for fd in (1, 2):
+            os.write(fd, b"\0" + str(request["mark"]).encode() + b"\n")
+        sock.sendall(protocol.dumps({"done": True}, key))
     return 0
 
 

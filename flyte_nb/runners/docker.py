@@ -6,6 +6,8 @@ read-only root filesystem with tmpfs /tmp and working directory (docs/security.m
 the call folder (payload, result, controller socket) and flyte_nb's runtime (this package
 and the few libraries the shim needs, read-only, straight from the kernel's site-packages, so
 a code change needs no image rebuild). Secrets arrive over the socket, never in its config.
+With standbys on (the default), a call runs in a container of its config that was started before
+it arrived (runners/standby.py).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from ..notices import notice
 from .base import Call, Runner
 from ..shim import RESULT
 from .calls import call_folder, outcome, read_only_root, task_ids, write_payload
+from .standby import Standbys
 from .workers import WorkerPools
 
 #: Libraries the shim imports inside the container, mounted from the kernel (same Python minor).
@@ -174,17 +177,20 @@ def pod_template_options(template: Any, task: str) -> dict[str, Any]:
 class DockerRunner(Runner):
     name = "docker"
 
-    def __init__(self) -> None:
+    def __init__(self, standby: bool = True, standby_idle: float | None = None) -> None:
         self.client = connect()
         self.engine = self.client.info()
         self._mounts = runtime_mounts()
         self._ready: dict[str, str] = {}  # image digest -> checked local reference
         self._orphans: dict[str, str] = {}  # containers left when the engine was unreachable: id -> short id
         self.workers = WorkerPools(self)
+        self.standbys = Standbys(self, standby_idle) if standby else None
         atexit.register(self.remove_all)
 
     async def close(self) -> None:
         await self.workers.close()
+        if self.standbys is not None:
+            await self.standbys.close()
 
     def remove_all(self) -> int:
         """Remove every container this kernel started, and its warm workers' folders (kernel shutdown)."""
@@ -197,6 +203,8 @@ class DockerRunner(Runner):
         except Exception:  # noqa: BLE001 - the engine may be gone at shutdown
             pass
         self.workers.remove_folders()
+        if self.standbys is not None:
+            self.standbys.remove_folders()
         return removed
 
     async def prepare(self, call: Call) -> str:
@@ -267,6 +275,16 @@ class DockerRunner(Runner):
         # No engine log: a worker lives long and serves many calls, and its subprocesses' output would
         # stay there unredacted; the kernel attaches to it instead (follow_output) and redacts each line.
         return {**spec, "log_config": LogConfig(type="none")}
+
+    def standby_spec(self, call: Call, ref: str, folder: Path, token: str, labels: dict[str, str],
+                     name: str) -> dict[str, Any]:
+        """A container of the call's config that waits for its call on the standby socket in `folder`
+        (flyte_nb.shim.standby): nothing of the call itself (token, identity, secrets) is in it."""
+        from ..shim import STANDBY_TOKEN
+
+        env = {"FLYTE_NB_CALL_DIR": CALL_DIR, STANDBY_TOKEN: token}
+        return self._container(call, ref, command="flyte_nb.shim", mount=(CALL_DIR, folder), env=env,
+                               labels=labels, name=name)
 
     def _container(self, call: Call, ref: str, *, command: str, mount: tuple[str, Path], env: dict[str, str],
                    labels: dict[str, str], name: str) -> dict[str, Any]:
@@ -372,6 +390,8 @@ class DockerRunner(Runner):
         ref = await self.prepare(call)
         if call.settings.reusable:
             return await self.workers.attempt(call, number, ref, secrets)
+        if self.standbys is not None:
+            return await self.standbys.attempt(call, number, ref, secrets)
         with call_folder(call, number) as folder:
             write_payload(folder, call)
             async with Controller(folder / "ctl.sock", call, secrets) as controller:
