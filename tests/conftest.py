@@ -37,3 +37,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if reporter:
             reporter.write_line(f"CI: {skipped} test(s) were skipped; in CI that is a failure", red=True)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Standby containers (flyte_nb/runners/standby.py) wait for the next call of their config; the tests'
+    own teardowns check that a test left no container, so standbys are removed first."""
+    from flyte_nb.runtime import runtime
+
+    runner = runtime()._runner
+    standbys = getattr(runner, "standbys", None)
+    if standbys is not None:
+        runtime().wait(runtime().submit(standbys.clear()))

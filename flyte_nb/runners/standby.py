@@ -81,6 +81,7 @@ class Standby:
     follower: threading.Thread | None = None
     mark: bytes = b""  # the claiming call's end-of-output mark (shim.standby writes it on stdout and stderr)
     drained: "asyncio.Future[None] | None" = None  # set once both marks (or the stream's end) arrived
+    stopped: "asyncio.Future[None] | None" = None  # set when its output stream ends (the container stopped)
     tail: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=20))
     last_used: float = field(default_factory=time.monotonic)
 
@@ -132,7 +133,7 @@ class Standby:
 
     def _ended(self) -> None:
         """The output stream ended: the container stopped (on the loop)."""
-        for future in (self.connection, self.drained):
+        for future in (self.connection, self.drained, self.stopped):
             if future is not None:
                 _settle(future, None)
 
@@ -159,18 +160,18 @@ class Standbys:
             call.status("starting")
             standby = self._begin(call, ref, key, {f"{LABEL}.run": call.run.id, f"{LABEL}.attempt": str(number),
                                                    f"{LABEL}.task": call.task.name})
-        cancelled = False
         try:
-            return await self._run(standby, call, number, secrets)
-        except asyncio.CancelledError:
-            cancelled = True  # timeout or interrupt: its container is gone before the call returns
+            result = await self._run(standby, call, number, secrets)
+        except asyncio.CancelledError:  # timeout or interrupt: its container is gone before the call returns
             await asyncio.shield(self._discard(standby))
             raise
-        finally:
-            if not cancelled:
-                self._spawn(self._discard(standby))  # off the call's path
-                if not self.closed:
-                    self._spawn(self._replace(call, ref, key))
+        except BaseException:  # a failed call: its container is gone (or remembered) before it is reported
+            await asyncio.shield(self._discard(standby))
+            self._spawn(self._replace(call, ref, key))  # its retry finds one
+            raise
+        self._spawn(self._discard(standby))  # off the call's path
+        self._spawn(self._replace(call, ref, key))
+        return result
 
     async def _run(self, standby: Standby, call: Call, number: int, secrets: dict[Any, str]) -> Any:
         from .docker import CALL_DIR
@@ -193,7 +194,7 @@ class Standbys:
                 try:
                     await protocol.write_message(writer, {"env": env, "secrets": secrets_for_wire(secrets),
                                                           "mark": mark}, standby.token)
-                    reply = await protocol.read_message(reader, standby.token)
+                    reply = await self._reply(standby, reader)
                     done = isinstance(reply, dict) and reply.get("done") is True
                 except (asyncio.IncompleteReadError, ConnectionError):
                     done = False  # the container died under the call (crash, OOM)
@@ -211,6 +212,21 @@ class Standbys:
         return outcome(folder, call, number, exit_code=exit_code, oom=oom, where=f"container {standby.container.short_id}",
                        secrets=call.secret_values, log_tail="".join(standby.tail),
                        memory_limit=resources.memory_limit_text if resources is not None else None)
+
+    async def _reply(self, standby: Standby, reader: asyncio.StreamReader) -> Any:
+        """The container's "done" frame. When its output stream ends first, ask the engine: a container
+        that stopped closes the socket too (a crash), and an engine that went away raises its
+        ConnectionError here (DockerRunner.attempt says so), as a cold call's wait does."""
+        reading = asyncio.ensure_future(protocol.read_message(reader, standby.token))
+        stopped = standby.stopped
+        try:
+            if stopped is not None:
+                await asyncio.wait({reading, stopped}, return_when=asyncio.FIRST_COMPLETED)
+                if not reading.done():
+                    await in_thread(standby.container.reload)
+            return await reading
+        finally:
+            reading.cancel()
 
     async def _ready(self, standby: Standby, call: Call) -> Any:
         """The standby's connection once its shim is up; None when its container exited before."""
@@ -254,6 +270,7 @@ class Standbys:
         standby = Standby(key=key, folder=folder)
         loop = asyncio.get_running_loop()
         standby.connection = loop.create_future()
+        standby.stopped = loop.create_future()
         standby.starting = loop.create_task(self._start(standby, call, ref, labels))
         return standby
 
@@ -354,13 +371,19 @@ class Standbys:
         task.add_done_callback(self._tasks.discard)
 
     # ---- shutdown -------------------------------------------------------------------------------
-    async def close(self) -> None:
-        """Remove every standby and wait for the removals in flight (flyte.init again, kernel shutdown)."""
-        self.closed = True
+    async def clear(self) -> None:
+        """Remove every waiting standby and wait for the starts and removals in flight."""
         for standby in list(self.waiting.values()):
             self._drop(standby)
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            for standby in list(self.waiting.values()):  # one a call in flight just replaced
+                self._drop(standby)
+
+    async def close(self) -> None:
+        """No more standbys (flyte.init again, kernel shutdown): every one removed."""
+        self.closed = True
+        await self.clear()
 
     def remove_folders(self) -> None:
         """At kernel exit: every standby folder left (their containers are removed by label)."""

@@ -1,0 +1,379 @@
+"""Standby containers (flyte_nb/runners/standby.py) against the real Docker engine (never skipped).
+
+A call's next call of the same container config runs in a container started before it arrived; every
+call still gets a container no other call used, its secrets arrive only with it, standbys are counted by
+the scheduler and go away when idle, at kernel exit, after an interrupt and after faults.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import docker
+import pytest
+
+import flyte_nb as flyte
+from flyte_nb import secrets as secret_store
+from flyte_nb.errors import RunnerUnavailableError
+from flyte_nb.runners.docker import KERNEL_ID, LABEL, gc
+from flyte_nb.runtime import runtime
+from flyte_nb.scheduler import Scheduler
+
+pytestmark = pytest.mark.docker
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def client() -> Any:
+    return docker.DockerClient(base_url="unix:///var/run/docker.sock")
+
+
+def ours(client: Any) -> list[Any]:
+    return client.containers.list(all=True, filters={"label": f"{LABEL}.kernel={KERNEL_ID}"}, ignore_removed=True)
+
+
+def standbys(client: Any, **labels: str) -> list[Any]:
+    """Standby containers (running, waiting for a call) of this process, or of the kernel with these labels."""
+    wanted = [f"{LABEL}.standby"] + ([f"{LABEL}.{k}={v}" for k, v in labels.items()] or
+                                     [f"{LABEL}.kernel={KERNEL_ID}"])
+    return client.containers.list(filters={"label": wanted}, ignore_removed=True)
+
+
+def until(condition: Callable[[], Any], seconds: float = 60, what: str = "the condition") -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"{what} did not happen in {seconds:g}s")
+
+
+def ready_standby(client: Any) -> Any:
+    """The one standby of this process, once its shim is connected (a call handed to it runs at once)."""
+    waiting = runtime().runner().standbys.waiting  # type: ignore[attr-defined]
+    until(lambda: len(waiting) == 1 and next(iter(waiting.values())).connection.done(), what="a standby")
+    container = client.containers.get(next(iter(waiting.values())).container.id)
+    assert container.status == "running" and f"{LABEL}.standby" in container.labels
+    return container
+
+
+@pytest.fixture(autouse=True)
+def docker_runner(client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("FLYTE_NB_DATA_DIR", str(tmp_path / "data"))
+    flyte.init(runner="docker", quiet=True)
+    yield
+    runtime().wait(runtime().submit(runtime().runner().close()))
+    assert ours(client) == [], "a test left containers behind"
+
+
+senv = flyte.TaskEnvironment(name="standby_env")
+
+
+@senv.task
+def probe(path: str) -> dict:
+    import os as o
+    import socket as s
+
+    seen = o.path.exists(path)
+    with open(path, "w") as file:
+        file.write("written by an earlier call")
+    return {"host": s.gethostname(), "seen": seen, "secret": o.environ.get("SB_SECRET"),
+            "flyte_env": sorted(k for k in o.environ if k.startswith("FLYTE_NB"))}
+
+
+@senv.task
+def sleeper(seconds: float) -> int:
+    import time as t
+
+    t.sleep(seconds)
+    return 1
+
+
+# ---- isolation ---------------------------------------------------------------------------------------
+def test_two_calls_never_share_a_container_and_the_second_runs_in_the_standby(client: Any) -> None:
+    first = probe("/tmp/mark")
+    standby = ready_standby(client)
+    second = probe("/tmp/mark")
+    run = flyte.registry().runs[-1]
+    assert run.attempts[0].container == standby.short_id  # the call ran in the container started before it
+    assert second["host"] == standby.id[:12] != first["host"]
+    assert first["seen"] is False and second["seen"] is False  # call 1's /tmp file is not in call 2's container
+    assert flyte.registry().runs[-2].attempts[0].container != run.attempts[0].container
+    until(lambda: not client.containers.list(all=True, filters={"id": standby.id}, ignore_removed=True), 30,
+          "its removal")  # removed after its call, off the call's path
+    third_standby = ready_standby(client)  # a new one, started off the call's path
+    assert third_standby.id != standby.id
+    assert "FLYTE_NB_STANDBY_TOKEN" not in second["flyte_env"]  # the standby socket's key stays with the shim
+
+
+def test_no_secret_of_a_call_reaches_the_next_call_nor_the_standbys_config(client: Any) -> None:
+    value = "s3cr3t-STANDBY-77"
+    secret_store.set("sb_key", value)
+    try:
+        with_secret = probe.override(secrets=[flyte.Secret("sb_key", as_env_var="SB_SECRET")])
+        assert with_secret("/tmp/s")["secret"] == value
+        standby = ready_standby(client)
+        config = json.dumps(client.api.inspect_container(standby.id))
+        assert value not in config and "SB_SECRET" not in config
+        assert "FLYTE_NB_TOKEN" not in config and "FLYTE_NB_RUN=" not in config  # the call's own parts travel with it
+        second = probe("/tmp/s")  # no secret: same container config, so it runs in that standby
+        assert flyte.registry().runs[-1].attempts[0].container == standby.short_id
+        assert second["secret"] is None and second["seen"] is False
+        assert value not in json.dumps(client.api.inspect_container(ready_standby(client).id))
+    finally:
+        secret_store.delete("sb_key")
+
+
+def test_a_changed_config_gets_its_own_container_not_the_standby(client: Any) -> None:
+    probe("/tmp/c")
+    standby = ready_standby(client)
+    other = probe.override(env_vars={"OTHER": "1"})("/tmp/c")
+    assert flyte.registry().runs[-1].attempts[0].container != standby.short_id
+    assert other["host"] != standby.id[:12]
+    assert standbys(client) and standby.id in {c.id for c in standbys(client)}  # still waiting for its config
+
+
+# ---- cleanup -----------------------------------------------------------------------------------------
+def test_an_idle_standby_is_removed_with_its_folder(client: Any) -> None:
+    flyte.init(runner="docker", quiet=True, standby_idle=1.0)
+    probe("/tmp/i")
+    standby = ready_standby(client)
+    folder = next(iter(runtime().runner().standbys.waiting.values())).folder  # type: ignore[attr-defined]
+    assert folder.is_dir()
+    until(lambda: not client.containers.list(all=True, filters={"id": standby.id}, ignore_removed=True), 30,
+          "the idle reap")
+    assert standbys(client) == []
+    assert not folder.exists()
+
+
+KERNEL = '''
+import os, sys, time
+import flyte_nb as flyte
+from flyte_nb.runtime import runtime
+
+flyte.init(runner="docker", quiet=True)
+env = flyte.TaskEnvironment(name="sb_kernel_env")
+
+@env.task
+def quick() -> int:
+    return 1
+
+@env.task
+def forever() -> None:
+    import time
+    time.sleep(600)
+
+quick()
+waiting = runtime().runner().standbys.waiting
+while not (waiting and next(iter(waiting.values())).connection.done()):
+    time.sleep(0.05)
+print("standby", os.getpid(), next(iter(waiting.values())).folder, flush=True)
+if sys.argv[1] == "interrupt":
+    forever()
+elif sys.argv[1] == "kill":
+    time.sleep(600)
+'''
+
+
+def _kernel(tmp_path: Path, mode: str, temp: str) -> subprocess.Popen[str]:
+    script = tmp_path / "kernel.py"
+    script.write_text(KERNEL)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": temp, "FLYTE_NB_DATA_DIR": str(tmp_path / "data")}
+    env.pop("FLYTE_NB_RUN_DIR", None)
+    return subprocess.Popen([sys.executable, str(script), mode], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _standby_line(proc: subprocess.Popen[str]) -> tuple[str, Path]:
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.startswith("standby "), (line, proc.stderr.read() if proc.poll() is not None else "")
+    _, pid, folder = line.split()
+    return pid, Path(folder)
+
+
+@pytest.mark.parametrize("mode", ["exit", "interrupt"])
+def test_nothing_is_left_after_the_kernel_exits_or_is_interrupted(client: Any, tmp_path: Path, mode: str) -> None:
+    temp = tempfile.mkdtemp(prefix="fnb-sb-", dir="/tmp")
+    proc = _kernel(tmp_path, mode, temp)
+    try:
+        pid, folder = _standby_line(proc)
+        assert standbys(client, pid=pid) and folder.is_dir()
+        if mode == "interrupt":
+            time.sleep(2.0)  # forever() took the standby (ready when the line was printed) and runs in it
+            assert len(standbys(client, pid=pid)) == 1  # that container: no second one while it runs
+            proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        if mode == "interrupt":
+            assert "KeyboardInterrupt" in err
+        else:
+            assert proc.returncode == 0, err[-3000:]
+        assert client.containers.list(all=True, filters={"label": f"{LABEL}.pid={pid}"}, ignore_removed=True) == []
+        left = [str(p.relative_to(temp)) for p in Path(temp).rglob("*")]
+        assert left in ([], [f"flyte-nb-{os.getuid()}"]), left  # no standby folder outlives its kernel
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        import shutil
+
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def test_a_killed_kernels_standby_is_removed_by_gc(client: Any, tmp_path: Path) -> None:
+    temp = tempfile.mkdtemp(prefix="fnb-sb-", dir="/tmp")
+    proc = _kernel(tmp_path, "kill", temp)
+    try:
+        pid, _ = _standby_line(proc)
+        proc.kill()
+        proc.wait(30)
+        assert standbys(client, pid=pid), "the standby of a killed kernel is still there (nothing ran its atexit)"
+        names = gc(client)
+        assert any(f"flyte-nb-{pid}-s-" in name for name in names)
+        assert client.containers.list(all=True, filters={"label": f"{LABEL}.pid={pid}"}, ignore_removed=True) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        import shutil
+
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+# ---- memory accounting -------------------------------------------------------------------------------
+def test_a_standby_holds_its_calls_memory_and_is_dropped_for_a_call_that_needs_it(client: Any) -> None:
+    flyte.init(runner="docker", quiet=True, memory="1Gi")
+    scheduler = runtime().scheduler
+    assert scheduler is not None
+    a_env = flyte.TaskEnvironment(name="sb_mem_a", resources=flyte.Resources(memory="600Mi"))
+    b_env = flyte.TaskEnvironment(name="sb_mem_b", resources=flyte.Resources(memory="600Mi"), env_vars={"B": "1"})
+
+    @a_env.task
+    def a() -> int:
+        return 1
+
+    @b_env.task
+    def b() -> int:
+        return 2
+
+    assert a() == 1
+    standby_a = ready_standby(client)
+    assert scheduler.held == 600 * 2**20 and scheduler.free[1] == 2**30 - 600 * 2**20
+    assert client.api.inspect_container(standby_a.id)["HostConfig"]["Memory"] == 600 * 2**20
+    assert b() == 2  # 600Mi more does not fit beside a's standby: it is dropped first, nothing overcommits
+    assert client.containers.list(all=True, filters={"id": standby_a.id}, ignore_removed=True) == []  # before b ran
+    standby_b = ready_standby(client)
+    assert standby_b.labels[f"{LABEL}.standby"] != standby_a.labels[f"{LABEL}.standby"]
+    assert scheduler.held == 600 * 2**20 and scheduler.free[1] == 2**30 - 600 * 2**20
+
+
+def test_scheduler_holds_never_overcommit_and_are_reclaimed_first() -> None:
+    import asyncio
+
+    async def scenario() -> list[str]:
+        scheduler = Scheduler(cpus=2, memory=1000)
+        events: list[str] = []
+        hold: list[Any] = []
+
+        def drop() -> None:
+            events.append("dropped")
+            asyncio.get_running_loop().call_later(0.05, scheduler.unhold, hold[0])  # its container goes, then
+
+        hold.append(scheduler.hold(600, drop))
+        assert hold[0] is not None and scheduler.held == 600
+        assert scheduler.hold(500, lambda: None) is None  # not free: no second hold
+        reservation = await asyncio.wait_for(scheduler.acquire(0, 700, None, task="t"), 5)
+        events.append(f"admitted with {scheduler.free[1]} free")
+        await scheduler.release(reservation)
+        return events
+
+    assert asyncio.run(scenario()) == ["dropped", "admitted with 300 free"]
+
+
+# ---- the setting -------------------------------------------------------------------------------------
+def test_standby_false_or_env_zero_starts_none(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    flyte.init(runner="docker", quiet=True, standby=False)
+    assert runtime().runner().standbys is None  # type: ignore[attr-defined]
+    first, second = probe("/tmp/o"), probe("/tmp/o")
+    time.sleep(1.0)
+    assert standbys(client) == [] and first["host"] != second["host"] and not second["seen"]
+    monkeypatch.setenv("FLYTE_NB_STANDBY", "0")
+    flyte.init(runner="docker", quiet=True)
+    assert runtime().runner().standbys is None  # type: ignore[attr-defined]
+    monkeypatch.setenv("FLYTE_NB_STANDBY", "1")
+    flyte.init(runner="docker", quiet=True)
+    assert runtime().runner().standbys is not None  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("options", "env", "message"), [
+    ({"standby": "yes"}, {}, r"flyte.init\(standby='yes'\): standby must be True or False"),
+    ({"standby_idle": 0}, {}, r"flyte.init\(standby_idle=0\): standby_idle must be a number of seconds > 0"),
+    ({}, {"FLYTE_NB_STANDBY": "maybe"}, r"FLYTE_NB_STANDBY='maybe': set it to 1 or 0"),
+    ({}, {"FLYTE_NB_STANDBY_IDLE": "soon"}, r"FLYTE_NB_STANDBY_IDLE='soon': set it to a number of seconds > 0"),
+])
+def test_bad_standby_settings_are_clear_errors_and_change_nothing(monkeypatch: pytest.MonkeyPatch, options: dict,
+                                                                   env: dict, message: str) -> None:
+    before = runtime().runner()
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=message):
+        flyte.init(runner="docker", quiet=True, **options)
+    assert runtime().runner() is before
+
+
+# ---- faults ------------------------------------------------------------------------------------------
+def test_oom_and_timeout_in_a_standby_are_reported_and_leave_no_container(client: Any) -> None:
+    menv = flyte.TaskEnvironment(name="sb_fault_env", resources=flyte.Resources(memory="64Mi"))
+
+    @menv.task
+    def hog(n: int) -> int:
+        blocks = [bytearray(8 * 2**20) for _ in range(n)]
+        return len(blocks)
+
+    @menv.task
+    def slow() -> int:
+        import time as t
+
+        t.sleep(60)
+        return 1
+
+    assert hog(1) == 1
+    standby = ready_standby(client)
+    with pytest.raises(flyte.TaskOOMError, match=r"out of memory.*memory=64Mi"):
+        hog(64)
+    assert flyte.registry().runs[-1].attempts[0].container == standby.short_id
+    assert client.containers.list(all=True, filters={"id": standby.id}, ignore_removed=True) == []  # before it raised
+    standby = ready_standby(client)  # a failed call's config keeps its standby (a retry finds it)
+    with pytest.raises(flyte.TaskTimeoutError, match=r"timeout=2s"):
+        slow.override(timeout=2)()
+    assert flyte.registry().runs[-1].attempts[0].container == standby.short_id
+    assert ours(client) == []  # the timed-out container is gone before the call returns; no new standby after it
+
+
+def test_the_engine_going_away_is_a_clear_error_and_nothing_is_left_after_it_returns(
+        client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_faults import Engine
+
+    engine = Engine(forward="/var/run/docker.sock")
+    try:
+        monkeypatch.setenv("DOCKER_HOST", engine.url)
+        flyte.init(runner="docker", quiet=True)
+        assert sleeper(0) == 1
+        ready_standby(client)
+        engine.stop()
+        with pytest.raises(RunnerUnavailableError, match=r"Docker engine"):
+            sleeper(0)
+        engine.start()
+        assert sleeper(0) == 1  # reaches the engine again; what was left while it was away is removed
+        runtime().wait(runtime().submit(runtime().runner().standbys.clear()))  # type: ignore[attr-defined]
+        assert ours(client) == []
+    finally:
+        engine.close()
