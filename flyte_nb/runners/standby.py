@@ -291,6 +291,9 @@ class Standbys:
                 return
             if isinstance(hello, dict) and hello.get("op") == "ready" and not connection.done():
                 connection.set_result((reader, writer))
+                if standby.timer is not None:  # waiting for a call: idle from now on
+                    standby.timer.cancel()
+                    standby.timer = loop.call_later(self.idle, self._drop, standby)
             else:
                 writer.close()
 
@@ -334,7 +337,8 @@ class Standbys:
         standby = self._begin(call, ref, key, {})
         box.append(standby)
         standby.hold = hold
-        standby.timer = asyncio.get_running_loop().call_later(self.idle, self._drop, standby)
+        # Until its shim is up, a start that hangs is bounded too; then `idle` (the ready handler in _start).
+        standby.timer = asyncio.get_running_loop().call_later(max(self.idle, START_TIMEOUT), self._drop, standby)
         self.waiting[key] = standby
 
     def _drop(self, standby: Standby) -> None:
