@@ -9,6 +9,11 @@ entry is detected on read, reported once, removed and recomputed, never returned
 
 An output that contains a secret's value is not written: secrets never reach the cache.
 `flyte.cache.list()`, `flyte.cache.clear()` and `%flyte_cache` show and empty it.
+
+A hit is meant to cost about a round trip to the runtime loop: the signature is read once per
+function, the code version hashes only what changed (codeversion.py), an entry read before and
+unchanged on disk (same inode, size and mtime, written over a second before) is not read and
+checksummed again, and the runtime computes a key in its loop when the last one took little time.
 """
 
 from __future__ import annotations
@@ -17,12 +22,14 @@ import asyncio
 import builtins
 import dataclasses
 import enum
+import functools
 import hashlib
 import inspect
 import json
 import os
 import tempfile
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -72,17 +79,49 @@ def behavior(settings: "Resolution") -> Cache:
 
 
 # ---- the key -----------------------------------------------------------------------------------
+#: A function's signature text and parameter names (inspect.signature costs tens of microseconds).
+_SIGNATURES: "weakref.WeakKeyDictionary[Any, tuple[str, frozenset[str]]]" = weakref.WeakKeyDictionary()
+#: Seconds the last key of a function took: a quick one is computed in the runtime's loop (key_is_quick).
+_KEY_SECONDS: "weakref.WeakKeyDictionary[Any, float]" = weakref.WeakKeyDictionary()
+QUICK_KEY = 0.0005
+
+
+def _signature(func: Any) -> tuple[str, frozenset[str]]:
+    known = _SIGNATURES.get(func)
+    if known is None:
+        signature = inspect.signature(func)
+        known = _SIGNATURES[func] = (str(signature), frozenset(signature.parameters))
+    return known
+
+
+def key_is_quick(task: "TaskTemplate", bound: inspect.BoundArguments) -> bool:
+    """Whether this task's last key took under QUICK_KEY seconds and no input is big (an array, a long
+    string): then it is computed in the runtime's loop, else on a thread."""
+    from .codeversion import _size_hint
+
+    if _KEY_SECONDS.get(task.func, 1.0) >= QUICK_KEY:
+        return False
+    for value in bound.arguments.values():
+        size = len(value) if isinstance(value, (str, bytes, bytearray, builtins.list, tuple, dict, set)) \
+            else _size_hint(value)
+        if size is not None and size > 4096:
+            return False
+    return True
+
+
 def cache_key(task: "TaskTemplate", bound: inspect.BoundArguments, settings: "Resolution") -> str:
     """sha256 of everything that determines the output of a cached call."""
+    started = time.perf_counter()
     cache = behavior(settings)
     digest = hashlib.sha256()
     image = settings.value("image")
-    for part in (task.name, str(inspect.signature(task.func)), cache.version_override or code_version(task.func),
-                 getattr(image, "digest", repr(image)), cache.salt):
+    signature, parameters = _signature(task.func)
+    for part in (task.name, signature, cache.version_override or code_version(task.func),
+                 image.digest if hasattr(image, "digest") else repr(image), cache.salt):
         digest.update(part.encode() + b"\0")
     ignored = set(cache.ignored_inputs)
     arguments = dict(bound.arguments)
-    unknown = ignored - set(inspect.signature(task.func).parameters)
+    unknown = ignored - parameters
     if unknown:
         from .config.errors import ConfigError
 
@@ -92,6 +131,10 @@ def cache_key(task: "TaskTemplate", bound: inspect.BoundArguments, settings: "Re
         if name not in ignored:
             digest.update(name.encode() + b"=")
             digest.update(value_digest(arguments[name]).encode() + b"\0")
+    try:
+        _KEY_SECONDS[task.func] = time.perf_counter() - started
+    except TypeError:  # a callable that takes no weak reference: always on a thread
+        pass
     return digest.hexdigest()
 
 
@@ -142,6 +185,14 @@ def _type_name(value: Any) -> str:
 
 # ---- the store ---------------------------------------------------------------------------------
 def _path(task: str, key: str) -> Path:
+    env = os.environ
+    return _path_under(env.get("FLYTE_NB_CACHE_DIR"), env.get("XDG_CACHE_HOME"), env.get("HOME"), task, key)
+
+
+@functools.lru_cache(maxsize=1024)
+def _path_under(*where_and_entry: str | None) -> Path:
+    """An entry's path for the env vars that place the cache dir (paths.cache_dir reads them), memoized."""
+    task, key = str(where_and_entry[-2]), str(where_and_entry[-1])
     return root() / _safe(task) / f"{key}.entry"
 
 
@@ -233,8 +284,41 @@ _HEADER_FIELDS: dict[str, Any] = {"task": str, "key": str, "created": (int, floa
                                   "output_type": str}
 
 
+#: Entries read and verified before: path -> ((inode, size, mtime), header, body).
+_READ: dict[Path, tuple[tuple[int, int, int], dict[str, Any], bytes]] = {}
+MAX_READ_ENTRIES = 256
+MAX_READ_BYTES = 2**20
+#: An entry written this recently may still change within the file system's timestamp granularity.
+SETTLED_SECONDS = 1.0
+
+
+#: read_if_read_before's answer for an entry this kernel has not read yet.
+UNREAD: Any = object()
+
+
+def read_if_read_before(task: str, key: str, max_age: float | None = None) -> Any:
+    """read(), when this kernel read the entry before (then it costs a stat and an unpickle: the runtime
+    does it in its loop); UNREAD otherwise (read it on a thread)."""
+    return read(task, key, max_age) if _path(task, key) in _READ else UNREAD
+
+
 def _load(path: Path) -> tuple[dict[str, Any], bytes]:
-    data = path.read_bytes()
+    stat = path.stat()
+    identity = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    known = _READ.get(path)
+    if known is not None and known[0] == identity:
+        return known[1], known[2]
+    header, body = _verify(path.read_bytes())
+    _READ.pop(path, None)
+    if len(body) <= MAX_READ_BYTES and time.time() - stat.st_mtime > SETTLED_SECONDS:
+        if len(_READ) >= MAX_READ_ENTRIES:
+            _READ.pop(next(iter(_READ)))
+        _READ[path] = (identity, header, body)
+    return header, body
+
+
+def _verify(data: bytes) -> tuple[dict[str, Any], bytes]:
+    """The header and body of an entry's bytes, or CorruptEntryError."""
     if not data.startswith(MAGIC):
         raise CorruptEntryError("bad header")
     head, sep, body = data[len(MAGIC):].partition(b"\n")

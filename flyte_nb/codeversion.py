@@ -10,6 +10,11 @@ decorated helpers by the function they wrap, a digest of the content of the valu
 packages. Editing a helper
 in another cell, or changing a constant it reads, changes the version; re-running an
 unchanged cell does not.
+
+Every call walks again (a global may be rebound or changed at any time), but what cannot change is
+computed once: the source of a code object (code objects are immutable; an edited cell makes new
+ones) and the digest of an immutable value (str, bytes, numbers, tuples and frozensets of them),
+kept while the value lives. A repeated call or cache hit then hashes nothing it hashed before.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import sys
 import sysconfig
 import types
 import uuid
+import weakref
 from typing import Any
 
 PLAIN = (type(None), bool, int, float, complex, str, bytes)
@@ -185,7 +191,26 @@ class _Walker:
                 self.feed(attr, _content(member))
 
 
+#: Source text per code object (inspect.getsource tokenizes the file: the walk's main cost).
+_SOURCES: "weakref.WeakKeyDictionary[types.CodeType, str]" = weakref.WeakKeyDictionary()
+#: Digests of immutable values by identity, with the value kept so its id is not reused meanwhile.
+_DIGESTS: dict[int, tuple[Any, str]] = {}
+MAX_DIGESTS = 4096
+IMMUTABLE = (type(None), bool, int, float, complex, str, bytes, range)
+
+
 def _source(obj: Any) -> str:
+    """The source of a function, once per code object; of anything else (a module), each time."""
+    code = getattr(obj, "__code__", None)
+    if not isinstance(code, types.CodeType):
+        return _read_source(obj)
+    text = _SOURCES.get(code)
+    if text is None:
+        text = _SOURCES[code] = _read_source(obj)
+    return text
+
+
+def _read_source(obj: Any) -> str:
     """The source text; the bytecode and constants where there is no source (exec'd code)."""
     try:
         return inspect.getsource(obj)
@@ -211,13 +236,30 @@ def _content(value: Any) -> str:
     picklable: its identity in this kernel, so a cache entry is reused only while it lives."""
     from .cache import value_digest
 
+    known = _DIGESTS.get(id(value))
+    if known is not None and known[0] is value:
+        return known[1]
     size = _size_hint(value)
     if size is not None and size > MAX_HASHED_BYTES:
         return _identity(value, f"{size:,} bytes, not hashed")
     try:
-        return value_digest(value)
+        digest = value_digest(value)
     except Exception:  # noqa: BLE001 - a lock, a socket, a generator
         return _identity(value, "not picklable")
+    if _immutable(value):
+        if len(_DIGESTS) >= MAX_DIGESTS:
+            _DIGESTS.clear()
+        _DIGESTS[id(value)] = (value, digest)
+    return digest
+
+
+def _immutable(value: Any, depth: int = 0) -> bool:
+    """Whether a value's content can never change (so its digest holds while it lives)."""
+    if type(value) in IMMUTABLE:
+        return True
+    if type(value) in (tuple, frozenset) and depth < 8:
+        return all(_immutable(item, depth + 1) for item in value)
+    return False
 
 
 def _size_hint(value: Any) -> int | None:

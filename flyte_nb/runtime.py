@@ -385,11 +385,16 @@ class Runtime:
             cache = caching.behavior(settings)
             if cache.behavior == "disable":
                 return await self._run_checked(call, runner, parent)
-            key = await asyncio.to_thread(caching.cache_key, task, bound, settings)
+            # A quick key (the last one took < 0.5 ms) and an entry read before (a stat and an unpickle) are
+            # computed here: a thread hop would cost more than they do. Anything else goes to a thread.
+            key = caching.cache_key(task, bound, settings) if caching.key_is_quick(task, bound) else \
+                await asyncio.to_thread(caching.cache_key, task, bound, settings)
             async with caching.lock(key) if cache.serialize else contextlib.nullcontext():
                 if cache.behavior == "auto":
                     max_age = cache.max_age.total_seconds() if cache.max_age else None
-                    hit = await asyncio.to_thread(caching.read, task.name, key, max_age)
+                    hit = caching.read_if_read_before(task.name, key, max_age)
+                    if hit is caching.UNREAD:
+                        hit = await asyncio.to_thread(caching.read, task.name, key, max_age)
                     if hit is not caching.MISS:
                         run.output = _short(hit, call.secret_values)
                         run.cache = "hit"

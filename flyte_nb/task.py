@@ -57,11 +57,13 @@ class TaskTemplate:
         self._decorator: Mapping[str, Any] = MappingProxyType(dict(decorator))
         self._overrides: Mapping[str, Any] = MappingProxyType(dict(overrides or {}))
         self._plain = False
+        self._resolved: tuple[Any, ...] | None = None  # (env settings, decorator, session, Resolution): resolve()
         functools.update_wrapper(self, func)  # keeps __name__, __doc__, __wrapped__ (signature, hints)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_decorator"], state["_overrides"] = dict(self._decorator), dict(self._overrides)
+        state["_resolved"] = state["_signature"] = None
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -122,7 +124,14 @@ class TaskTemplate:
         from .registry import registry
 
         session = registry().session_overrides(self.name) if not self._plain else {}
-        return resolve(self.env.settings, self._decorator, {**session, **self._overrides}, self.func)
+        settings, decorator, memo = self.env.settings, self._decorator, getattr(self, "_resolved", None)
+        # Each level's settings are replaced, never changed in place (read-only mappings): the same objects
+        # and the same session overrides resolve the same (a cache hit's call resolved it once before).
+        if memo is not None and memo[0] is settings and memo[1] is decorator and memo[2] == session:
+            return memo[3]
+        resolution = resolve(settings, decorator, {**session, **self._overrides}, self.func)
+        self._resolved = (settings, decorator, dict(session), resolution)
+        return resolution
 
     def without_session_overrides(self) -> "TaskTemplate":
         """This task as its code defines it, ignoring the panel's override column."""
@@ -160,7 +169,9 @@ class TaskTemplate:
     # ---- calling -------------------------------------------------------------------------
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> inspect.BoundArguments:
         """Check the call against the function's signature before anything starts."""
-        signature = inspect.signature(self.func)
+        signature = getattr(self, "_signature", None)
+        if signature is None:
+            signature = self._signature = inspect.signature(self.func)  # once: the function never changes
         try:
             bound = signature.bind(*args, **kwargs)
         except TypeError as error:  # the signature and what was passed, not just "too many positional arguments"

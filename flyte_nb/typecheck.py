@@ -17,6 +17,7 @@ import datetime
 import functools
 import inspect
 import typing
+import weakref
 from typing import Any, Callable
 
 import pydantic
@@ -34,11 +35,30 @@ def _adapter(hint: Any) -> pydantic.TypeAdapter[Any] | None:
         return None
 
 
+#: Resolved hints per function and annotations dict (every call checks and converts by them).
+_HINTS: "weakref.WeakKeyDictionary[Any, tuple[Any, dict[str, Any]]]" = weakref.WeakKeyDictionary()
+
+
 def _hints(func: Callable[..., Any]) -> dict[str, Any]:
+    """The function's resolved type hints; remembered while its annotations are the same dict and hold no
+    string (a string is resolved against the globals of the moment: a class redefined since counts)."""
+    annotations = getattr(func, "__annotations__", None)
     try:
-        return typing.get_type_hints(func)
+        known = _HINTS.get(func)
+    except TypeError:  # not weakly referenceable
+        known = None
+    if known is not None and known[0] is annotations:
+        return known[1]
+    try:
+        hints = typing.get_type_hints(func)
     except Exception:  # noqa: BLE001 - unresolvable forward refs: not checked
         return {}
+    if isinstance(annotations, dict) and not any(isinstance(v, str) for v in annotations.values()):
+        try:
+            _HINTS[func] = (annotations, hints)
+        except TypeError:
+            pass
+    return hints
 
 
 def _as_sdk_checks(hint: Any) -> Any:

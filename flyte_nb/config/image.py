@@ -141,6 +141,10 @@ def _current_python() -> tuple[int, int]:
     return (sys.version_info.major, sys.version_info.minor)
 
 
+#: Digests of images by identity (a cache key and every call read it; model_dump + json cost tens of us).
+_DIGESTS: dict[int, tuple["Image", str]] = {}
+
+
 class Image(Setting):
     """flyte.Image: a base plus ordered layers; `tag` is content-addressed."""
 
@@ -336,9 +340,16 @@ class Image(Setting):
     # ---- identity ----------------------------------------------------------------------
     @property
     def digest(self) -> str:
-        """sha256 of the recipe: base, python version and every layer's content."""
+        """sha256 of the recipe: base, python version and every layer's content; once per image (frozen)."""
+        known = _DIGESTS.get(id(self))
+        if known is not None and known[0] is self:
+            return known[1]
         recipe = self.model_dump(mode="json", exclude={"name"})
-        return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
+        digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
+        if len(_DIGESTS) >= 1024:
+            _DIGESTS.clear()
+        _DIGESTS[id(self)] = (self, digest)  # the image kept with it: its id is not reused meanwhile
+        return digest
 
     @property
     def tag(self) -> str:

@@ -33,6 +33,7 @@ class Resolution(Mapping[str, Effective]):
 
     def __init__(self, entries: dict[str, Effective]) -> None:
         self._entries = entries
+        self._json: dict[str, dict[str, Any]] | None = None
 
     def __getitem__(self, name: str) -> Effective:
         return self._entries[name]
@@ -54,7 +55,10 @@ class Resolution(Mapping[str, Effective]):
         return is_reusable(self.value("reusable"))
 
     def to_json(self) -> dict[str, dict[str, Any]]:
-        return {name: e.to_json() for name, e in self._entries.items()}
+        """Computed once per resolution (a run record keeps it for every call); a fresh outer dict each time."""
+        if self._json is None:
+            self._json = {name: e.to_json() for name, e in self._entries.items()}
+        return dict(self._json)
 
     def __repr__(self) -> str:
         rows = [f"  {n}: {e.value!r}  [{e.level.value}]" for n, e in self._entries.items()]

@@ -96,8 +96,18 @@ SUPPORT: dict[str, dict[str, Support]] = {
 }
 
 
+#: Resolutions already checked, per runner and task (a task's resolution is reused while unchanged:
+#: task.resolve); kept with the resolution so its id is not reused meanwhile.
+_CHECKED: dict[tuple[str, str, int], Any] = {}
+
+
 def unenforced(runner: str, task: str, settings: Any) -> None:
     """One notice per task and parameter that the call sets but its runner cannot enforce here."""
+    if _CHECKED.get((runner, task, id(settings))) is settings:
+        return  # said already (notices are once per kernel anyway)
+    if len(_CHECKED) >= 4096:
+        _CHECKED.clear()
+    _CHECKED[(runner, task, id(settings))] = settings
     for name, effective in settings.items():
         support = SUPPORT[name][runner]
         if support.level != NOT_HERE or not _is_set(name, effective.value):

@@ -1,0 +1,116 @@
+"""What a repeated call and a cache hit remember (codeversion, cache, task.resolve, typecheck) is still
+right when the code, a global, the settings or the entry on disk change (issue 15 point 2)."""
+
+from __future__ import annotations
+
+import os
+import time
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import flyte_nb as flyte
+from flyte_nb import cache as caching
+from flyte_nb import codeversion
+from flyte_nb import typecheck
+
+
+def _cell(source: str, ns: dict[str, Any], name: str) -> None:
+    """Run `source` as a notebook cell would (its own file name, so inspect finds its source)."""
+    filename = f"<cell-{name}-{time.monotonic_ns()}>"
+    import linecache
+
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), ns)
+
+
+def test_a_changed_global_or_helper_still_changes_the_memoized_version() -> None:
+    ns: dict[str, Any] = {"__name__": "__main__"}
+    _cell("LIMIT = 3\nNAMES = ['a']\ndef helper(x):\n    return x + LIMIT\n", ns, "helpers")
+    _cell("def task(x):\n    return helper(x) * len(NAMES)\n", ns, "task")
+    task = ns["task"]
+    first = codeversion.code_version(task)
+    assert codeversion.code_version(task) == first  # nothing changed
+    ns["LIMIT"] = 4
+    assert codeversion.code_version(task) != first  # a constant the helper reads
+    ns["LIMIT"] = 3
+    assert codeversion.code_version(task) == first
+    ns["NAMES"].append("b")  # a mutable global changed in place
+    assert codeversion.code_version(task) != first
+    ns["NAMES"].pop()
+    _cell("LIMIT = 3\nNAMES = ['a']\ndef helper(x):\n    return x - LIMIT\n", ns, "helpers-edited")
+    assert codeversion.code_version(task) != first  # the helper's code changed
+    _cell("LIMIT = 3\nNAMES = ['a']\ndef helper(x):\n    return x + LIMIT\n", ns, "helpers-again")
+    assert codeversion.code_version(task) == first  # the same code again: the same version
+
+
+def test_a_repeated_version_reads_no_source_and_hashes_no_immutable_value_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    ns: dict[str, Any] = {"__name__": "__main__"}
+    _cell("TEXT = 'x' * 100000\ndef helper():\n    return TEXT\ndef task():\n    return helper()\n", ns, "spy")
+    codeversion.code_version(ns["task"])
+    reads: list[Any] = []
+    digests: list[Any] = []
+    real_read, real_digest = codeversion._read_source, caching.value_digest
+    monkeypatch.setattr(codeversion, "_read_source", lambda obj: reads.append(obj) or real_read(obj))
+    monkeypatch.setattr(caching, "value_digest", lambda value: digests.append(value) or real_digest(value))
+    codeversion.code_version(ns["task"])
+    assert reads == [] and digests == []
+
+
+def test_a_remembered_entry_that_changes_on_disk_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               capfd: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("FLYTE_NB_CACHE_DIR", str(tmp_path))
+    path = caching.write("t.task", "k1", [1, 2], run=None, secrets=[])
+    assert path is not None
+    past = time.time() - 10
+    os.utime(path, (past, past))  # settled: remembered after its first read
+    assert caching.read("t.task", "k1") == [1, 2]
+    assert caching.read_if_read_before("t.task", "k1") == [1, 2]
+    first, second = caching.read("t.task", "k1"), caching.read("t.task", "k1")
+    first.append(3)
+    assert second == [1, 2]  # every hit unpickles its own value
+    data = path.read_bytes()
+    path.write_bytes(data[:-3] + b"zzz")  # corrupted in place: a new mtime
+    assert caching.read("t.task", "k1") is caching.MISS
+    assert "corrupt" in capfd.readouterr().err
+    assert caching.read_if_read_before("t.task", "k1") in (caching.MISS, caching.UNREAD)
+    path2 = caching.write("t.task", "k2", "v", run=None, secrets=[])
+    assert path2 is not None and caching.read("t.task", "k2") == "v"
+    assert caching.read_if_read_before("t.task", "k2") is caching.UNREAD  # written just now: not remembered
+    caching.clear()
+    assert caching.read("t.task", "k1") is caching.MISS
+
+
+def test_a_resolution_is_reused_only_while_its_settings_are_the_same(inprocess: None) -> None:
+    env = flyte.TaskEnvironment(name="hot_env", env_vars={"A": "1"})
+
+    @env.task
+    def f() -> int:
+        return 1
+
+    first = f.resolve()
+    assert f.resolve() is first
+    env.replace_settings({"name": "hot_env", "env_vars": {"A": "2"}})
+    assert f.resolve().value("env_vars") == {"A": "2"}
+    flyte.registry().set_override(f.name, {"retries": 3})  # the panel's override column
+    assert f.resolve().value("retries").count == 3
+    flyte.registry().edit_task(f.name, {"retries": 1})  # the panel's decorator edit (under the override)
+    flyte.registry().set_override(f.name, {"retries": None})
+    assert f.resolve().value("retries").count == 1
+    assert f.override(retries=2).resolve().value("retries").count == 2
+
+
+def test_string_hints_are_resolved_again_so_a_redefined_class_counts() -> None:
+    ns: dict[str, Any] = {}
+    exec("from __future__ import annotations\nclass P: pass\ndef f(p: P) -> P: return p\n", ns)
+    assert typecheck._hints(ns["f"])["p"] is ns["P"]
+    exec("class P: pass\n", ns)
+    assert typecheck._hints(ns["f"])["p"] is ns["P"]  # the new class, not the one seen first
+    g = types.FunctionType((lambda x: x).__code__, {})
+    g.__annotations__ = {"x": int}
+    assert typecheck._hints(g) == {"x": int}
+    g.__annotations__ = {"x": str}
+    assert typecheck._hints(g) == {"x": str}  # new annotations: resolved again
