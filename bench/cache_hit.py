@@ -1,13 +1,14 @@
-"""A cache hit: a `cache="auto"` task called again with the same input (target <= 1 ms median)."""
+"""A cache hit: a `cache="auto"` task called again with the same input (target <= 2x the empty round trip
+to the runtime loop, median, quiet and with one core busy)."""
 
 from __future__ import annotations
 
 import statistics
 import time
 
-from .common import Result, Row, Spans, against_floors, floor_rows, ms
+from .common import Result, Spans, against_floor_loaded, ms
 
-TARGET_MS = 1.0
+TARGET = 2.0
 
 
 def run(quick: bool) -> Result:
@@ -22,26 +23,26 @@ def run(quick: bool) -> Result:
 
     assert square(7) == 49  # the one real run: writes the entry
     repeats = 5 if quick else 30
-    stats = against_floors("hit", lambda: square(7), repeats)
+    rows, found = against_floor_loaded("hit", "cache hit `square(7)`", lambda: square(7), repeats, TARGET)
     assert flyte.registry().runs[-1].cache == "hit"
-    met = stats["hit"].median * 1000 <= TARGET_MS
     result = Result("cache_hit", "Cache hit",
                     f"`square(7)` of a `cache=\"auto\"` task (docker runner) after one real run, called "
-                    f"synchronously; {repeats} hits after 2 warm-up hits, interleaved with the floors of any call.")
-    result.rows = [Row("cache hit `square(7)`", stats["hit"], target=f"<= {TARGET_MS:g} ms median", met=met),
-                   *floor_rows(stats)]
+                    f"synchronously; {repeats} hits after 2 warm-up hits, interleaved with the floors of any call; "
+                    f"quiet, then with a busy-loop process competing for a core.")
+    result.rows = rows
+    stats = found["quiet"]
     spans, total = profile(square, 5 if quick else 30)
     result.notes.append(spans.table([
         ("`Runtime.execute` (on the runtime loop)", "execute"),
         ("`task.resolve()` (settings resolution)", "resolve"),
         ("`check_inputs`", "check_inputs"),
-        ("`cache_key` (in a thread): of it, `code_version`", "code_version"),
-        ("`cache_key` (in a thread), whole", "cache_key"),
-        ("`cache.read` (in a thread): open, sha256 check, unpickle", "read"),
+        ("`cache_key` (in the loop when the last one was quick): of it, `code_version`", "code_version"),
+        ("`cache_key`, whole", "cache_key"),
+        ("`cache.read` (an entry read before: a stat and an unpickle, in the loop)", "read"),
         ("`registry().notify` (run record updates; every status change)", "notify"),
     ], total, f"**Where a cache hit's time goes** ({len(spans.spans['execute'])} instrumented calls, median "
               f"{ms(total)} each; steps timed by wrapping functions from the outside):"))
-    if not met:
+    if result.missed:
         result.notes.append(bounds(stats, spans, total))
     return result
 
@@ -76,9 +77,10 @@ def profile(task: object, calls: int) -> tuple[Spans, float]:
 def bounds(stats: dict, spans: Spans, total: float) -> str:
     hit = stats["hit"].median
     key, read, execute = spans.median("cache_key"), spans.median("read"), spans.median("execute")
-    return (f"**What bounds it.** Missed by {hit * 1000 / TARGET_MS - 1:.0%} ({ms(hit)} vs {TARGET_MS:g} ms). "
-            f"A hit computes the key (`cache_key`, {ms(key)}, of which `code_version` {ms(spans.median('code_version'))}) "
-            f"and reads the entry (`cache.read`, {ms(read)}), each through `asyncio.to_thread` "
-            f"(a to_thread round trip alone costs {ms(stats['thread'].median - stats['hop'].median)} over a bare loop "
-            f"hop of {ms(stats['hop'].median)}); everything else in `Runtime.execute` is "
-            f"{ms(execute - key - read)}, and the caller-to-loop bridge {ms(total - execute)}.")
+    return (f"**What bounds it.** {hit / stats['hop'].median:.1f}x the loop round trip ({ms(hit)} vs "
+            f"{ms(stats['hop'].median)}; target {TARGET:g}x). A hit computes the key (`cache_key`, {ms(key)}, of "
+            f"which `code_version` {ms(spans.median('code_version'))}: the walk over the globals the task reads, "
+            f"done again on every call since any of them may have been rebound) and reads the entry "
+            f"(`cache.read`, {ms(read)}: a stat and an unpickle), both in the loop; the rest of `Runtime.execute` "
+            f"(the run record and its updates, input checks, settings) is {ms(execute - key - read)}, and the "
+            f"caller-to-loop bridge {ms(total - execute)} (the floor itself is one such bridge).")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import statistics
@@ -9,7 +10,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 #: The offline base image every comparison runs in (flyte.Image.from_debian_base() resolves to it).
 BASE_IMAGE = "flyte-nb/debian-base:bookworm-py3.11"
@@ -33,22 +34,46 @@ class Stats:
 
 
 def interleave(sides: dict[str, Callable[[], Any]], repeats: int, warmup: int = 1,
-               self_timed: bool = False) -> dict[str, Stats]:
+               self_timed: bool = False, settle: Callable[[], Any] | None = None) -> dict[str, Stats]:
     """Run the sides A, B, A, B, ... `repeats` times each (after `warmup` untimed rounds): noise hits all.
 
     `self_timed`: each side returns its own seconds (a peer timing inside its process), else the
-    side's wall time here is the sample.
+    side's wall time here is the sample. `settle`, untimed, runs before every sample (e.g. until work a
+    side left in the background is done).
     """
     for _ in range(warmup):
         for fn in sides.values():
+            if settle is not None:
+                settle()
             fn()
     samples: dict[str, list[float]] = {name: [] for name in sides}
     for _ in range(repeats):
         for name, fn in sides.items():
+            if settle is not None:
+                settle()
             start = time.perf_counter()
             reported = fn()
             samples[name].append(float(reported) if self_timed else time.perf_counter() - start)
     return {name: Stats(values) for name, values in samples.items()}
+
+
+#: The two conditions every latency benchmark reports: the machine as it is, and one core kept busy.
+LOADS = (("quiet", False), ("one core busy", True))
+
+
+@contextlib.contextmanager
+def cpu_load(on: bool) -> Iterator[None]:
+    """A competing CPU load while the block runs: one busy-loop process (`while True: pass`)."""
+    if not on:
+        yield
+        return
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)  # running before the first sample
+        yield
+    finally:
+        busy.kill()
+        busy.wait()
 
 
 def sh(*args: str, check: bool = True, **options: Any) -> subprocess.CompletedProcess[str]:
@@ -260,7 +285,23 @@ def against_floors(name: str, call: Callable[[], Any], repeats: int) -> dict[str
     return interleave({name: call, "hop": loop_hop(), "thread": thread_hop()}, repeats, warmup=2)
 
 
-def floor_rows(stats: dict[str, Stats]) -> list[Row]:
+def floor_rows(stats: dict[str, Stats], when: str = "") -> list[Row]:
     """The table rows of the two floors measured by against_floors."""
-    return [Row("floor: empty round trip to the runtime loop", stats["hop"]),
-            Row("floor: round trip with one `asyncio.to_thread`", stats["thread"])]
+    suffix = f" ({when})" if when else ""
+    return [Row(f"floor: empty round trip to the runtime loop{suffix}", stats["hop"]),
+            Row(f"floor: round trip with one `asyncio.to_thread`{suffix}", stats["thread"])]
+
+
+def against_floor_loaded(name: str, label: str, call: Callable[[], Any], repeats: int, limit: float
+                         ) -> tuple[list[Row], dict[str, dict[str, Stats]]]:
+    """`call` against the empty loop round trip, quiet and with one core busy: its rows (times, floors,
+    the ratio of medians against `limit`) and the stats per load."""
+    rows: list[Row] = []
+    found: dict[str, dict[str, Stats]] = {}
+    for when, loaded in LOADS:
+        with cpu_load(loaded):
+            stats = found[when] = against_floors(name, call, repeats)
+        rows += [Row(f"{label} ({when})", stats[name]), *floor_rows(stats, when),
+                 ratio_row(f"{label} / empty loop round trip ({when})", stats[name], stats["hop"], limit,
+                           "x the loop round trip")]
+    return rows, found
