@@ -51,13 +51,21 @@ def prepare_host_root() -> Path:
     from .identity import TASK_GID, TASK_UID
 
     folder = host_root()
+    paths = (folder, *(folder / area for area in AREAS))
+    if folder in _PREPARED and all(path.is_dir() for path in paths):
+        return folder  # prepared by this kernel before (every call's payload asks): a stat per folder
     mode = STORE_MODE if os.getuid() == 0 else PRIVATE_DIR
-    for path in (folder, *(folder / area for area in AREAS)):
+    for path in paths:
         made = not path.exists()
         private_dir(path, mode)
         if os.getuid() == 0 and (made or path.stat().st_uid == 0):
             os.chown(path, TASK_UID, TASK_GID)
+    _PREPARED.add(folder)
     return folder
+
+
+#: Stores this kernel prepared (modes and owners set): prepare_host_root only checks they are still there.
+_PREPARED: set[Path] = set()
 
 
 class LocalFileNotFoundError(FileNotFoundError, ValueError):

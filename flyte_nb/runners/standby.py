@@ -148,13 +148,14 @@ class Standbys:
         self.folders: set[Path] = set()  # every folder not yet removed (remove_folders at kernel exit)
         self.closed = False
         self._tasks: set[asyncio.Task[Any]] = set()  # starts and removals in the background
+        self._keys: dict[tuple[int, str, str], tuple[Any, str]] = {}  # see _key
 
     # ---- a call ---------------------------------------------------------------------------------
     async def attempt(self, call: Call, number: int, ref: str, secrets: dict[Any, str]) -> Any:
         """One attempt in a container no other call used: the config's standby, else one made now."""
         from .docker import LABEL
 
-        key = config_key(self.runner.standby_spec(call, ref, _KEY_FOLDER, "", {}, ""))
+        key = self._key(call, ref)
         standby = self._claim(key)
         if standby is None:
             call.status("starting")
@@ -172,6 +173,21 @@ class Standbys:
         self._spawn(self._discard(standby))  # off the call's path
         self._spawn(self._replace(call, ref, key))
         return result
+
+    def _key(self, call: Call, ref: str) -> str:
+        """The config key of the call's container; per resolution (reused while a task's settings are the
+        same: task.resolve), image and blob store, kept with the resolution so its id is not reused."""
+        from .. import io
+
+        where = (id(call.settings), ref, str(io.host_root()))
+        known = self._keys.get(where)
+        if known is not None and known[0] is call.settings:
+            return known[1]
+        key = config_key(self.runner.standby_spec(call, ref, _KEY_FOLDER, "", {}, ""))
+        if len(self._keys) >= 1024:
+            self._keys.clear()
+        self._keys[where] = (call.settings, key)
+        return key
 
     async def _run(self, standby: Standby, call: Call, number: int, secrets: dict[Any, str]) -> Any:
         from .docker import CALL_DIR

@@ -46,15 +46,27 @@ KEY_PARAMETERS = ("image", "resources", "env_vars", "secrets", "pod_template", "
 START_TIMEOUT = 120.0
 
 
+#: Pool keys per resolution (a task's resolution is reused while its settings are unchanged: task.resolve),
+#: kept with the resolution so its id is not reused meanwhile.
+_KEYS: dict[tuple[int, str, str], tuple[Any, str]] = {}
+
+
 def pool_key(call: Call) -> str:
     settings = call.settings
     environment = call.task.name.rsplit(".", 1)[0]
     from .. import io
 
+    where = (id(settings), environment, str(io.host_root()))
+    known = _KEYS.get(where)
+    if known is not None and known[0] is settings:
+        return known[1]
     fixed = {name: to_jsonable(settings.value(name)) for name in KEY_PARAMETERS}
-    blob = json.dumps({"environment": environment, "blobs": str(io.host_root()), **fixed}, sort_keys=True,
-                      default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    blob = json.dumps({"environment": environment, "blobs": where[2], **fixed}, sort_keys=True, default=str)
+    key = hashlib.sha256(blob.encode()).hexdigest()[:16]
+    if len(_KEYS) >= 1024:
+        _KEYS.clear()
+    _KEYS[where] = (settings, key)
+    return key
 
 
 @dataclass
