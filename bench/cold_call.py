@@ -53,7 +53,7 @@ def run(quick: bool) -> Result:
 
     noop = make_noop()
     assert ensure_image(Image.from_debian_base()) == BASE_IMAGE  # both sides run the very same image
-    repeats = 3 if quick else 15
+    repeats = 2 if quick else 15
     counter = itertools.count()
     spec: dict[str, Any] = {}
 
@@ -88,7 +88,7 @@ def run(quick: bool) -> Result:
     settle(keep)
     back = interleave({"back": noop}, repeats, warmup=0)["back"]
     result.rows.append(Row("context: repeated calls back to back (the standby still starting)", back))
-    lifecycle = lifecycles(spec, 2 if quick else 10)
+    lifecycle = lifecycles(spec, 1 if quick else 10)
     result.notes += [lifecycle_markdown(lifecycle), bounds(found["quiet"], lifecycle)]
     return result
 

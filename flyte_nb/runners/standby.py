@@ -92,12 +92,13 @@ class Standby:
         return connection is not None and connection.done() and (
             connection.cancelled() or connection.exception() is not None or connection.result() is None)
 
-    def follow(self, output: Any, loop: asyncio.AbstractEventLoop) -> None:
+    def follow(self, container: Any, loop: asyncio.AbstractEventLoop) -> None:
         """Its container's output (a demultiplexed attach) until the stream ends, line by line; each
         stream keeps its own partial line. On a daemon thread."""
         pending = {"stdout": b"", "stderr": b""}
         marked: set[str] = set()
         try:
+            output = container.attach(stdout=True, stderr=True, stream=True, logs=True, demux=True)
             for chunk in output:
                 out, err = chunk if isinstance(chunk, tuple) else (chunk, None)
                 for stream, data in (("stdout", out), ("stderr", err)):
@@ -221,6 +222,7 @@ class Standbys:
                     await asyncio.wait_for(asyncio.shield(standby.drained), OUTPUT_GRACE)
                 except asyncio.TimeoutError:
                     pass
+        standby.call = None  # what the container writes after the marks (its exit) is no line of the call's log
         exit_code, oom = 0, False
         if not (done and (folder / RESULT).exists()):
             exit_code, oom = await in_thread(self.runner.exit_state, standby.container)
@@ -322,9 +324,8 @@ class Standbys:
             spec = self.runner.standby_spec(call, ref, standby.folder, standby.token,
                                             {f"{LABEL}.standby": standby.key, **labels}, name)
             standby.container = await self.runner.create_container(call, spec)
-            output = await in_thread(standby.container.attach, stdout=True, stderr=True, stream=True, logs=True,
-                                     demux=True)
-            standby.follower = threading.Thread(target=standby.follow, args=(output, loop), daemon=True)
+            # Attached while it starts (logs=True replays what came first), so the attach is not on the path.
+            standby.follower = threading.Thread(target=standby.follow, args=(standby.container, loop), daemon=True)
             standby.follower.start()
             await in_thread(standby.container.start)
         except asyncio.CancelledError:
