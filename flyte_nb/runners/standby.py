@@ -171,7 +171,8 @@ class Standbys:
             await asyncio.shield(self._discard(standby))
             self._spawn(self._replace(call, ref, key))  # its retry finds one
             raise
-        self._spawn(self._discard(standby))  # off the call's path
+        release_inputs(standby.folder)  # the inputs' blob-store files go with the call, as a cold call's do
+        self._spawn(self._discard(standby))  # the container and its folder: off the call's path
         self._spawn(self._replace(call, ref, key))
         return result
 
