@@ -31,8 +31,8 @@ def flyte_docker() -> Any:
     import flyte_nb as flyte
     from flyte_nb.runtime import runtime
 
-    if runtime().runner_name != "docker" or runtime()._runner is None:
-        flyte.init(runner="docker", quiet=True)
+    if runtime().runner_name != "docker" or runtime()._runner is None or not runtime().standby:
+        flyte.init(runner="docker", quiet=True, standby=True)  # the default, whatever FLYTE_NB_STANDBY says
     return flyte
 
 

@@ -1,12 +1,20 @@
-"""Shared fixtures: a clean registry per test, the in-process runner unless a test picks another."""
+"""Shared fixtures: a clean registry per test, the in-process runner unless a test picks another.
+
+Standby containers (flyte_nb/runners/standby.py, on by default) are off in the suite, for the kernels
+and scripts it starts too: its tests check that calls leave no container behind, and a standby waits
+for the next call by design. tests/test_standby.py turns them on and tests them.
+"""
 
 from __future__ import annotations
 
+import os
 from typing import Iterator
 
 import pytest
 
-import flyte_nb as flyte
+os.environ.setdefault("FLYTE_NB_STANDBY", "0")
+
+import flyte_nb as flyte  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +50,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
     """Standby containers (flyte_nb/runners/standby.py) wait for the next call of their config; the tests'
-    own teardowns check that a test left no container, so standbys are removed first."""
+    own teardowns check that a test left no container, so the standbys of a test that turned them on go
+    first."""
     from flyte_nb.runtime import runtime
 
     runner = runtime()._runner

@@ -70,6 +70,7 @@ def ready_standby(client: Any) -> Any:
 @pytest.fixture(autouse=True)
 def docker_runner(client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("FLYTE_NB_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("FLYTE_NB_STANDBY", "1")  # the default; the suite's conftest turns standbys off
     flyte.init(runner="docker", quiet=True)
     yield
     runtime().wait(runtime().submit(runtime().runner().close()))
@@ -188,7 +189,8 @@ elif sys.argv[1] == "kill":
 def _kernel(tmp_path: Path, mode: str, temp: str) -> subprocess.Popen[str]:
     script = tmp_path / "kernel.py"
     script.write_text(KERNEL)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": temp, "FLYTE_NB_DATA_DIR": str(tmp_path / "data")}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": temp, "FLYTE_NB_DATA_DIR": str(tmp_path / "data"),
+           "FLYTE_NB_STANDBY": "1"}
     env.pop("FLYTE_NB_RUN_DIR", None)
     return subprocess.Popen([sys.executable, str(script), mode], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
