@@ -242,7 +242,7 @@ class _Encoder:
                 return {TAG: "setting", "t": kind.__qualname__,
                         "v": {name: self.value(getattr(value, name), fields.get(name, Any))
                               for name in sorted(value.model_fields_set)}}
-            return {TAG: "model", "t": kind.__qualname__, "v": value.model_dump_json()}
+            return {TAG: "model", "t": kind.__qualname__, "v": self.model(value)}
         from . import io
 
         if kind in (io.File, io.Dir):
@@ -259,6 +259,14 @@ class _Encoder:
         if pandas is not None and kind is pandas.DataFrame:
             return self.frame(value)
         raise _NoCodec
+
+    def model(self, value: Any) -> dict[str, Any]:
+        """A pydantic model field by field, each by its field's annotation (so a File, Dir, DataFrame or array
+        field, `arbitrary_types_allowed`, gets its own codec: model_dump_json cannot write those); extras as Any."""
+        fields = {name: self.value(getattr(value, name), field.annotation)
+                  for name, field in type(value).model_fields.items()}
+        extra = getattr(value, "__pydantic_extra__", None) or {}
+        return {**fields, **{name: self.value(item, Any) for name, item in extra.items() if name not in fields}}
 
     def array(self, value: Any) -> Any:
         import numpy
@@ -356,7 +364,7 @@ class _Decoder:
             fields = class_hints(cls)
             return cls(**{name: self.value(v, fields.get(name, Any)) for name, v in body.items()})
         if tag == "model":
-            return _class_for(hint, tree["t"]).model_validate_json(body)
+            return self.model(_class_for(hint, tree["t"]), body)
         if tag == "setting":
             cls = _class_for(hint, tree["t"])
             fields = class_hints(cls)
@@ -372,6 +380,18 @@ class _Decoder:
         if tag == "pickle":
             return self.pickled(tree, hint)
         raise CodecError(f"the task's {self.what} has an unknown encoding {tag!r}")
+
+    def model(self, cls: Any, body: Any) -> Any:
+        """The declared model, validated (its validators run) from fields decoded by their annotations."""
+        if not isinstance(body, dict):
+            raise CodecError(f"the task's {self.what} is not an encoded {cls.__qualname__}")
+        fields = cls.model_fields
+        values = {}
+        for name, tree in body.items():
+            field = fields.get(name)
+            alias = field and (field.validation_alias if isinstance(field.validation_alias, str) else field.alias)
+            values[alias or name] = self.value(tree, field.annotation if field else Any)
+        return cls.model_validate(values)
 
     def stored_frame(self, tree: dict[str, Any]) -> Any:
         """flyte.io.DataFrame by reference; one stored pickled (no pyarrow in the image) is read by unpickling

@@ -161,33 +161,36 @@ class _Opened:
         self.__exit__(*exc)
 
 
+#: The file methods `async with file.open()`'s handle awaits, as aiofiles' (the SDK's handle is aiofiles').
+_AWAITED = ("close", "detach", "fileno", "flush", "isatty", "peek", "read", "read1", "readable", "readinto",
+            "readline", "readlines", "seek", "seekable", "tell", "truncate", "writable", "write", "writelines")
+#: Attributes read as they are (not awaited).
+_PLAIN = ("closed", "mode", "name", "raw")
+
+
 class _AsyncHandle:
-    """What `async with file.open()` yields, as in the SDK: reads and writes are awaited
-    (`await fh.read()`); they run in a thread so a big file does not block the event loop."""
+    """What `async with file.open()` yields, as in the SDK (an aiofiles handle): every file method is awaited
+    (`await fh.read()`, `await fh.readlines()`), and runs in a thread so a big file does not block the event
+    loop; `closed`, `mode`, `name`, `raw` are plain attributes; `async for line in fh` reads lines."""
 
     def __init__(self, file: IO[Any]) -> None:
         self.file = file
 
-    async def read(self, size: int = -1) -> Any:
-        return await asyncio.to_thread(self.file.read, size)
+    def __getattr__(self, name: str) -> Any:
+        if name in _PLAIN:
+            return getattr(self.file, name)
+        if name not in _AWAITED:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        method = getattr(self.file, name)
 
-    async def readline(self) -> Any:
-        return await asyncio.to_thread(self.file.readline)
+        async def awaited(*args: Any, **kwargs: Any) -> Any:
+            return await asyncio.to_thread(method, *args, **kwargs)
 
-    async def write(self, data: Any) -> int:
-        return await asyncio.to_thread(self.file.write, data)
+        awaited.__name__ = name
+        return awaited
 
-    async def seek(self, offset: int, whence: int = 0) -> int:
-        return self.file.seek(offset, whence)
-
-    async def tell(self) -> int:
-        return self.file.tell()
-
-    async def flush(self) -> None:
-        self.file.flush()
-
-    async def close(self) -> None:
-        self.file.close()
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *_AWAITED, *_PLAIN})
 
     def __aiter__(self) -> "_AsyncHandle":
         return self

@@ -140,6 +140,65 @@ def test_numpy_and_pandas_round_trip_without_pickle() -> None:
     assert not store.exists() or list(store.iterdir()) == []  # the big array went by reference, then was removed
 
 
+class Stored(pydantic.BaseModel):
+    """A model holding blob-store references, as the SDK's examples declare them (File is not pydantic here)."""
+
+    model_config = pydantic.ConfigDict(arbitrary_types_allowed=True)
+    numbers: list[float]
+    file: flyte.io.File
+    folder: flyte.io.Dir | None = None
+    named: dict[str, flyte.io.File] = {}
+
+
+@dataclasses.dataclass
+class Holder:
+    model: Stored
+    files: list[flyte.io.File]
+
+
+@env.task
+def nested_refs(text: str) -> tuple[Stored, Holder]:
+    path = os.path.abspath("out.txt")
+    with open(path, "w") as handle:
+        handle.write(text)
+    file = flyte.io.File.from_local_sync(path)
+    os.makedirs("tree", exist_ok=True)
+    folder = flyte.io.Dir.from_local_sync("tree")
+    model = Stored(numbers=[1.5], file=file, folder=folder, named={"a": file})
+    return model, Holder(model=model, files=[file, file])
+
+
+@env.task
+def read_nested(holder: Holder) -> str:
+    with holder.model.named["a"].open_sync("rb") as handle:
+        return handle.read().decode() + str(len(holder.files))
+
+
+def test_files_and_dirs_nested_in_models_dataclasses_lists_and_dicts_travel_without_pickles() -> None:
+    """Outputs and inputs holding File/Dir inside a pydantic model (arbitrary types), a dataclass, a list, a dict."""
+    flyte.init(runner="docker", quiet=True, pickle_outputs=False)
+    model, holder = nested_refs("payload")
+    assert type(model) is Stored and type(model.file) is flyte.io.File and type(model.folder) is flyte.io.Dir
+    assert model.named["a"] == model.file and holder.files == [model.file, model.file] and holder.model == model
+    with model.file.open_sync("rb") as handle:
+        assert handle.read() == b"payload"
+    assert read_nested(holder) == "payload2"
+
+
+def test_a_model_tree_decodes_by_the_kernels_hint_only() -> None:
+    """A forged model tree: a class name the hint does not declare, or a File key outside the store, is refused."""
+    from flyte_nb.codec import decode, encode
+    from flyte_nb.io import BlobKeyError
+
+    tree, _, _ = encode(Stored(numbers=[1.0], file=flyte.io.File("sha256/ab", "x.txt")), Stored, owned=False)
+    assert decode(tree, Stored, pickles=False).file == flyte.io.File("sha256/ab", "x.txt")
+    with pytest.raises(CodecError, match=r"class 'Stored' arrived where the task declares Model"):
+        decode(tree, Model, pickles=False)
+    forged = {**tree, "v": {**tree["v"], "file": {"$": "File", "key": "../../etc/passwd", "name": "p"}}}
+    with pytest.raises(BlobKeyError, match=r"blob key '../../etc/passwd'"):
+        decode(forged, Stored, pickles=False)
+
+
 # ---- frames ---------------------------------------------------------------------------------------
 @env.task
 def forge(marker: str) -> dict:

@@ -98,6 +98,39 @@ async def read(f: File) -> str:
         return (await handle.read()).decode()
 result = flyte.run(read, File.from_local_sync(local_file())).outputs()[0]
 """),
+    _s("file_async_handle_api", """
+NAMES = ['close', 'closed', 'detach', 'fileno', 'flush', 'isatty', 'mode', 'name', 'peek', 'raw', 'read', 'read1',
+         'readable', 'readinto', 'readline', 'readlines', 'seek', 'seekable', 'tell', 'truncate', 'writable',
+         'write', 'writelines']
+@env.task
+async def api(f: File) -> list:
+    async with f.open('rb') as handle:
+        return [n for n in NAMES if not hasattr(handle, n)]
+result = flyte.run(api, File.from_local_sync(local_file())).outputs()[0]
+"""),
+    _s("file_async_readline_readlines", """
+@env.task
+async def lines(f: File) -> list:
+    async with f.open() as handle:
+        first = await handle.readline()
+        rest = await handle.readlines()
+        return [repr(first), repr(rest), repr(await handle.read()), await handle.tell(), await handle.seekable(),
+                handle.closed]
+result = flyte.run(lines, File.from_local_sync(local_file(data=b'a\\nbb\\nccc\\n'))).outputs()[0]
+"""),
+    _s("file_async_writelines", """
+@env.task
+async def write() -> File:
+    out = File.new_remote()
+    async with out.open('wb') as handle:
+        await handle.writelines([b'x\\n', b'y\\n'])
+        await handle.flush()
+        writable = await handle.writable()
+    return out
+made = flyte.run(write).outputs()[0]
+with made.open_sync('rb') as handle:
+    result = handle.read().decode()
+"""),
     _s("file_new_remote_write_then_read", """
 @env.task
 async def write() -> File:

@@ -31,8 +31,7 @@ HERE = Path(__file__).resolve().parent
 #: Examples the real SDK runs that flyte_nb cannot run the same yet: example -> the precise reason.
 #: They are not compared; test_pending_examples_still_differ keeps the list honest.
 PENDING = {
-    "basics_dataclass_examples": "a flyte.io.File inside a dataclass output cannot be sent back from the container "
-                                 "(TypeError: Unable to serialize unknown type flyte_nb.io.File)",
+    "basics_dataclass_examples": TASK_STDOUT,
     "basics_exception_handling": "a task failure caught by the caller (flyte.errors.RuntimeUserError around a "
                                  "child call) is re-raised by flyte_nb as the plain ValueError; the script aborts",
     "basics_pydantic_models": "imports flyte._image (DIST_FOLDER, PythonWheels), a private SDK module the "
