@@ -35,14 +35,16 @@ DIFFERENCES: dict[str, str] = {
     "differences.local_secret_required":
         "A requested secret must exist (flyte_nb.secrets.set, %flyte_secret, or FLYTE_NB_SECRET_*) and is "
         "injected into the container; the SDK's local mode ignores secrets.",
-    "runtime.run.failure_is_raised":
-        "A failing task raises its own exception (`ValueError`, with the remote traceback as its cause), so "
-        "`except ValueError` around a call works; the SDK wraps it in flyte.errors.RuntimeUserError.",
     "differences.local_attempt_fresh_process":
         "Every attempt of a task runs in a fresh container, as every retry runs in a fresh pod on a cluster, so "
         "module-level state does not carry over from one attempt to the next; the SDK's local controller runs "
         "all retries in one Python process (its retries example counts attempts in a module global and says "
         "that works only locally).",
+    "failures.direct.sync_call":
+        "A task called directly (from a cell or a script, not through flyte.run or from another task) raises "
+        "its own exception, the remote traceback as its cause, so `except KeyError` works as for a plain "
+        "function; the SDK's local mode keeps a direct async call's exception too but wraps a direct sync "
+        "call's in flyte.errors.RuntimeUserError. A parent task and flyte.run get the SDK's RuntimeUserError.",
     "differences.local_image_used":
         "Tasks run in their environment's image (built locally); the SDK's local mode runs them in the "
         "caller's Python and ignores the image.",

@@ -15,19 +15,10 @@ import functools
 import uuid
 from typing import Any, AsyncGenerator, Callable, Iterable, Iterator
 
-from .errors import BaseRuntimeError, RuntimeUserError
+from .failures import raised_to_caller
 from .grouping import group
 from .tracebacks import surfaced
 from . import relay
-
-
-def _as_returned(error: Exception) -> Exception:
-    """A failed item as the SDK returns it: a RuntimeUserError whose cause is the task's exception."""
-    if isinstance(error, BaseRuntimeError):
-        return error
-    wrapped = RuntimeUserError(type(error).__name__, str(error))
-    wrapped.__cause__ = error
-    return wrapped
 
 
 def _check(func: Any, concurrency: Any) -> None:
@@ -84,8 +75,8 @@ class _Mapper:
                         yield future.result()
                     except Exception as error:  # noqa: BLE001 - an item's failure is a value, or raised
                         if not return_exceptions:
-                            raise surfaced(error)  # noqa: B904 - the same error, a shorter traceback
-                        yield _as_returned(error)
+                            raise surfaced(raised_to_caller(error))  # noqa: B904 - the SDK's error, a shorter traceback
+                        yield raised_to_caller(error)
             finally:
                 for future in futures:
                     future.cancel()
@@ -113,8 +104,8 @@ class _Mapper:
                     yield await future
                 except Exception as error:  # noqa: BLE001
                     if not return_exceptions:
-                        raise surfaced(error)  # noqa: B904
-                    yield _as_returned(error)
+                        raise surfaced(raised_to_caller(error))  # noqa: B904 - the SDK's error, a shorter traceback
+                    yield raised_to_caller(error)
         finally:
             for future in running:
                 future.cancel()

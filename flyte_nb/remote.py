@@ -15,14 +15,15 @@ import importlib
 import traceback
 from typing import Any
 
-from .errors import error_text
+from .errors import BaseRuntimeError, error_text
 from .tracebacks import attach, frames_of, keep_remote
 
 #: Modules whose exception classes the kernel recreates by name (all flyte_nb's, already imported).
 REBUILT_MODULES = ("builtins", "flyte_nb.errors", "flyte_nb.config.errors", "flyte_nb.secrets", "flyte_nb.codec",
                    "flyte_nb.protocol", "flyte_nb.nested")
-#: TaskError fields that travel with it (a child's timeout reaching its parent task keeps them).
-FIELDS = ("task", "attempt", "container", "exit_code")
+#: Error fields that travel with it: a TaskError's (a child's timeout reaching its parent task keeps them) and a
+#: flyte.errors error's code, kind and worker (what a parent task reads: `e.code == "ValueError"`).
+FIELDS = ("task", "attempt", "container", "exit_code", "code", "kind", "worker")
 
 
 def pack_error(error: BaseException) -> dict[str, Any]:
@@ -62,6 +63,7 @@ def unpack_error(packed: dict[str, Any], note: str, clean: Any = lambda s: s, *,
     if error is None:
         error = TaskError(f"{packed.get('type')}: {message}", task=note, remote_traceback=text)
         error.remote_type = str(packed.get("type"))  # type: ignore[attr-defined]
+        error.remote_message = message  # type: ignore[attr-defined]  # a parent task sees it as the SDK's code+message
     attach(error, packed.get("frames"), clean)
     keep_remote(error, text)
     if hasattr(error, "add_note"):
@@ -104,8 +106,17 @@ def _rebuild(packed: dict[str, Any], message: str, clean: Any) -> BaseException 
             error = cls(*attempt)
         except Exception:  # noqa: BLE001 - a class whose constructor wants other arguments
             continue
-        for name, value in dict(packed.get("fields") or {}).items():
-            if name in FIELDS and type(value) in (str, int):
-                setattr(error, name, clean(value) if isinstance(value, str) else value)
-        return error
+        return _with_fields(error, packed, clean)
+    if issubclass(cls, BaseRuntimeError):  # RuntimeUserError(code, message, ...): its fields come with it
+        error = cls.__new__(cls)
+        Exception.__init__(error, *(args if isinstance(args, list) else [message]))
+        error.code, error.kind, error.worker = cls.__name__, "user", None
+        return _with_fields(error, packed, clean)
     return None
+
+
+def _with_fields(error: BaseException, packed: dict[str, Any], clean: Any) -> BaseException:
+    for name, value in dict(packed.get("fields") or {}).items():
+        if name in FIELDS and type(value) in (str, int):
+            setattr(error, name, clean(value) if isinstance(value, str) else value)
+    return error

@@ -95,7 +95,7 @@ class _SDKRun:
         from .runtime import run
 
         with context.run_custom_context(self._custom):
-            value = run(task, *args, **kwargs)
+            value = run.as_sdk(task, args, kwargs)
         return Run(_latest_run_id(task), value)
 
     @user_facing
@@ -103,7 +103,7 @@ class _SDKRun:
         from .runtime import run
 
         with context.run_custom_context(self._custom):  # set in this coroutine's context while the call starts
-            value = await run.aio(task, *args, **kwargs)
+            value = await run.as_sdk_aio(task, args, kwargs)
         return Run(_latest_run_id(task), value)
 
 

@@ -33,6 +33,7 @@ from . import relay
 from .errors import (DeadlineExceededError, InlineIOLimitError, MaxRuntimeExceededError, NonRecoverableError,
                      RunnerUnavailableError, TaskExitError, TaskOOMError, TaskShippingError, TaskTimeoutError,
                      error_text, plain_text)
+from .failures import raised_to_caller
 from .notices import notice
 from .registry import registry
 from .runners.base import Call, LogSink, Runner
@@ -254,13 +255,14 @@ class Runtime:
         return CallView(report=bool(task is not None and task.resolve().value("report")), logs=not printing)
 
     @user_facing
-    async def call(self, task: "TaskTemplate", bound: inspect.BoundArguments, view: Any = None) -> Any:
+    async def call(self, task: "TaskTemplate", bound: inspect.BoundArguments, view: Any = None,
+                   sdk_errors: bool = False) -> Any:
         """Awaitable call from any loop: direct on the runtime loop, bridged from others."""
         if self._controller is not None:
             return await in_thread(self._remote, task, bound)
         if _running_loop() is self.loop:
-            return await self.execute(task, bound)
-        future = self.submit(self.execute(task, bound, view=view))
+            return await self.execute(task, bound, sdk_errors=sdk_errors)
+        future = self.submit(self.execute(task, bound, view=view, sdk_errors=sdk_errors))
         try:
             return await asyncio.wrap_future(future)
         except BaseException:
@@ -278,11 +280,11 @@ class Runtime:
             )
         return self.wait(self.submit(self.execute(task, bound, view=view)))
 
-    def call_blocking_any(self, task: "TaskTemplate", bound: inspect.BoundArguments) -> Any:
+    def call_blocking_any(self, task: "TaskTemplate", bound: inspect.BoundArguments, sdk_errors: bool = False) -> Any:
         """flyte.run: block until a task of either kind finishes."""
         if self._controller is not None:
             return self._remote(task, bound)
-        return self.wait(self.submit(self.execute(task, bound, view=self.view(task))))
+        return self.wait(self.submit(self.execute(task, bound, view=self.view(task), sdk_errors=sdk_errors)))
 
     def submit(self, coro: Awaitable[Any]) -> concurrent.futures.Future[Any]:
         """Run on the runtime loop; tracked so a kernel interrupt can cancel it."""
@@ -360,8 +362,12 @@ class Runtime:
         return call_through(self._controller, task, bound)
 
     # ---- execution policy ---------------------------------------------------------------------
-    async def execute(self, task: "TaskTemplate", bound: inspect.BoundArguments, view: Any = None) -> Any:
-        """Run a call with its resolved settings: schedule, attempt, retry, time out, record."""
+    async def execute(self, task: "TaskTemplate", bound: inspect.BoundArguments, view: Any = None,
+                      sdk_errors: bool = False) -> Any:
+        """Run a call with its resolved settings: schedule, attempt, retry, time out, record.
+
+        A failure of the task reaches a parent task, and flyte.run (`sdk_errors`), as the SDK raises it
+        (flyte_nb.failures); a direct call from a cell or a script gets the task's own exception."""
         settings = task.resolve()
         runner = self.runner()
         unenforced(runner.name, task.name, settings)
@@ -384,7 +390,7 @@ class Runtime:
                 check_inputs(task.name, task.func, bound)
             cache = caching.behavior(settings)
             if cache.behavior == "disable":
-                return await self._run_checked(call, runner, parent)
+                return await self._run_checked(call, runner, parent, sdk_errors)
             # A quick key (the last one took < 0.5 ms) and an entry read before (a stat and an unpickle) are
             # computed here: a thread hop would cost more than they do. Anything else goes to a thread.
             key = caching.cache_key(task, bound, settings) if caching.key_is_quick(task, bound) else \
@@ -400,7 +406,7 @@ class Runtime:
                         run.cache = "hit"
                         self._set(run, Status.CACHED)
                         return hit
-                result = await self._run_checked(call, runner, parent)
+                result = await self._run_checked(call, runner, parent, sdk_errors)
                 path = await asyncio.to_thread(caching.write, task.name, key, result, run=run.id,
                                                secrets=call.secret_values)
                 run.cache = "written" if path else "not written"
@@ -420,11 +426,21 @@ class Runtime:
                 self.log_listeners.remove(view.on_log)
                 view.close()
 
-    async def _run_checked(self, call: Call, runner: Runner, parent: Call | None) -> Any:
+    async def _run_checked(self, call: Call, runner: Runner, parent: Call | None, sdk_errors: bool) -> Any:
         """The attempts of a call, inside the parent's lent reservation, with its output type-checked."""
         scheduler = self._scheduler()
         async with scheduler.lend(parent.reservation if parent else None):
-            result = await self._within_deadline(call, self._attempts(call, runner, scheduler))
+            try:
+                result = await self._within_deadline(call, self._attempts(call, runner, scheduler))
+            except Exception as error:
+                if parent is None and not sdk_errors:
+                    raise
+                if not call.run.status.done:  # the run's record keeps the task's own exception
+                    self._set(call.run, _status_of(error), error=_error_text(error, call.secret_values))
+                raised = raised_to_caller(error)
+                if raised is error:
+                    raise
+                raise raised from error
         if runner.name != "inprocess":
             check_output(call.task.name, call.task.func, result)
         return coerce_output(call.task.func, result)  # dataclass fields as declared (int -> float), as the SDK
@@ -680,6 +696,17 @@ class _Run:
     def aio(self, task: "TaskTemplate", *args: Any, **kwargs: Any) -> Awaitable[Any]:
         _check_task(task)
         return runtime().call(task, task.bind(args, kwargs), view=runtime().view(task))
+
+    @staticmethod
+    def as_sdk(task: "TaskTemplate", args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """flyte.run's call: a failure of the task raises what the SDK's flyte.run raises (flyte_nb.failures)."""
+        _check_task(task)
+        return runtime().call_blocking_any(task, task.bind(args, kwargs), sdk_errors=True)
+
+    @staticmethod
+    def as_sdk_aio(task: "TaskTemplate", args: tuple[Any, ...], kwargs: dict[str, Any]) -> Awaitable[Any]:
+        _check_task(task)
+        return runtime().call(task, task.bind(args, kwargs), view=runtime().view(task), sdk_errors=True)
 
 
 def _check_task(task: Any) -> None:

@@ -122,3 +122,32 @@ def test_flyte_use_magic_imports_a_module_under_flyte_nb(tmp_path: Path, monkeyp
         compat.uninstall()
         shell.user_ns.pop("used_module", None)
         sys.modules.pop("used_module", None)
+
+
+def test_private_image_module_of_the_sdk_examples_is_honoured(flyte_standin: Any, tmp_path: Path) -> None:
+    """`from flyte._image import DIST_FOLDER, PythonWheels` (the SDK's examples): a layer of flyte wheels is a
+    no-op (every container has flyte's stand-in), a layer of another package's wheels installs them."""
+    from flyte._image import DIST_FOLDER, PythonWheels  # type: ignore[import-not-found]
+
+    from flyte_nb.images.dockerfile import layer_lines, render
+
+    base = flyte_standin.Image.from_debian_base()
+    own = base.clone(addl_layer=PythonWheels(wheel_dir=DIST_FOLDER, package_name="flyte"), name="with-flyte")
+    assert own.name == "with-flyte" and own.layers[-1].wheels == ()
+    assert render(own, "base")[0] == render(base, "base")[0]
+    folder = tmp_path / "dist"
+    folder.mkdir()
+    wheel = folder / "my_pkg-1.0-py3-none-any.whl"
+    wheel.write_bytes(b"one")
+    (folder / "other-2.0-py3-none-any.whl").write_bytes(b"not this package")
+    layer = PythonWheels(wheel_dir=folder, package_name="my-pkg")
+    assert [name for name, _ in layer.wheels] == [wheel.name]
+    lines = layer_lines(layer, 3)
+    assert "COPY wheels-3 /tmp/wheels-3" in lines and "--find-links /tmp/wheels-3 my-pkg" in lines[-1]
+    first = base.clone(addl_layer=layer).tag
+    wheel.write_bytes(b"two")
+    assert base.clone(addl_layer=PythonWheels(wheel_dir=folder, package_name="my-pkg")).tag != first
+    with pytest.raises(ValueError, match=r"package_name='absent'.*no wheel of 'absent'"):
+        PythonWheels(wheel_dir=folder, package_name="absent")
+    with pytest.raises(TypeError, match=r"addl_layer="):
+        base.clone(addl_layer="pip install x")

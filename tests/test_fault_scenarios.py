@@ -117,13 +117,16 @@ def unpicklable() -> Any:
 
 @env.task
 async def parent_catches(exits: bool, arg: Any) -> str:
-    """A parent that catches its child's failure: a ValueError, or a sys.exit (as TaskExitError)."""
+    """A parent that catches its child's failure as the SDK raises it: a ValueError as RuntimeUserError(code=
+    "ValueError"), or a sys.exit as TaskExitError (flyte_nb's RuntimeUserError for it)."""
     try:
         await (child_exits(arg) if exits else child_fails(arg))
     except TaskExitError as error:
         return f"child exit {error.exit_code}"
-    except ValueError as error:
-        return f"caught {error}"
+    except ValueError:
+        return "caught as a ValueError: not what the SDK raises"
+    except flyte.errors.RuntimeUserError as error:
+        return f"caught {error.code} {error}"
     return "no error"
 
 
@@ -196,11 +199,12 @@ def scenarios(runner: str) -> list[Scenario]:
         Scenario("1 MB output", lambda: len(big(2**20)), value=2**20),
         Scenario("output over max_inline_io_bytes", lambda: big.override(max_inline_io_bytes=1000)(10**5),
                  error=InlineIOLimitError if isolated else None, value=None if isolated else b"x" * 10**5),
-        Scenario("nested failure caught", lambda: asyncio.run(parent_catches(False, "deep")), value="caught deep"),
-        Scenario("nested failure raised", lambda: asyncio.run(parent_propagates("up")), error=ValueError, match="up"),
+        Scenario("nested failure caught", lambda: asyncio.run(parent_catches(False, "deep")), value="caught ValueError deep"),
+        Scenario("nested failure raised", lambda: asyncio.run(parent_propagates("up")),
+                 error=flyte.errors.RuntimeUserError, match="up"),
         Scenario("nested sys.exit caught", lambda: asyncio.run(parent_catches(True, 9)), value="child exit 9"),
         Scenario("gather with failures", lambda: asyncio.run(gather_mixed(6)),
-                 value=[0, "ValueError", 2, "ValueError", 4, "ValueError"]),
+                 value=[0, "RuntimeUserError", 2, "RuntimeUserError", 4, "RuntimeUserError"]),
         Scenario("cancel async mid-call", lambda: _cancel_mid_call(sleep_async, 60), value="cancelled"),
     ]
     if isolated:

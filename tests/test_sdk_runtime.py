@@ -61,8 +61,8 @@ def fan_out_with_failures() -> list[str]:
 def fan_out_raising() -> str:
     try:
         list(flyte.map(fails_on_odd, [0, 1], return_exceptions=False))
-    except ValueError as error:
-        return f"ValueError: {error}"
+    except flyte.errors.RuntimeUserError as error:  # as the SDK raises a child's failure to its parent
+        return f"{error.code}: {error}"
     return "no error"
 
 

@@ -18,7 +18,8 @@ import types
 
 #: The module names the stand-in takes over, and what each one is.
 _NAMES = {"flyte": "flyte_nb.compat.sdk", "flyte.report": "flyte_nb.compat.report", "flyte.errors": "flyte_nb.errors",
-          "flyte.io": "flyte_nb.io", "flyteplugins": "flyte_nb.plugins", "flyteplugins.ray": "flyte_nb.plugins.ray"}
+          "flyte.io": "flyte_nb.io", "flyteplugins": "flyte_nb.plugins", "flyteplugins.ray": "flyte_nb.plugins.ray",
+          "flyte._image": "flyte_nb.compat.sdk_image"}  # a private module the SDK's published examples import
 _saved: dict[str, types.ModuleType | None] = {}
 
 

@@ -130,9 +130,39 @@ class PixiScript(Setting):
     extra_args: str | None = None
 
 
+class PythonWheels(Setting):
+    """The SDK's PythonWheels(wheel_dir=, package_name=) layer (flyte._image): install `package_name` from the
+    wheels in `wheel_dir` (its dependencies from the index), as the SDK's image builder does.
+
+    With no wheel of the package there and `package_name="flyte"` (the SDK's own examples build their images
+    from the SDK's dist folder), the layer installs nothing: every flyte_nb container already has `flyte`,
+    flyte_nb's stand-in. Any other package without a wheel is refused when the layer is made.
+    """
+
+    kind: Literal["wheels"] = "wheels"
+    wheel_dir: str
+    package_name: str
+    #: (file name, sha256) of each wheel of the package: the recipe's hash follows their content.
+    wheels: tuple[tuple[str, str], ...] = ()
+
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _find(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "wheels" in data or "wheel_dir" not in data or "package_name" not in data:
+            return data
+        folder, package = Path(str(data["wheel_dir"])), str(data["package_name"])
+        stem = re.sub(r"[-_.]+", "_", package).lower()
+        found = sorted(p for p in folder.glob("*.whl") if p.name.lower().split("-")[0].replace(".", "_") == stem) \
+            if folder.is_dir() else []
+        if not found and package != "flyte":
+            raise ValueError(f"PythonWheels(wheel_dir={str(folder)!r}, package_name={package!r}): no wheel of "
+                             f"{package!r} (a {stem}-*.whl file) in that folder")
+        return {**data, "wheel_dir": str(folder.resolve()), "wheels": tuple((p.name, _sha256_file(p)) for p in found)}
+
+
 Layer = Annotated[
     Union[PipPackages, AptPackages, Requirements, EnvVars, Commands, Workdir, SourceFile, SourceFolder,
-          DockerIgnore, PixiScript],
+          DockerIgnore, PixiScript, PythonWheels],
     pydantic.Field(discriminator="kind"),
 ]
 
@@ -256,8 +286,15 @@ class Image(Setting):
             dockerfile=self.dockerfile, layers=(*self.layers, layer),
         )
 
-    def clone(self, name: str | None = None, **_: Any) -> "Image":
-        return self.model_copy(update={"name": name}) if name else self
+    def clone(self, name: str | None = None, addl_layer: Any = None, **_: Any) -> "Image":
+        """A copy under another name, with `addl_layer` (a layer object, e.g. flyte._image.PythonWheels) on top."""
+        image = self.model_copy(update={"name": name}) if name else self
+        if addl_layer is None:
+            return image
+        if not isinstance(addl_layer, PythonWheels):
+            raise TypeError(f"Image.clone(addl_layer={addl_layer!r}): flyte_nb takes a PythonWheels layer here; "
+                            f"use the with_* methods for the other layers")
+        return image._with(addl_layer)
 
     def with_pip_packages(
         self, *packages: str, index_url: str | None = None, extra_index_urls: Any = (), pre: bool = False,

@@ -120,6 +120,9 @@ def _context(image: Image, dockerfile: str) -> io.BytesIO:
                 tar.add(layer.src, arcname=f"source-{index}")
             elif layer.kind == "source_folder":
                 tar.add(layer.src, arcname=f"source-{index}", filter=_excluding(rules, f"source-{index}"))
+            elif layer.kind == "wheels":
+                for wheel, _ in layer.wheels:
+                    add(f"wheels-{index}/{wheel}", (Path(layer.wheel_dir) / wheel).read_bytes())
             elif layer.kind == "pixi":
                 script = Path(layer.script)
                 add(f"pixi-{index}/pixi.toml", render_manifest(manifest_tables(metadata(script), image.name)).encode())

@@ -42,6 +42,9 @@ def describe(layer: Any) -> str:
         return f"dockerignore {layer.path}"
     if layer.kind == "pixi":
         return f"pixi install {layer.script} (environment {layer.environment})"
+    if layer.kind == "wheels":
+        return f"pip install {layer.package_name} from the wheels in {layer.wheel_dir}" if layer.wheels else \
+            f"{layer.package_name}: flyte_nb's stand-in, in every container already"
     return f"copy {layer.src} -> {layer.dst}"
 
 
@@ -82,6 +85,15 @@ def layer_lines(layer: Any, index: int) -> list[str]:
     if layer.kind == "pixi":
         run, env = install_lines(layer.environment, layer.extra_args, locked=_locked(layer.script))
         return [f"COPY pixi-{index} {PROJECT_DIR}", ca_copy, f"RUN {_with_ca(run)}{cleanup}", env]
+    if layer.kind == "wheels":  # as the SDK: dependencies from the index, the package from these wheels
+        if not layer.wheels:
+            return []
+        folder = f"/tmp/wheels-{index}"
+        command = (f"python3 -m pip install --no-cache-dir --break-system-packages --find-links {folder} "
+                   f"{shlex.quote(layer.package_name)} && python3 -m pip install --no-cache-dir "
+                   f"--break-system-packages --no-deps --no-index --force-reinstall --find-links {folder} "
+                   f"{shlex.quote(layer.package_name)} && rm -rf {folder}")
+        return [ca_copy, f"COPY wheels-{index} {folder}", f"RUN {_with_ca(command)}{cleanup}"]
     return [f"COPY source-{index} {layer.dst}"]
 
 
