@@ -14,6 +14,13 @@ from .config.errors import one_line
 ErrorKind = Literal["system", "unknown", "user"]
 
 
+def silence_polling_error(loop: Any, context: dict[str, Any]) -> None:
+    """The SDK's event-loop exception handler: drops a BlockingIOError (a polling error), hands on the rest."""
+    if isinstance(context.get("exception"), BlockingIOError):
+        return
+    loop.default_exception_handler(context)
+
+
 def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> BaseException:
     """Unpickle an SDK-shaped error whatever its __init__ takes (a task's error crosses the container boundary)."""
     error = cls.__new__(cls)

@@ -203,6 +203,8 @@ class _AsyncHandle:
 
 
 T = TypeVar("T")
+#: The key of the SDK's EmptyDir sentinel (its path, "::flyte-empty-dir::", which no real path can be).
+EMPTY_DIR_KEY = "::flyte-empty-dir::"
 
 
 class _Stored(Generic[T]):
@@ -421,7 +423,14 @@ class Dir(_Stored[T]):
 
     @property
     def is_empty(self) -> bool:
-        return not any(Path(self.path).iterdir())
+        """True for the SDK's sentinel of "no folder was produced" (EmptyDir, Dir.empty()), as in the SDK; a
+        real folder is never empty in this sense, even with no files."""
+        return self.key == EMPTY_DIR_KEY
+
+    @classmethod
+    def empty(cls) -> "Dir[T]":
+        """The sentinel Dir a task returns when it produced no folder (the SDK's Dir.empty())."""
+        return EmptyDir()
 
     def list_files_sync(self) -> list[File]:
         """The folder's own files (non-recursive, as the SDK documents)."""
@@ -559,3 +568,42 @@ def __getattr__(name: str) -> Any:
 
         return getattr(dataframe, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class EmptyDir(Dir[Any]):
+    """The SDK's sentinel for "no folder was produced" (flyte.io.EmptyDir): a Dir whose is_empty is True.
+
+    It travels as a plain Dir with the sentinel key (as the SDK's comes back as a plain Dir), so callers
+    branch on `d.is_empty`, not on isinstance(d, EmptyDir).
+    """
+
+    def __init__(self, *_: Any, **__: Any) -> None:
+        super().__init__(EMPTY_DIR_KEY, "")
+
+    @property
+    def path(self) -> str:
+        return EMPTY_DIR_KEY
+
+
+class HashFunction:
+    """The SDK's HashFunction: a user function as a File.from_local(hash_method=...) hash method.
+
+    update(data) stores fn(data), result() returns the last value (the SDK's semantics: the function sees
+    each piece of data it is fed and the last result counts).
+    """
+
+    def __init__(self, fn: Any) -> None:
+        self._fn = fn
+
+    def update(self, data: Any) -> None:
+        self._value = self._fn(data)
+
+    def result(self) -> str:
+        return self._value  # type: ignore[no-any-return]
+
+    def reset(self) -> None:
+        """The SDK's HashMethod protocol has it (optional); nothing to reset."""
+
+    @classmethod
+    def from_fn(cls, fn: Any) -> "HashFunction":
+        return cls(fn)

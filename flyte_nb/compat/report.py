@@ -31,3 +31,9 @@ class _WithAio:
 log = _WithAio(_log)
 flush = _WithAio(_flush)
 replace = _WithAio(_replace)
+
+
+#: The SDK's report names flyte_nb does not provide: they load, and fail in one line when used.
+from ..cluster import stand_ins as _stand_ins  # noqa: E402 - after this module's own names
+
+globals().update(_stand_ins("flyte.report"))

@@ -18,8 +18,19 @@ from . import report  # noqa: F401 - flyte.report, with .aio forms
 
 
 def __getattr__(name: str) -> Any:
-    """Every other name is flyte_nb's own (loaded on first use there)."""
-    value = getattr(_nb, name)
+    """Every other name is flyte_nb's own (loaded on first use there); `flyte.remote`, `flyte.app`, ... the
+    stand-ins of the SDK's other public modules. No dunder is forwarded: `flyte` is a module, not a package,
+    so `import flyte.x` never finds flyte_nb's own submodules through a forwarded __path__."""
+    if name.startswith("__"):
+        raise AttributeError(f"module 'flyte' has no attribute {name!r}")
+    from flyte_nb.cluster import SDK_MODULES
+
+    from . import sdk_module
+
+    if f"flyte.{name}" in SDK_MODULES and name != "report":  # flyte.report is compat.report, imported above
+        value = sdk_module(f"flyte.{name}")
+    else:
+        value = getattr(_nb, name)
     setattr(sys.modules[__name__], name, value)
     return value
 

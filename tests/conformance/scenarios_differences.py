@@ -47,7 +47,7 @@ try:  # the SDK accepts plugin_config only for a registered plugin type; flyte_n
         plugin_config: Config
 
     TaskPluginRegistry.register(Config, ConfigTask)
-except ImportError:
+except (ImportError, NotImplementedError):  # flyte_nb: flyte.extend loads, its plugin classes are not provided
     pass
 t.override(plugin_config=Config())
 result = 'accepted'

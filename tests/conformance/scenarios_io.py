@@ -52,7 +52,8 @@ def _s(id_: str, code: str, runner: str = "inprocess") -> Scenario:
 
 
 SCENARIOS = [
-    _s("names", "result = [n for n in ['File', 'Dir', 'DataFrame', 'PARQUET'] if not hasattr(flyte.io, n)]"),
+    _s("names", "result = [n for n in ['File', 'Dir', 'DataFrame', 'PARQUET', 'EmptyDir', 'HashFunction'] "
+                "if not hasattr(flyte.io, n)]"),
     _s("parquet_constant", "result = flyte.io.PARQUET"),
     *[_s(f"{cls.lower()}_has_{name}", f"result = callable(getattr({cls}, {name!r}, None))")
       for cls, names in _METHODS.items() for name in names],
@@ -180,6 +181,32 @@ result = [flyte.run(names, d, True).outputs()[0], flyte.run(names, d, False).out
     _s("dir_list_files_async", "result = len(asyncio.run(Dir.from_local_sync(local_dir()).list_files()))"),
     _s("dir_type_name", "result = type(Dir.from_local_sync(local_dir())).__name__"),
     _s("dir_from_local_not_a_dir", "result = Dir.from_local_sync(local_file()).name"),
+    _s("hash_function_from_fn", """
+import hashlib
+h = flyte.io.HashFunction.from_fn(lambda data: hashlib.md5(data).hexdigest())
+h.update(b'hello')
+result = [type(h).__name__, h.result(), isinstance(flyte.io.HashFunction(len), flyte.io.HashFunction)]
+"""),
+    _s("hash_function_in_from_local", """
+import hashlib
+h = flyte.io.HashFunction.from_fn(lambda data: hashlib.sha1(data).hexdigest())
+result = File.from_local_sync(local_file('h.txt', data=b'abc'), hash_method=h).name
+"""),
+    _s("empty_dir", """
+e = flyte.io.EmptyDir()
+result = [isinstance(e, Dir), e.is_empty, e.path, Dir.empty().is_empty, type(Dir.empty()).__name__]
+"""),
+    _s("real_dir_is_not_empty_sentinel", """
+os.makedirs(os.path.join(work, 'nothing'), exist_ok=True)
+result = [Dir.from_local_sync(local_dir()).is_empty, Dir.from_local_sync(os.path.join(work, 'nothing')).is_empty]
+"""),
+    _s("empty_dir_output_round_trips", """
+@env.task
+def maybe() -> Dir:
+    return flyte.io.EmptyDir()
+out = flyte.run(maybe).outputs()[0]
+result = [isinstance(out, Dir), out.is_empty]
+"""),
     _s("dataframe_from_df_none", "result = type(DataFrame.from_df()).__name__"),
     _s("dataframe_is_a_class", "result = isinstance(DataFrame, type)"),
     _s("typeddict_output", """
