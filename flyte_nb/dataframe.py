@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from typing import Any
+from typing import Any, AsyncIterator
 
 from .io import BlobKeyError, _key_of, _writable_root, confine, located
 
@@ -33,8 +33,9 @@ class DataFrame:
     # ---- making one -------------------------------------------------------------------------
     @classmethod
     def from_df(cls, val: Any = None, uri: str | None = None) -> "DataFrame":
-        """Wrap a pandas DataFrame or pyarrow Table (stored when it crosses a call)."""
-        return cls(uri=_key_of(uri) if uri else None, val=val)
+        """Wrap a pandas DataFrame or pyarrow Table (stored when it crosses a call). Its format is "" until it
+        is stored (parquet then), as the SDK's."""
+        return cls(uri=_key_of(uri) if uri else None, format="", val=val)
 
     wrap_df = from_df
 
@@ -63,16 +64,22 @@ class DataFrame:
         return self
 
     def all_sync(self) -> Any:
-        """The whole table, as the type given to open() (as stored when none was given)."""
+        """The whole table, as the type given to open() (which the SDK requires first)."""
+        if self._as is None:
+            raise ValueError("No dataframe type set. Use open() to set the local dataframe type you want to use: "
+                             "DataFrame.open(pandas.DataFrame).all() (or pyarrow.Table)")
         table = self.val if self.val is not None else self._load()
         return _convert(table, self._as)
 
     async def all(self) -> Any:
         return await asyncio.to_thread(self.all_sync)
 
-    async def iter(self) -> Any:
-        """The SDK streams batches; here the table is one batch."""
-        yield await self.all()
+    async def iter(self) -> AsyncIterator[Any]:
+        """Awaited, as the SDK's, for an async iterator of batches; here the table is one batch."""
+        async def batches() -> AsyncIterator[Any]:
+            yield await self.all()
+
+        return batches()
 
     # ---- storage ----------------------------------------------------------------------------
     def _store(self) -> str:

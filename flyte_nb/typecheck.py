@@ -162,6 +162,8 @@ def _converted(value: Any, hint: Any) -> Any:
     is, for the type check to name the parameter and the mismatch."""
     if hint is datetime.datetime and isinstance(value, datetime.datetime):
         return _in_utc(value)
+    if _is_frame_type(hint) and type(value).__module__ == "flyte_nb.dataframe":  # flyte.io.DataFrame given
+        return value.open(hint).all_sync()
     structured = isinstance(value, dict) and _is_structured(hint)
     if not (structured or _has_dataclass(hint)) or not _hashable(hint) or (adapter := _adapter(hint)) is None:
         return value
@@ -169,6 +171,12 @@ def _converted(value: Any, hint: Any) -> Any:
         return adapter.validate_python(value if structured else adapter.dump_python(value))
     except Exception:  # noqa: BLE001 - reported by check_inputs / check_output
         return value
+
+
+def _is_frame_type(hint: Any) -> bool:
+    """pandas.DataFrame or pyarrow.Table: a flyte.io.DataFrame given for one is read as it, as the SDK does."""
+    return isinstance(hint, type) and f"{hint.__module__}.{hint.__qualname__}" in (
+        "pandas.DataFrame", "pandas.core.frame.DataFrame", "pyarrow.Table", "pyarrow.lib.Table")
 
 
 def _in_utc(value: datetime.datetime) -> datetime.datetime:
@@ -190,4 +198,7 @@ def coerce_inputs(func: Callable[..., Any], bound: inspect.BoundArguments) -> No
 def coerce_output(func: Callable[..., Any], value: Any) -> Any:
     """The output converted by its return hint, as the SDK does (see _converted)."""
     hints = _hints(func)
-    return _converted(value, hints["return"]) if "return" in hints else value
+    value = _converted(value, hints["return"]) if "return" in hints else value
+    if type(value).__module__ == "flyte_nb.dataframe":  # a returned flyte.io.DataFrame is stored (parquet), as
+        value._store()  # the SDK's is, whichever runner ran the task
+    return value

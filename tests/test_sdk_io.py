@@ -112,7 +112,10 @@ def _frame_image(*extra: str) -> flyte.Image:
 def test_dataframe_pandas_round_trip_through_the_store(docker_runner: None) -> None:
     import pandas
 
-    frames = flyte.TaskEnvironment(name="sdk_io_pandas", image=_frame_image())
+    import pyarrow
+
+    # the kernel (pyarrow installed) stores the input as parquet, as the SDK always does: the image reads it
+    frames = flyte.TaskEnvironment(name="sdk_io_pandas", image=_frame_image(f"pyarrow=={pyarrow.__version__}"))
 
     @frames.task
     async def double(df: DataFrame) -> DataFrame:

@@ -340,7 +340,7 @@ def test_an_io_dataframe_travels_by_key_and_a_pickled_one_is_refused_without_pic
         return flyte.io.DataFrame.from_df(pandas.DataFrame({"a": list(range(n))}))
 
     out = table(3)
-    assert type(out) is flyte.io.DataFrame and out.uri and out.all_sync()["a"].tolist() == [0, 1, 2]
+    assert type(out) is flyte.io.DataFrame and out.uri and out.open(pandas.DataFrame).all_sync()["a"].tolist() == [0, 1, 2]
     flyte.init(runner="docker", quiet=True, pickle_outputs=False)  # no pyarrow in that image: stored pickled
     with pytest.raises(PickleRefusedError, match=r"flyte.io.DataFrame stored as 'pickle'.*pyarrow"):
         table(3)
