@@ -48,6 +48,15 @@ DIFFERENCES: dict[str, str] = {
     "differences.local_image_used":
         "Tasks run in their environment's image (built locally); the SDK's local mode runs them in the "
         "caller's Python and ignores the image.",
+    "differences.image_python_is_the_kernels":
+        "An image's Python is the kernel's: tasks travel as cloudpickled bytecode, which another Python minor "
+        "version cannot load, so `python_version=` and a uv script's `requires-python` must allow the kernel's "
+        "version, else a clear error names both; the SDK's local mode ignores images and runs every task in the "
+        "caller's Python.",
+    "differences.image_files_read_when_declared":
+        "`Image.with_requirements` / `with_source_file` read their file when the image is declared (its tag "
+        "hashes their content, so an unchanged recipe is never rebuilt) and refuse a missing one; the SDK reads "
+        "them when it builds, so an image naming a missing file loads there.",
     "config.secret_mount_other":
         "`Secret(mount=...)` takes any absolute path: the secret file is mounted there in the container. The SDK "
         "accepts only /etc/flyte/secrets (`%flyte_export` refuses other paths, so exported code stays valid).",

@@ -126,4 +126,26 @@ except Exception as e:
     Scenario("differences.local_image_used", _IN_TASK.format(
         name='imaged', settings="image=flyte.Image.from_debian_base().with_env_vars({'FROM_IMAGE': 'yes'})",
         body="return str(os.environ.get('FROM_IMAGE'))"), runner="docker"),
+    Scenario("differences.image_python_is_the_kernels", """
+env = flyte.TaskEnvironment(name='py312', image=flyte.Image.from_debian_base(python_version=(3, 12)))
+
+@env.task
+def where() -> str:
+    return 'ran'
+
+flyte.init()
+try:
+    result = flyte.run(where).outputs()[0]
+except Exception as e:
+    result = 'refused'
+""", runner="docker"),
+    Scenario("differences.image_files_read_when_declared", """
+import tempfile, os
+missing = os.path.join(tempfile.mkdtemp(), 'requirements.txt')
+try:
+    flyte.Image.from_debian_base().with_requirements(missing)
+    result = 'accepted'
+except ValueError:
+    result = 'refused'
+"""),
 ]
