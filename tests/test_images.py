@@ -128,3 +128,25 @@ def test_pixi_script_without_pixi_fails_with_one_clear_line(tmp_path) -> None:  
     with pytest.raises(ImageBuildError, match=r"layer 1/1: pixi install .*job.py") as info:
         ensure_image(image)
     assert "from_pixi_script: pixi is not installed in the image" in str(info.value)
+
+
+def test_each_python_version_names_the_debian_suite_that_has_it() -> None:
+    """bookworm has Python 3.11, trixie 3.13: from_debian_base(python_version=) picks the suite's base image;
+    a version no suite has is refused naming the suites; the CLI makes any suite (`--suite trixie`)."""
+    from flyte_nb.errors import RunnerUnavailableError
+    from flyte_nb.images.builder import base_reference
+
+    assert flyte.Image.from_debian_base(python_version=(3, 13)).base_image == "flyte-nb/debian-base:trixie-py3.13"
+    assert flyte.Image.from_debian_base(python_version="3.11").base_image == bootstrap.BASE_IMAGE
+    assert bootstrap.suite_for((3, 13)) == "trixie" and bootstrap.base_image_name((3, 13)).startswith(
+        "flyte-nb/debian-base:trixie")
+    with pytest.raises(RunnerUnavailableError, match=r"python_version 3\.12.*bookworm has 3\.11, trixie has 3\.13"):
+        base_reference(flyte.Image.from_debian_base(python_version=(3, 12)))
+    with pytest.raises(bootstrap.BootstrapError, match=r"no Debian suite has Python 3\.12"):
+        bootstrap.suite_for((3, 12))
+    if not bootstrap.exists(bootstrap.base_image_name((3, 13))):
+        with pytest.raises(RunnerUnavailableError, match=r"bootstrap --suite trixie"):
+            base_reference(flyte.Image.from_debian_base(python_version=(3, 13)))
+    done = subprocess.run([sys.executable, "-m", "flyte_nb.images", "bootstrap", "--suite", "sid"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "invalid choice: 'sid'" in done.stderr and "trixie" in done.stderr

@@ -167,6 +167,18 @@ Layer = Annotated[
 ]
 
 
+#: The Debian suites whose Python an offline base image can have (debootstrap of the suite): suite -> Python.
+DEBIAN_SUITES: dict[str, tuple[int, int]] = {"bookworm": (3, 11), "trixie": (3, 13)}
+
+
+def debian_base_name(python_version: tuple[int, int]) -> str | None:
+    """The offline base image of the suite with this Python, None when no suite has it."""
+    for suite, version in DEBIAN_SUITES.items():
+        if tuple(python_version) == version:
+            return f"flyte-nb/debian-base:{suite}-py{version[0]}.{version[1]}"
+    return None
+
+
 def _current_python() -> tuple[int, int]:
     return (sys.version_info.major, sys.version_info.minor)
 
@@ -181,7 +193,7 @@ class Image(Setting):
     parameter: ClassVar[str | None] = "image"
 
     name: str = "default"
-    base: str = "debian"  # "debian": the project's offline bookworm base; else an image reference
+    base: str = "debian"  # "debian": the offline Debian base of the suite with its Python; else an image reference
     python_version: tuple[int, int] = pydantic.Field(default_factory=_current_python)
     dockerfile: str | None = None  # content of a Dockerfile (from_dockerfile)
     layers: tuple[Layer, ...] = ()
@@ -276,7 +288,8 @@ class Image(Setting):
         if self.base == "dockerfile":
             return None
         if self.base == "debian":
-            return f"flyte-nb/debian-base:bookworm-py{self.python_version[0]}.{self.python_version[1]}"
+            return debian_base_name(self.python_version) or \
+                f"flyte-nb/debian-base:bookworm-py{self.python_version[0]}.{self.python_version[1]}"
         return self.base
 
     # ---- layers ------------------------------------------------------------------------

@@ -1,9 +1,9 @@
-"""The offline base image: Debian bookworm with Python, made without any container registry.
+"""The offline base images: Debian (bookworm: Python 3.11, trixie: 3.13) made without any container registry.
 
-`python -m flyte_nb.images bootstrap` runs debootstrap (minbase + python3, pip, CA certificates)
-into a temporary folder and `docker import`s it, labelled with its Python version. Machines
-without registry access (and this project's CI) get a base image from Debian's package
-mirrors alone; Image.from_debian_base() resolves to it.
+`python -m flyte_nb.images bootstrap [--suite trixie]` runs debootstrap (minbase + python3, pip, CA
+certificates) into a temporary folder and `docker import`s it, labelled with its Python version. Machines
+without registry access (and this project's CI) get a base image from Debian's package mirrors alone;
+Image.from_debian_base(python_version=...) resolves to the suite with that Python.
 """
 
 from __future__ import annotations
@@ -16,22 +16,39 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..config.image import DEBIAN_SUITES, debian_base_name
+
 SUITE = "bookworm"
 PACKAGES = "python3,python3-pip,python3-venv,ca-certificates"
-#: The suite's Python: an image for any other version cannot come from this base.
-SUITE_PYTHON = (3, 11)
+#: The default suite's Python (CI's kernel): images of another version come from another suite's base.
+SUITE_PYTHON = DEBIAN_SUITES[SUITE]
 LABEL_PYTHON = "flyte-nb.python"
-
-
-def base_image_name(python_version: tuple[int, int] = SUITE_PYTHON) -> str:
-    return f"flyte-nb/debian-base:{SUITE}-py{python_version[0]}.{python_version[1]}"
-
-
-BASE_IMAGE = base_image_name()
 
 
 class BootstrapError(RuntimeError):
     """The base image could not be made; the message says what to install or start."""
+
+
+def suites_text() -> str:
+    return ", ".join(f"{suite} has {v[0]}.{v[1]}" for suite, v in DEBIAN_SUITES.items())
+
+
+def suite_for(python_version: tuple[int, int]) -> str:
+    """The Debian suite whose Python is this version; BootstrapError naming the suites when none is."""
+    for suite, version in DEBIAN_SUITES.items():
+        if tuple(python_version) == version:
+            return suite
+    raise BootstrapError(f"no Debian suite has Python {python_version[0]}.{python_version[1]} ({suites_text()})")
+
+
+def base_image_name(python_version: tuple[int, int] = SUITE_PYTHON) -> str:
+    name = debian_base_name(python_version)
+    if name is None:
+        raise BootstrapError(f"no Debian suite has Python {python_version[0]}.{python_version[1]} ({suites_text()})")
+    return name
+
+
+BASE_IMAGE = base_image_name()
 
 
 def _client():  # noqa: ANN202 - docker-py is imported lazily
@@ -62,10 +79,12 @@ def rootfs_python(root: Path) -> tuple[int, int]:
     return int(major), int(minor)
 
 
-def bootstrap(name: str | None = None, *, force: bool = False, mirror: str | None = None,
+def bootstrap(name: str | None = None, *, force: bool = False, mirror: str | None = None, suite: str = SUITE,
               log=print) -> str:  # noqa: ANN001
-    """Make the base image (idempotent); returns its name."""
-    name = name or BASE_IMAGE
+    """Make the base image of `suite` (idempotent); returns its name."""
+    if suite not in DEBIAN_SUITES:
+        raise BootstrapError(f"--suite {suite!r}: one of {', '.join(DEBIAN_SUITES)}")
+    name = name or base_image_name(DEBIAN_SUITES[suite])
     if not force and exists(name):
         log(f"{name} exists; nothing to do (use --force to rebuild)")
         return name
@@ -76,7 +95,7 @@ def bootstrap(name: str | None = None, *, force: bool = False, mirror: str | Non
     client = _client()
     with tempfile.TemporaryDirectory(prefix="flyte-nb-rootfs-") as folder:
         root = Path(folder) / "rootfs"
-        command = ["debootstrap", "--variant=minbase", f"--include={PACKAGES}", SUITE, str(root)]
+        command = ["debootstrap", "--variant=minbase", f"--include={PACKAGES}", suite, str(root)]
         if mirror:
             command.append(mirror)
         log("$ " + " ".join(command))
@@ -108,11 +127,13 @@ def main(argv: list[str] | None = None) -> int:
     make.add_argument("--name", default=None, help=f"image name (default {BASE_IMAGE})")
     make.add_argument("--force", action="store_true", help="rebuild even if it exists")
     make.add_argument("--mirror", default=None, help="Debian mirror URL (default: debootstrap's)")
+    make.add_argument("--suite", default=SUITE, choices=sorted(DEBIAN_SUITES),
+                      help=f"Debian suite, by the Python it has ({suites_text()}; default {SUITE})")
     commands.add_parser("status", help="say whether the base image exists")
     args = parser.parse_args(argv)
     try:
         if args.command == "bootstrap":
-            bootstrap(args.name, force=args.force, mirror=args.mirror)
+            bootstrap(args.name, force=args.force, mirror=args.mirror, suite=args.suite)
         else:
             print(f"{BASE_IMAGE}: {'present' if exists() else 'missing (run: python -m flyte_nb.images bootstrap)'}")
     except BootstrapError as error:

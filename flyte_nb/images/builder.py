@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from ..config.image import Image
 from ..errors import RunnerUnavailableError
-from .bootstrap import LABEL_PYTHON, SUITE_PYTHON, base_image_name
+from .bootstrap import LABEL_PYTHON, BootstrapError, base_image_name, suite_for, suites_text
 from .dockerfile import BUILD_ARGS, CA_FILE, describe, render
 from .dockerignore import IgnoreRules, load
 from .pixi import lock_file, manifest_tables, metadata, render_manifest
@@ -70,13 +70,17 @@ def _exists(ref: str) -> dict[str, Any] | None:
 def base_reference(image: Image) -> str:
     """The local image the recipe starts from; refused (never pulled) when it is not here."""
     if image.base == "debian":
-        if tuple(image.python_version) != SUITE_PYTHON:
+        version = tuple(image.python_version)
+        try:
+            suite, ref = suite_for(version), base_image_name(version)  # type: ignore[arg-type]
+        except BootstrapError:
             raise RunnerUnavailableError(
-                f"Image python_version {image.python_version[0]}.{image.python_version[1]} is not available: the "
-                f"offline Debian bookworm base has Python {SUITE_PYTHON[0]}.{SUITE_PYTHON[1]}")
-        ref = base_image_name(SUITE_PYTHON)
+                f"Image python_version {version[0]}.{version[1]} is not available: the offline Debian base images "
+                f"have the Python of their suite ({suites_text()}); use one of those with a kernel of that "
+                f"version") from None
         if _exists(ref) is None:
-            raise RunnerUnavailableError(f"the base image {ref} is missing: run `python -m flyte_nb.images bootstrap`")
+            raise RunnerUnavailableError(f"the base image {ref} is missing: run `python -m flyte_nb.images bootstrap "
+                                         f"--suite {suite}`")
         return ref
     if image.base == "dockerfile":
         return ""
