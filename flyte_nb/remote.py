@@ -2,10 +2,11 @@
 
 An exception object is never unpickled in the kernel (unpickling runs whatever the container chose). The
 kernel rebuilds the error from the text: builtin exception classes by name from `builtins` (so `except
-ValueError` still works) and flyte_nb's own errors by name from its error modules; any other class becomes a
-TaskError whose `remote_type` names it ("module.Class: message", like Flyte's RuntimeUserError). The
-exception's traceback is the task's own frames (flyte_nb.tracebacks), so it shows the user's cell and line;
-the container's whole traceback text is kept for the run record (%flyte_logs --full).
+ValueError` still works) and flyte_nb's own errors by name from its error modules, a flyte.errors error with
+its code, kind and worker (set as data, its __init__ not run); any other class becomes a TaskError whose
+`remote_type` names it ("module.Class: message"). What a *caller* of the task then sees is the SDK's error
+(flyte_nb/failures.py). The exception's traceback is the task's own frames (flyte_nb.tracebacks), so it shows
+the user's cell and line; the container's whole traceback text is kept for the run record (%flyte_logs --full).
 """
 
 from __future__ import annotations
