@@ -122,8 +122,11 @@ def test_numpy_and_pandas_round_trip_without_pickle() -> None:
     import numpy
     import pandas
 
+    import pyarrow
+
+    # with pyarrow in the kernel, pandas 3 keeps text columns in pyarrow arrays: the image needs it to load inputs
     image = flyte.Image.from_debian_base(name="io-numpy").with_pip_packages(
-        f"numpy=={numpy.__version__}", f"pandas=={pandas.__version__}")  # the image tests/test_io.py uses
+        f"numpy=={numpy.__version__}", f"pandas=={pandas.__version__}", f"pyarrow=={pyarrow.__version__}")
     data_env = flyte.TaskEnvironment(name="wire_data", image=image)
 
     @data_env.task
