@@ -549,10 +549,56 @@ class _StorePickler(_pickler_base()):  # type: ignore[misc]
         self.keys: list[str] = []
 
     def reducer_override(self, obj: Any) -> Any:
+        plain = _without_arrow_text(obj)
+        if plain is not None:  # pickled again, as the same data in Python-backed text columns
+            return _same, (plain,)
         reduced = _by_reference(obj, self.owned, self.keys)
         if reduced is not None:
             return reduced
         return super().reducer_override(obj)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _without_arrow_text(obj: Any) -> Any:
+    """A pandas frame/series/index whose text is pyarrow-backed, rebuilt with Python-backed text; else None.
+
+    Why: with pyarrow installed in the kernel, pandas 3 keeps every text column in pyarrow arrays
+    (its default `str` dtype), so a pickled input would need pyarrow in the task's image although
+    the user's data is plain strings. The values and the dtype's missing-value marker are kept;
+    only the storage changes (columns the user typed as pyarrow themselves, ArrowDtype, stay).
+    """
+    import sys
+
+    pandas = sys.modules.get("pandas")
+    if pandas is None or not isinstance(obj, (pandas.DataFrame, pandas.Series, pandas.Index)):
+        return None
+
+    def arrow_text(dtype: Any) -> bool:
+        return isinstance(dtype, pandas.StringDtype) and dtype.storage == "pyarrow"
+
+    def plain(dtype: Any) -> Any:
+        return pandas.StringDtype("python", na_value=dtype.na_value)
+
+    if isinstance(obj, pandas.Index):
+        return obj.astype(plain(obj.dtype)) if arrow_text(obj.dtype) else None
+    index = obj.index.astype(plain(obj.index.dtype)) if arrow_text(obj.index.dtype) else None
+    if isinstance(obj, pandas.Series):
+        if not arrow_text(obj.dtype) and index is None:
+            return None
+        out = obj.astype(plain(obj.dtype)) if arrow_text(obj.dtype) else obj.copy(deep=False)
+    else:
+        texts = {name: plain(dtype) for name, dtype in obj.dtypes.items() if arrow_text(dtype)}
+        if not texts and index is None and not arrow_text(obj.columns.dtype):
+            return None
+        out = obj.astype(texts) if texts else obj.copy(deep=False)
+        if arrow_text(obj.columns.dtype):
+            out.columns = obj.columns.astype(plain(obj.columns.dtype))
+    if index is not None:
+        out.index = index
+    return out
 
 
 def remove(keys: list[str]) -> None:

@@ -186,3 +186,23 @@ def test_big_arrays_arrive_memory_mapped_and_writable(docker_only: None) -> None
     assert out[1, 1] == 7.0 and matrix[0, 0] == 0.0  # the caller's input is untouched
     store = Path(flyte.io.host_root()) / "pickled"
     assert not store.exists() or list(store.iterdir()) == []  # mapped files are unlinked all the same
+
+
+def test_text_frames_need_no_pyarrow_in_the_image(docker_only: None) -> None:
+    """pandas 3 keeps text in pyarrow arrays when the kernel has pyarrow: inputs still load in an image without it."""
+    import numpy
+    import pandas
+    import pyarrow  # noqa: F401 - the kernel has it (test extras), so pandas' default text dtype is pyarrow-backed
+
+    image = flyte.Image.from_debian_base(name="io-numpy").with_pip_packages(
+        f"numpy=={numpy.__version__}", f"pandas=={pandas.__version__}")  # no pyarrow
+    text_env = flyte.TaskEnvironment(name="io_text", image=image)
+
+    @text_env.task
+    def shout(frame: Any, names: Any) -> list[str]:
+        return [f"{k}:{v.upper()}" for k, v in zip(frame.index, frame["s"].fillna("-"))] + list(names)
+
+    frame = pandas.DataFrame({"s": ["x", None, "z"], "n": [1, 2, 3]}, index=pandas.Index(["p", "q", "r"]))
+    assert frame.dtypes["s"].storage == "pyarrow"  # the case this test is about
+    assert shout(frame, pandas.Series(["u", "v"])) == ["p:X", "q:-", "r:Z", "u", "v"]
+    assert frame.dtypes["s"].storage == "pyarrow"  # the caller's frame is unchanged
