@@ -12,6 +12,7 @@ import concurrent.futures
 import contextlib
 import contextvars
 import functools
+import inspect
 import uuid
 from typing import Any, AsyncGenerator, Callable, Iterable, Iterator
 
@@ -45,7 +46,10 @@ def _group_name(func: Any, group_name: str | None) -> str:
 def _as_item(item: tuple[str, int], func: Any, *args: Any) -> Any:
     """func(*args) as item `item` of a map (in the item's own copied context): its log lines keep input order."""
     relay.MAP_ITEM.set(item)
-    return func(*args)
+    result = func(*args)
+    if inspect.iscoroutine(result):  # an async task mapped from sync code: the SDK runs it to its result
+        return asyncio.run(result)  # in this item's worker thread, on a loop of its own
+    return result
 
 
 class _Mapper:

@@ -107,6 +107,16 @@ def docker_runner(client: Any) -> Iterator[None]:
     assert left == [], "a test left containers behind"
 
 
+@env.task
+async def cube_async(x: int) -> int:
+    return x * x * x
+
+
+@env.task
+def fan_out_sync_over_async(n: int) -> list[int]:
+    return list(flyte.map(cube_async, range(n)))
+
+
 # ---- inside containers ---------------------------------------------------------------------------
 @pytest.mark.docker
 def test_map_inside_a_container_runs_every_item_as_its_own_call_in_order(docker_runner: None) -> None:
@@ -115,6 +125,14 @@ def test_map_inside_a_container_runs_every_item_as_its_own_call_in_order(docker_
     assert len(children) == 5 and {r.runner for r in children} == {"docker"}
     parent = next(r for r in flyte.registry().runs if r.task == "sdk_rt.fan_out")
     assert {r.parent for r in children} == {parent.id}
+
+
+@pytest.mark.docker
+def test_sync_map_over_an_async_task_runs_each_item_as_the_sdk_does(docker_runner: None) -> None:
+    """The SDK's sync flyte.map of an async task yields results, not coroutines (inside a task and at top level)."""
+    assert fan_out_sync_over_async(4) == [0, 1, 8, 27]
+    assert list(flyte.map(cube_async, range(3))) == [0, 1, 8]
+    assert len([r for r in flyte.registry().runs if r.task == "sdk_rt.cube_async"]) == 7
 
 
 @pytest.mark.docker
