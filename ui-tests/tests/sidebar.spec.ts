@@ -471,6 +471,21 @@ test('sidebar: typed forms at 320 px, a Docker run in a tab, Insert code, contra
     expect.arrayContaining([expect.stringContaining('attempt 1/4'), expect.stringContaining('Hello code! override')])
   );
 
+  // A failing task shows the user's own cell and line, as IPython shows its own errors, in at most 15 lines.
+  await runLast(page, '@env_2.task\nasync def bad(x: int) -> int:\n    y = x + 1\n    raise ValueError(f"bad value {y}")\n');
+  const failed = await runLast(page, 'await bad(3)');
+  const traceback = await page.evaluate(i => {
+    const outputs = (window as any).jupyterapp.shell.currentWidget.content.widgets[i].model.outputs.toJSON();
+    const error = outputs.find((o: any) => o.output_type === 'error');
+    return error ? (error.traceback as string[]).join('\n').replace(/\x1b\[[0-9;]*m/g, '') : '';
+  }, failed);
+  const lines = traceback.split('\n').filter(line => line.trim() !== '');
+  expect(traceback).toMatch(/Cell In\[\d+\], line 4/);
+  expect(traceback).toContain('raise ValueError(f"bad value {y}")');
+  expect(traceback).toContain('ValueError: bad value 4');
+  expect(traceback).not.toMatch(/asyncio|flyte_nb\/|<dynamic-code>/);
+  expect(lines.length, traceback).toBeLessThanOrEqual(15);
+
   // The commands are in the palette; the settings in the Settings Editor (schema/plugin.json).
   const commands = await page.evaluate(() => (window as any).jupyterapp.commands.listCommands());
   expect(commands).toEqual(expect.arrayContaining(['flyte-nb:open', 'flyte-nb:insert-code', 'flyte-nb:open-run']));
