@@ -240,8 +240,9 @@ def _plasma_holding(needle: bytes) -> list[str]:
 
 
 def test_timeout_cancels_the_ray_task_and_removes_its_container(client: Any) -> None:
-    slow = nap.override(timeout=4, resources=flyte.Resources(cpu=2))  # node 2 or 3: both have an engine
-    with pytest.raises(flyte.TaskTimeoutError, match=r"ray_env.nap.*timeout=4s.*container was stopped"):
+    # timeout=15: long enough for a loaded machine to start the container, far short of the 120 s nap
+    slow = nap.override(timeout=15, resources=flyte.Resources(cpu=2))  # node 2 or 3: both have an engine
+    with pytest.raises(flyte.TaskTimeoutError, match=r"ray_env.nap.*timeout=15s.*container was stopped"):
         slow(120)
     run = flyte.registry().runs[-1]
     assert run.status.value == "timed_out" and " on node " in (run.attempts[0].container or "")

@@ -43,7 +43,11 @@ def node_loop() -> asyncio.AbstractEventLoop:
 
 
 def node_runner() -> tuple[Any, str | None]:
-    """The runner of this node: docker when its engine answers, else local; and why local."""
+    """The runner of this node: docker when its engine answers, else local; and why local.
+
+    Cold containers only (standby=False): a standby would be started, and a used one removed, off the
+    call's path in a Ray worker the kernel does not control, so a call could return (or time out) with
+    its container, or the next one's, still on the node."""
     global _runner, _why_local
     from ..errors import RunnerUnavailableError
 
@@ -52,7 +56,7 @@ def node_runner() -> tuple[Any, str | None]:
             try:
                 from .docker import DockerRunner
 
-                _runner = DockerRunner()
+                _runner = DockerRunner(standby=False)
             except RunnerUnavailableError as error:
                 from .local import LocalRunner
 
@@ -78,7 +82,7 @@ def run_call(blob: bytes, relay: Any) -> Iterator[tuple[Any, ...]]:
     yield ("node", ray.get_runtime_context().get_node_id(), ray.util.get_node_ip_address())
     events: queue.Queue[tuple[Any, ...]] = queue.Queue()
     waiting: set[Any] = set()  # replies of the task's own task calls, not in yet
-    future = asyncio.run_coroutine_threadsafe(_attempt(spec, relay, events, waiting), node_loop())
+    attempt = OnLoop(_attempt(spec, relay, events, waiting), node_loop())
     try:
         while True:
             try:
@@ -90,29 +94,46 @@ def run_call(blob: bytes, relay: Any) -> Iterator[tuple[Any, ...]]:
                 else:
                     event = events.get(timeout=POLL)
             except queue.Empty:
-                if future.done() and events.empty():
+                if attempt.ended() and events.empty():
                     return
                 continue
             yield event
             if event[0] in ("result", "error"):
                 return
     finally:
-        if not future.done():  # cancelled (the kernel's timeout or interrupt) or the kernel went away
-            future.cancel()
-            _await_cleanup(future)
+        if not attempt.ended():  # cancelled (the kernel's timeout or interrupt) or the kernel went away
+            attempt.cancel_and_wait(CLEANUP)
             relay.answer.remote(f"ended-{spec['key']}", True)  # the kernel waits for this before it returns
 
 
-def _await_cleanup(future: Any) -> None:
-    """Wait (bounded) for a cancelled attempt to remove its container; a second cancel does not cut it short."""
-    deadline = time.monotonic() + CLEANUP
-    while time.monotonic() < deadline:
-        try:
-            while not future.done() and time.monotonic() < deadline:
-                time.sleep(POLL)
-            return
-        except KeyboardInterrupt:
-            continue
+class OnLoop:
+    """A coroutine run as a task on another thread's loop, that can be cancelled and waited for until it has
+    really ended (its cleanup, e.g. removing a container, done). Not run_coroutine_threadsafe's future: its
+    cancel() marks it done at once, before the coroutine has even seen the cancel."""
+
+    def __init__(self, coro: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._finished = threading.Event()
+        self._task = asyncio.run_coroutine_threadsafe(self._start(coro), loop).result()
+
+    async def _start(self, coro: Any) -> "asyncio.Task[Any]":
+        task = asyncio.ensure_future(coro)
+        task.add_done_callback(lambda _: self._finished.set())
+        return task
+
+    def ended(self) -> bool:
+        return self._finished.is_set()
+
+    def cancel_and_wait(self, timeout: float) -> bool:
+        """Cancel, then wait (bounded) until the task has ended; a second Ray cancel does not cut it short."""
+        self._loop.call_soon_threadsafe(self._task.cancel)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                return self._finished.wait(max(0.0, deadline - time.monotonic()))
+            except KeyboardInterrupt:
+                continue
+        return self._finished.is_set()
 
 
 async def _attempt(spec: dict[str, Any], relay: Any, events: "queue.Queue[tuple[Any, ...]]",
