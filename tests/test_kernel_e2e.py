@@ -9,6 +9,7 @@ the tests run in file order and each leaves the kernel as it found it.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
@@ -162,16 +163,20 @@ def status_updates(done: Executed) -> tuple[str, list[str]]:
     return display_id, texts
 
 
-@pytest.fixture(scope="module")
-def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
-    home = tmp_path_factory.mktemp("kernel")
+@contextlib.contextmanager
+def flyte_kernel(home: Path, name: str, setup: str, extra_env: dict[str, str]) -> Iterator[Kernel]:
+    """A real kernel of this venv (the default runner) that ran `setup`; nothing of it outlives the block.
+
+    Standby containers are off, as in the rest of the suite (conftest.py): these tests count a call's
+    containers; tests/test_standby.py covers kernels with standbys.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLYTE_NB_")}  # the default runner
-    env["FLYTE_NB_DATA_DIR"] = str(home / "data")
-    km = start_venv_kernel(home, KERNEL_NAME, env)
+    env.update({"FLYTE_NB_STANDBY": "0", **extra_env})
+    km = start_venv_kernel(home, name, env)
     kernel: Kernel | None = None
     try:
         kernel = Kernel(km)
-        kernel.ok("%load_ext flyte_nb\nimport flyte_nb as flyte\nenv = flyte.TaskEnvironment(name='e2e_env')")
+        kernel.ok(setup)
         kernel.label = "flyte-nb.kernel=" + kernel.value(
             "__import__('flyte_nb.runners.docker').runners.docker.KERNEL_ID")
         yield kernel
@@ -184,6 +189,14 @@ def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
             if kernel is not None and kernel.label:  # nothing of this kernel outlives the module, whatever failed
                 for container in docker_ps(kernel.label):
                     subprocess.run(["docker", "rm", "-f", container["ID"]], capture_output=True, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
+    home = tmp_path_factory.mktemp("kernel")
+    with flyte_kernel(home, KERNEL_NAME, "%load_ext flyte_nb\nimport flyte_nb as flyte\n"
+                      "env = flyte.TaskEnvironment(name='e2e_env')", {"FLYTE_NB_DATA_DIR": str(home / "data")}) as k:
+        yield k
 
 
 # ---- 1. the extension and the cell magic ----------------------------------------------------------

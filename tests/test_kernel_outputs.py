@@ -10,7 +10,6 @@ notices). Nothing is mocked: the sidebar's edit goes over the comm as labextensi
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import uuid
@@ -18,8 +17,7 @@ from typing import Iterator
 
 import pytest
 
-from .kernels import start_venv_kernel
-from .test_kernel_e2e import Executed, Kernel, docker_ps
+from .test_kernel_e2e import Executed, Kernel, flyte_kernel
 
 pytestmark = pytest.mark.docker
 
@@ -42,26 +40,9 @@ def count_of(done: Executed) -> int:
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
     home = tmp_path_factory.mktemp("outputs")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLYTE_NB_")}  # the default runner
-    env["FLYTE_NB_DATA_DIR"] = str(home / "data")
-    env["FLYTE_NB_CACHE_DIR"] = str(home / "cache")
-    km = start_venv_kernel(home, KERNEL_NAME, env)
-    kernel: Kernel | None = None
-    try:
-        kernel = Kernel(km)
-        kernel.ok("%load_ext flyte_nb\nimport flyte_nb as flyte")
-        kernel.label = "flyte-nb.kernel=" + kernel.value(
-            "__import__('flyte_nb.runners.docker').runners.docker.KERNEL_ID")
-        yield kernel
-    finally:
-        try:
-            if kernel is not None:
-                kernel.kc.stop_channels()
-        finally:
-            km.shutdown_kernel(now=True)
-            if kernel is not None and kernel.label:
-                for container in docker_ps(kernel.label):
-                    subprocess.run(["docker", "rm", "-f", container["ID"]], capture_output=True, timeout=30)
+    with flyte_kernel(home, KERNEL_NAME, "%load_ext flyte_nb\nimport flyte_nb as flyte",
+                      {"FLYTE_NB_DATA_DIR": str(home / "data"), "FLYTE_NB_CACHE_DIR": str(home / "cache")}) as k:
+        yield k
 
 
 # ---- notices ----------------------------------------------------------------------------------------

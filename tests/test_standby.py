@@ -114,6 +114,9 @@ def test_two_calls_never_share_a_container_and_the_second_runs_in_the_standby(cl
     third_standby = ready_standby(client)  # a new one, started off the call's path
     assert third_standby.id != standby.id
     assert "FLYTE_NB_STANDBY_TOKEN" not in second["flyte_env"]  # the standby socket's key stays with the shim
+    used = run.attempts[0].usage  # what the call used is measured in a standby too (from the call's start)
+    assert used is not None and used.complete and used.cpu_seconds is not None and used.wall_seconds is not None
+    assert used.wall_seconds < 30 and (used.peak_memory or 0) > 0
 
 
 def test_no_secret_of_a_call_reaches_the_next_call_nor_the_standbys_config(client: Any) -> None:
