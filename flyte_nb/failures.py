@@ -14,6 +14,7 @@ the SDK's direct call of an async task does too (docs/sdk-differences.md lists t
 from __future__ import annotations
 
 from . import errors
+from .tracebacks import carry
 
 #: Codes the SDK rebuilds as its timeout classes (flyte._internal.runtime.convert._TIMEOUT_ERROR_BY_CODE).
 _TIMEOUTS: dict[str, type[errors.RuntimeUserError]] = {
@@ -43,7 +44,8 @@ def raised_to_caller(error: Exception) -> Exception:
     flyte_nb's own task errors (TaskError: a TaskOOMError for an OOM kill, a MaxRuntimeExceededError, a
     TaskExitError for sys.exit) are RuntimeUserErrors with their class name as code, as the SDK would build
     them, so they are kept, with their task, attempt and container. Otherwise a fresh
-    error of the SDK's class; the task's exception stays reachable as its __cause__ (and its notes are kept).
+    error of the SDK's class, raised with the task's frames (the user's cell and line); the task's exception
+    stays reachable as its __cause__ (and its notes are kept).
     """
     kind, code, message, worker = _as_data(error)
     cls = _native_class(kind, code)
@@ -57,7 +59,7 @@ def raised_to_caller(error: Exception) -> Exception:
         fresh.worker = "user"  # type: ignore[attr-defined]
     else:
         fresh = cls(code, message, worker)  # type: ignore[call-arg]
-    fresh.__cause__ = error
+    carry(fresh, error)
     for note in getattr(error, "__notes__", ()):
         fresh.add_note(note)
     return fresh

@@ -187,6 +187,18 @@ def remote_text(error: BaseException) -> str | None:
     return kept[1] if kept is not None and kept[0] is error else None
 
 
+def carry(fresh: BaseException, original: BaseException) -> BaseException:
+    """`fresh` (the SDK's error for a task's failure, built from its data) with the task's traceback: a display
+    of it shows the user's cell and line, as `original`'s did. `original` stays its __cause__ for code that
+    reads it, and a display shows it once: its frames are fresh's (WithoutEntry leaves it out)."""
+    fresh.__cause__ = original
+    try:
+        fresh._flyte_nb_carried = True  # type: ignore[attr-defined]
+    except (AttributeError, TypeError):  # an exception class with __slots__
+        pass
+    return fresh.with_traceback(original.__traceback__)
+
+
 # ---- at the entry points ----------------------------------------------------------------------
 def trimmed(tb: types.TracebackType | None) -> types.TracebackType | None:
     """A new chain of tb without the machinery frames (the original is left as it was)."""
@@ -231,10 +243,16 @@ class WithoutEntry:
 
         formatter = get_ipython().InteractiveTB
         error = self.error
+        cause = error.__cause__ if getattr(error, "_flyte_nb_carried", False) else None
+        if cause is not None:  # the task's exception, whose frames this one carries (carry): shown once
+            error.__cause__ = None
         try:
             return formatter.structured_traceback(type(error), error, _without_entries(error.__traceback__))
         except Exception:  # noqa: BLE001 - IPython's own rendering, rather than none
             return formatter.structured_traceback(type(error), error, error.__traceback__)
+        finally:
+            if cause is not None:
+                error.__cause__ = cause
 
 
 def _without_entries(tb: types.TracebackType | None) -> types.TracebackType | None:

@@ -77,10 +77,11 @@ BAD_MAGIC = ("%%flyte_task env=env\ndef helper(v: int) -> float:\n    return 1 /
 
 @pytest.mark.parametrize(("define", "call", "lines", "error"), [
     (BAD_ASYNC, "await bad(1)", [(4, "raise ValueError(f'bad value {y}')")], "ValueError: bad value 2"),
-    (BAD_ASYNC, "flyte.run(bad, 2)", [(4, "raise ValueError(f'bad value {y}')")], "ValueError: bad value 3"),
+    # through flyte.run (or a parent task) the SDK's RuntimeUserError, with the task's frames
+    (BAD_ASYNC, "flyte.run(bad, 2)", [(4, "raise ValueError(f'bad value {y}')")], "RuntimeUserError: bad value 3"),
     # a %%flyte_task cell: its line 1 is the magic, so `return helper(x)` is line 6 of what the user sees
     (BAD_MAGIC, "divide(3)", [(6, "return helper(x)"), (3, "return 1 / (v - v)")],
-     "ZeroDivisionError: division by zero"),
+     "RuntimeUserError: division by zero"),
 ], ids=["await", "flyte.run", "flyte_task-magic"])
 def test_a_failing_task_shows_the_users_cell_and_line_only(kernel: Kernel, define: str, call: str,
                                                            lines: list[tuple[int, str]], error: str) -> None:
@@ -95,7 +96,8 @@ def test_a_failing_task_shows_the_users_cell_and_line_only(kernel: Kernel, defin
         header = text.index(f"Cell In[{count_of(defined)}], line {number}, in ", position)
         assert re.search(rf"----> {number} +{re.escape(source)}", text[header:]), text
         position = header + 1
-    for hidden in ("flyte_nb/", "asyncio", "<dynamic-code>", "concurrent", "RemoteTraceback", "shim.py"):
+    for hidden in ("flyte_nb/", "asyncio", "<dynamic-code>", "concurrent", "RemoteTraceback", "shim.py",
+                   "direct cause"):  # the task's exception behind the SDK's error: its frames are shown once
         assert hidden not in text, f"{hidden!r} in\n{text}"
     assert error in shown
     run = kernel.value("[r.id for r in flyte.registry().runs if r.parent is None][-1]")
@@ -103,7 +105,7 @@ def test_a_failing_task_shows_the_users_cell_and_line_only(kernel: Kernel, defin
 
     # The whole traceback is one step away: the container's, flyte_nb's frames and all.
     full = kernel.ok(f"%flyte_logs --full {run}").stdout
-    assert "flyte_nb/shim.py" in full and lines[-1][1] in full and error in full
+    assert "flyte_nb/shim.py" in full and lines[-1][1] in full and error.split(": ", 1)[1] in full  # the task's own
     assert "Traceback (most recent call last)" not in kernel.ok(f"%flyte_logs {run}").stdout
 
 

@@ -50,8 +50,9 @@ def test_a_failed_map_item_shows_the_task_not_flyte_nbs_frames(inprocess: None) 
             raise ValueError("two")
         return x * x
 
-    with pytest.raises(ValueError, match="two") as info:
+    with pytest.raises(flyte.errors.RuntimeUserError, match="two") as info:  # the SDK's, with the task's frames
         list(flyte.map(square, [1, 2, 3], return_exceptions=False))
+    assert info.value.code == "ValueError"
     shown = [frame for frame in traceback.walk_tb(info.value.__traceback__)
              if not frame[0].f_locals.get("__tracebackhide__")]  # what IPython and pytest show
     assert [f.f_code.co_name for f, _ in shown] == ["test_a_failed_map_item_shows_the_task_not_flyte_nbs_frames",
