@@ -71,7 +71,7 @@ def test_spec_example_round_trip(sdk: Path, tmp_path: Path, inprocess: None) -> 
     assert sdk_side["flyte"].startswith("2.12")
     assert_same_settings(nb_settings(), sdk_side["tasks"])
     ours = flyte.run(namespace["invoke_process_data"]).outputs()
-    assert sdk_side["output"] == repr(ours) == "('Processed input.csv',)"
+    assert sdk_side["output"] == repr(tuple(ours)) == "('Processed input.csv',)"  # ActionOutputs, as a tuple
 
 
 def spec_export(tmp_path: Path, folder: str = "my-project", **options: Any) -> tuple[Any, dict[str, Any]]:
@@ -319,7 +319,7 @@ def test_every_parameter_round_trip(sdk: Path, tmp_path: Path, inprocess: None) 
     assert ours["base_env.double"]["retries"] == {"count": 0, "backoff": None}  # the session override is in effect
     assert ours["rich-env.pipeline"]["timeout"]["max_runtime"] == 120.0  # the edit is in effect
     assert_same_settings(ours, sdk_side["tasks"])
-    assert sdk_side["output"] == repr(flyte.run(tasks["pipeline"], 3).outputs()) == "([360, 2],)"
+    assert sdk_side["output"] == repr(tuple(flyte.run(tasks["pipeline"], 3).outputs())) == "([360, 2],)"
 
 
 def test_a_secret_is_exported_by_reference_never_by_value(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
