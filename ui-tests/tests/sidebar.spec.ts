@@ -485,6 +485,10 @@ test('sidebar: typed forms at 320 px, a Docker run in a tab, Insert code, contra
   expect(traceback).toContain('ValueError: bad value 4');
   expect(traceback).not.toMatch(/asyncio|flyte_nb\/|<dynamic-code>/);
   expect(lines.length, traceback).toBeLessThanOrEqual(15);
+  // The failed run is in the sidebar's runs and timeline before anything below lists the sidebar's controls.
+  await expect(sidebar(page).locator('.jp-flyte-nb-run', { hasText: 'ui_env.bad' })).toBeVisible();
+  await expect(sidebar(page).locator('.jp-flyte-nb-run', { hasText: 'failed' })).toBeVisible();
+  await page.waitForTimeout(1000); // the timeline redraws after the run list (one get_timeline round trip)
 
   // The commands are in the palette; the settings in the Settings Editor (schema/plugin.json).
   const commands = await page.evaluate(() => (window as any).jupyterapp.commands.listCommands());
