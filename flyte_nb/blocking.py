@@ -17,6 +17,10 @@ import threading
 from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
+#: Threads of in_thread calls still running: a container create in flight at kernel exit lands after
+#: the exit's listing of containers unless the exit waits for it (wait_pending).
+_pending: set[threading.Thread] = set()
+_pending_lock = threading.Lock()
 
 
 async def in_thread(func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
@@ -44,9 +48,28 @@ async def in_thread(func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
             _call_soon(loop, settle, False, error)
         else:
             _call_soon(loop, settle, True, value)
+        finally:
+            with _pending_lock:
+                _pending.discard(threading.current_thread())
 
-    threading.Thread(target=run, name=f"flyte-nb-{getattr(func, '__name__', 'call')}", daemon=True).start()
+    thread = threading.Thread(target=run, name=f"flyte-nb-{getattr(func, '__name__', 'call')}", daemon=True)
+    with _pending_lock:
+        _pending.add(thread)
+    thread.start()
     return await future
+
+
+def wait_pending(timeout: float) -> bool:
+    """Wait up to `timeout` seconds in all for every in_thread call still running; True when none is left."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    with _pending_lock:
+        threads = list(_pending)
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    with _pending_lock:
+        return not _pending
 
 
 def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[..., None], *args: Any) -> None:

@@ -194,14 +194,21 @@ class DockerRunner(Runner):
 
     def remove_all(self) -> int:
         """Remove every container this kernel started, and its warm workers' folders (kernel shutdown)."""
+        from ..blocking import wait_pending
+
         removed = 0
-        try:
-            mine = {"label": f"{LABEL}.kernel={KERNEL_ID}"}
-            for container in self.client.containers.list(all=True, filters=mine, ignore_removed=True):
-                container.remove(force=True)
-                removed += 1
-        except Exception:  # noqa: BLE001 - the engine may be gone at shutdown
-            pass
+        mine = {"label": f"{LABEL}.kernel={KERNEL_ID}"}
+        # Twice: removing the listed containers ends the calls waiting on them; a create still in flight
+        # (a standby started off a call's path) lands meanwhile and is listed the second time.
+        for settle in (5.0, 0.0):
+            try:
+                for container in self.client.containers.list(all=True, filters=mine, ignore_removed=True):
+                    container.remove(force=True)
+                    removed += 1
+            except Exception:  # noqa: BLE001 - the engine may be gone at shutdown
+                break
+            if settle:
+                wait_pending(settle)
         self.workers.remove_folders()
         if self.standbys is not None:
             self.standbys.remove_folders()
