@@ -474,10 +474,30 @@ class DockerRunner(Runner):
                 container.remove(force=True)
                 return
             except Exception as error:  # noqa: BLE001
-                if "No such container" in str(error) or "is already in progress" in str(error):
+                if "No such container" in str(error):
                     return
+                if "is already in progress" in str(error):  # another thread removes it: wait for that
+                    if self._gone(container.id):
+                        return
                 time.sleep(0.2)
         self._orphans[container.id] = container.short_id
+
+    def _gone(self, container_id: str, seconds: float = 30.0) -> bool:
+        """True once the engine no longer knows the container. A caller of _remove learns "removed"
+        only when it is: a kernel exit or a test that lists containers right after must see none,
+        even when the reaper's removal of the same container was still under way."""
+        import docker.errors
+
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                self.client.api.inspect_container(container_id)
+            except docker.errors.NotFound:
+                return True
+            except Exception:  # noqa: BLE001 - unreachable: the caller keeps it as an orphan
+                return False
+            time.sleep(0.05)
+        return False
 
 
 def _follow(output: Any, secrets: list[str], line_out: Callable[[str, str], None]) -> None:

@@ -69,7 +69,7 @@ def pool_key(call: Call) -> str:
     return key
 
 
-@dataclass
+@dataclass(eq=False)  # identity: a worker is one container, kept in sets
 class Worker:
     number: int
     folder: Path
@@ -106,6 +106,7 @@ class Pool:
         self.started = 0
         self.changed = asyncio.Condition()
         self.folders: list[Path] = []  # every worker folder made, removed at kernel exit (remove_folders)
+        self.stopping: set[Worker] = set()  # taken out of the pool by the reaper, their removal under way
 
     async def acquire(self, call: Call, ref: str) -> Worker:
         """A slot on a worker: a free one, else a new worker (up to max replicas), else wait.
@@ -217,11 +218,14 @@ class WorkerPools:
                     for worker in idle:
                         worker.dead = True
                         pool.workers.remove(worker)
+                        pool.stopping.add(worker)
                 for worker in idle:
                     try:
                         await in_thread(self.runner.discard_worker, worker)
                     except Exception as error:  # noqa: BLE001 - the reaper must outlive one failed removal
                         notice(f"could not stop warm worker {worker.number} of pool {pool.key}: {error}")
+                    finally:
+                        pool.stopping.discard(worker)
 
     async def attempt(self, call: Call, number: int, ref: str, secrets: dict[Any, str]) -> Any:
         """One attempt on a warm worker; `secrets` resolved by the runner (call.secret_values set)."""
@@ -291,8 +295,14 @@ class WorkerPools:
                 shutil.rmtree(folder, ignore_errors=True)
 
     async def close(self) -> None:
+        """Every worker gone when this returns: those in the pool, those still starting (their create
+        lands first, else its container would be left), and those the reaper is removing right now
+        (close removes them too; a removal already under way is waited for, DockerRunner._remove)."""
         for pool in self.pools.values():
-            for worker in list(pool.workers):
+            for worker in [*pool.workers, *pool.stopping]:
                 worker.dead = True
+                if worker.ready is not None and not worker.ready.done():
+                    await asyncio.wait([worker.ready], timeout=START_TIMEOUT)
                 await in_thread(self.runner.discard_worker, worker)
             pool.workers.clear()
+            pool.stopping.clear()
