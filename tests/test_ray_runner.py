@@ -275,6 +275,27 @@ def count_bytes(data: flyte.io.File) -> int:
         return len(handle.read())
 
 
+@flyte.trace
+def scaled(x: int) -> int:
+    return 3 * x
+
+
+@env.task
+def traced_task(x: int) -> int:
+    return scaled(x) + scaled(1)
+
+
+def test_a_trace_inside_a_task_on_a_node_reaches_the_kernels_run_record() -> None:
+    """@flyte.trace calls a task makes on a Ray node are on the kernel's record of that attempt, as with
+    docker: the node's controller got them, and they once stayed on the node's own copy of the record."""
+    assert traced_task(5) == 18
+    run = flyte.registry().runs[-1]
+    assert run.runner == "ray" and run.task == traced_task.name
+    assert [(entry.name, entry.inputs, entry.attempt) for entry in run.traces] == [
+        ("scaled", {"x": "5"}, 1), ("scaled", {"x": "1"}, 1)]
+    assert all(entry.duration >= 0 and entry.error is None for entry in run.traces)
+
+
 def test_a_file_travels_through_the_shared_store(tmp_path: Path) -> None:
     local = tmp_path / "input.bin"
     local.write_bytes(b"x" * 300_000)

@@ -198,6 +198,8 @@ class RayRunner(Runner):
                     call.report(event[1])
                 elif kind == "usage":
                     call.run.attempts[-1].usage = event[1]
+                elif kind == "traces":
+                    _add_traces(call, number, event[1])
                 elif kind == "notice":
                     notice(event[1])
                 elif kind == "call":
@@ -257,3 +259,18 @@ def node_run_id(call: Call) -> str:
 
 def _where(node: tuple[str, str] | None) -> str:
     return f"{node[1]} ({node[0][:8]})" if node else "(not yet placed)"
+
+
+def _add_traces(call: Call, number: int, entries: list[Any]) -> None:
+    """The node's trace entries on the kernel's record of this attempt (a malformed one is dropped)."""
+    from ..registry import registry
+    from ..runs import TraceEntry
+
+    for data in entries:
+        try:
+            entry = TraceEntry.from_wire(data)
+        except ValueError:
+            continue
+        entry.attempt = number
+        call.run.traces.append(entry)
+    registry().notify("run", call.run.id)

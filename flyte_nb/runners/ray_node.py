@@ -197,10 +197,14 @@ async def _attempt(spec: dict[str, Any], relay: Any, events: "queue.Queue[tuple[
 
 
 def _send_usage(call: Any, events: "queue.Queue[tuple[Any, ...]]") -> None:
-    """What the attempt used (peak memory, CPU, wall: flyte_nb.usage), measured on the node, for the kernel's record."""
+    """What the attempt used (peak memory, CPU, wall: flyte_nb.usage), measured on the node, and the
+    @flyte.trace calls its task made (the node's controller kept them on the node's copy of the run
+    record, already redacted): both for the kernel's record."""
     usage = getattr(call.run.attempts[-1], "usage", None)
     if usage is not None:
         events.put(("usage", usage))
+    if call.run.traces:
+        events.put(("traces", [entry.to_json() for entry in call.run.traces]))
 
 
 def _sweep(client: Any, lost: list[tuple[str, str]]) -> None:
