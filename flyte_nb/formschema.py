@@ -19,6 +19,7 @@ from typing import Any
 import pydantic
 
 from .config.devices import ACCELERATOR_COUNTS
+from .config.durations import TEXT_PATTERN, as_text, parse_text
 from .config.errors import ConfigError
 from .config.parameters import BY_NAME, Parameter
 
@@ -53,7 +54,6 @@ _RESOURCE_FIELDS: dict[str, dict[str, Any]] = {
     "shm": {**_BYTES, "title": "shm"},
 }
 _QUANTITY_UI = {"ui:widget": "quantity"}
-_DURATION = pydantic.TypeAdapter(timedelta)
 
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:
@@ -76,7 +76,7 @@ def _simplify(node: dict[str, Any]) -> dict[str, Any] | None:
         options = [s for o in node.pop("anyOf") if (s := _option(o)) is not None]
         numeric = [o for o in options if o.get("type") in ("integer", "number")]
         if numeric:  # seconds as a number: the ISO duration string is code only
-            options = [o for o in options if o.get("format") != "duration"]
+            options = [o for o in options if o.get("format") != "duration" and not o.get("x-duration")]
             if len(numeric) == 2:
                 options.remove(numeric[0])
         if not options:
@@ -84,6 +84,12 @@ def _simplify(node: dict[str, Any]) -> dict[str, Any] | None:
         if len(options) == 1:
             return {**options[0], **node}
         return {**node, "anyOf": options}
+    if node.get("format") == "duration":  # people write 30s or 1h30m, not ISO's PT1H30M
+        del node["format"]
+        if isinstance(node.get("default"), str):
+            node["default"] = as_text(parse_text(node["default"], "default"))
+        node.update({"pattern": TEXT_PATTERN, "x-duration": True,
+                     "description": node.get("description") or "a duration: 30s, 5m, 1h30m (a number is seconds)"})
     if "prefixItems" in node:  # a fixed-size tuple (ReusePolicy.replicas): an array of its item type
         node["items"] = _simplify(node.pop("prefixItems")[0]) or {}
         node["x-tuple"] = True
@@ -191,7 +197,7 @@ def form(parameter: Parameter, secret_keys: tuple[str, ...] = ()) -> dict[str, A
 # ---- values <-> form data ----------------------------------------------------------------------
 def form_data(value: Any) -> Any:
     """A setting value as the form holds it: short forms where the SDK has them (retries=3,
-    cache="auto", timeout=60), durations as ISO strings, models as their fields."""
+    cache="auto", timeout=60), durations as people write them (40s, 1h30m), models as their fields."""
     kind = type(value).__name__
     if kind == "RetryStrategy" and value.backoff is None:
         return value.count
@@ -200,7 +206,7 @@ def form_data(value: Any) -> Any:
     if kind == "Timeout" and value.max_queued_time is None and value.deadline is None and value.max_runtime:
         return value.seconds("max_runtime")
     if isinstance(value, timedelta):
-        return f"PT{value.total_seconds():g}S"
+        return as_text(value)
     if isinstance(value, pydantic.BaseModel):
         defaults = {k: f.get_default(call_default_factory=True) for k, f in type(value).model_fields.items()}
         return {k: form_data(v) for k, v in value if v is not None and v != defaults.get(k)}
@@ -227,7 +233,7 @@ def _build(schema: dict[str, Any], data: Any, name: str) -> Any:
         return _build(_matching(schema["anyOf"], data, name), data, name)
     if isinstance(data, dict) and schema.get("type") == "object":
         props = schema.get("properties", {})
-        fields = {k: _build(props.get(k, {}), v, name) for k, v in data.items() if v not in (None, "")}
+        fields = {k: _build(props.get(k, {}), v, f"{name}.{k}") for k, v in data.items() if v not in (None, "")}
         cls = schema.get("x-class")
         if cls is None:
             return fields
@@ -237,12 +243,11 @@ def _build(schema: dict[str, Any], data: Any, name: str) -> Any:
     if isinstance(data, list) and schema.get("type") == "array":
         items = [_build(schema.get("items", {}), item, name) for item in data]
         return tuple(items) if schema.get("x-tuple") else items
-    if isinstance(data, str) and schema.get("format") == "duration":
+    if isinstance(data, str) and (schema.get("x-duration") or schema.get("format") == "duration"):
         try:
-            return _DURATION.validate_python(data)
-        except pydantic.ValidationError:
-            raise ConfigError(f"{name}: {data!r} is not a duration (ISO 8601, e.g. PT30S)", parameter=name,
-                              value=data) from None
+            return parse_text(data, name)
+        except ValueError as error:
+            raise ConfigError(str(error), parameter=name.split(".")[0], value=data) from None
     return data
 
 
@@ -257,5 +262,5 @@ def _matching(options: list[dict[str, Any]], data: Any, name: str) -> dict[str, 
                 return option
         if "const" in option and option["const"] == data:
             return option
-    raise ConfigError(f"{name}: the form sent {data!r}, which matches none of its choices", parameter=name,
+    raise ConfigError(f"{name}: the form sent {data!r}, which matches none of its choices", parameter=name.split(".")[0],
                       value=data)

@@ -6,6 +6,8 @@ The browser test (ui-tests/) drives the same through JupyterLab's FormComponent.
 
 from __future__ import annotations
 
+import re
+
 import types
 from datetime import timedelta
 
@@ -77,12 +79,14 @@ def test_bounds_units_and_pickers_come_from_the_table() -> None:
 @pytest.mark.parametrize(("name", "data", "expected"), [
     ("resources", {"cpu": 2, "memory": "512Mi", "gpu": "A100:1"}, flyte.Resources(cpu=2, memory="512Mi", gpu="A100:1")),
     ("retries", 3, 3),
-    ("retries", {"count": 2, "backoff": {"base": "PT2S"}},
+    ("retries", {"count": 2, "backoff": {"base": "2s"}},
      flyte.RetryStrategy(count=2, backoff=flyte.Backoff(base=timedelta(seconds=2)))),
     ("timeout", {"max_runtime": 60}, flyte.Timeout(max_runtime=60)),
     ("cache", "auto", "auto"),
     ("cache", {"behavior": "override", "salt": "s"}, flyte.Cache(behavior="override", salt="s")),
-    ("reusable", {"replicas": [1, 2], "idle_ttl": "PT40S"}, flyte.ReusePolicy(replicas=(1, 2), idle_ttl=40)),
+    ("reusable", {"replicas": [1, 2], "idle_ttl": "40s"}, flyte.ReusePolicy(replicas=(1, 2), idle_ttl=40)),
+    ("reusable", {"idle_ttl": "1h30m", "scaledown_ttl": "PT45S"}, flyte.ReusePolicy(idle_ttl=5400, scaledown_ttl=45)),
+    ("reusable", {"idle_ttl": "90"}, flyte.ReusePolicy(idle_ttl=90)),
     ("reusable", "off", "off"),
     ("env_vars", {"A": "1"}, {"A": "1"}),
     ("secrets", ["db_pass", {"key": "tok", "as_env_var": "TOK"}], ["db_pass", flyte.Secret(key="tok", as_env_var="TOK")]),
@@ -100,8 +104,28 @@ def test_form_data_round_trips_a_value_in_its_short_form() -> None:
     assert form_data(flyte.Cache(behavior="auto")) == "auto"
     assert form_data(flyte.Resources(cpu=1, memory="1Gi")) == {"cpu": 1, "memory": "1Gi"}
     policy = flyte.ReusePolicy(replicas=(1, 2), idle_ttl=40)
-    assert form_data(policy) == {"replicas": [1, 2], "idle_ttl": "PT40S"}
+    assert form_data(policy) == {"replicas": [1, 2], "idle_ttl": "40s"}
     assert from_form(BY_NAME["reusable"], form_data(policy)) == policy
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(40, "40s"), (90, "1m30s"), (5400, "1h30m"), (93600, "1d2h"),
+                                               (0.25, "250ms"), (0, "0s"), (2.5, "2.5s")])
+def test_durations_show_as_people_write_them_and_read_back_exactly(seconds: float, text: str) -> None:
+    """ReusePolicy(idle_ttl=40) showed as PT40S in the sidebar; a form shows 40s and takes 40s, 1h30m, 90."""
+    from flyte_nb.config.durations import as_text, parse_text
+
+    assert as_text(timedelta(seconds=seconds)) == text
+    assert parse_text(text, "idle_ttl") == timedelta(seconds=seconds)
+    schema = form(BY_NAME["reusable"])["schema"]
+    idle = schema["anyOf"][0]["properties"]["idle_ttl"]
+    assert "format" not in idle and idle["x-duration"] and re.fullmatch(idle["pattern"], text)
+    assert idle["default"] == "30s"
+
+
+@pytest.mark.parametrize("text", ["soon", "5 minutes", "1h30", "-5s", "PTX"])
+def test_a_duration_nobody_can_read_is_refused_with_the_parameter(text: str) -> None:
+    with pytest.raises(ConfigError, match="idle_ttl"):
+        from_form(BY_NAME["reusable"], {"idle_ttl": text})
 
 
 def test_a_form_value_no_choice_matches_is_refused_with_the_parameter() -> None:

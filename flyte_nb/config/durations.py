@@ -9,6 +9,7 @@ waits later. Each is refused here with a ValueError naming the field and the val
 from __future__ import annotations
 
 import math
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -40,3 +41,44 @@ def _seconds(value: float) -> float:
         return float(value)
     except OverflowError:
         return math.inf if value > 0 else -math.inf
+
+
+#: "1h30m", "90s", "2.5m", "1d 2h", "250ms": what a person types in a form field for a duration.
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|d|h|m|s)", re.IGNORECASE)
+_UNIT = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+#: The pattern a form checks before sending (the same grammar as parse_text, and ISO 8601 as code writes it).
+TEXT_PATTERN = r"^\s*((\d+(\.\d+)?\s*(ms|d|h|m|s)?\s*)+|P[0-9A-Za-z.]+)$"
+
+
+def parse_text(text: str, what: str) -> timedelta:
+    """A duration as a form holds it: "90" (seconds), "1h30m", "2.5m", "250ms", or ISO 8601 ("PT30S").
+    Why not only ISO: nobody types PT1H30M; the forms show and take what people write."""
+    stripped = text.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", stripped):
+        return duration(float(stripped), what, inclusive=True)
+    if stripped[:1] in ("P", "p"):
+        import pydantic
+
+        try:
+            return duration(pydantic.TypeAdapter(timedelta).validate_python(stripped.upper()), what, inclusive=True)
+        except pydantic.ValidationError:
+            raise ValueError(f"{what}: {text!r} is not a duration (e.g. 30s, 5m, 1h30m)") from None
+    parts = _PART.findall(stripped)
+    if not parts or _PART.sub("", stripped).strip():
+        raise ValueError(f"{what}: {text!r} is not a duration (e.g. 30s, 5m, 1h30m)")
+    return duration(sum(float(number) * _UNIT[unit.lower()] for number, unit in parts), what, inclusive=True)
+
+
+def as_text(value: timedelta) -> str:
+    """A duration as a person writes it: 40s, 5m, 1h30m, 1d2h, 250ms (parse_text reads it back exactly)."""
+    seconds = value.total_seconds()
+    if seconds and seconds < 1:
+        return f"{seconds * 1000:g}ms"
+    out = []
+    for unit in ("d", "h", "m"):
+        whole, seconds = divmod(seconds, _UNIT[unit])
+        if whole:
+            out.append(f"{whole:g}{unit}")
+    if seconds or not out:
+        out.append(f"{round(seconds, 6):g}s")
+    return "".join(out)
