@@ -10,7 +10,6 @@ Bytes travel as base64 strings; values inside a frame are encoded by flyte_nb.co
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import hashlib
 import hmac
@@ -18,7 +17,10 @@ import json
 import os
 import socket
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # asyncio is the kernel's and a warm worker's: a task's shim uses blocking sockets only
+    import asyncio
 
 HEADER = struct.Struct("!Q")
 MAC_SIZE = hashlib.sha256().digest_size
@@ -80,6 +82,8 @@ async def open_connection(path: str, timeout: float = CONNECT_TIMEOUT) -> tuple[
     lost'). That is what a burst of calls on a warm worker with concurrency above its backlog got. Here
     EAGAIN means what it says, the listener is busy: try again shortly, until `timeout`.
     """
+    import asyncio
+
     loop = asyncio.get_running_loop()
     deadline, pause = loop.time() + timeout, 0.001
     while True:

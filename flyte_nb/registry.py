@@ -12,9 +12,9 @@ import weakref
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .config.errors import ConfigError
-from .runs import RunRecord
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # runs.py pulls in usage, attempt logs and dataclasses: not for `import flyte_nb` (the shim)
+    from .runs import RunRecord
     from .config.resolve import Resolution
     from .environment import TaskEnvironment
     from .task import TaskTemplate

@@ -4,24 +4,37 @@ It says hello to the kernel's controller over the mounted unix socket and receiv
 secrets (so they never appear in the container's config, `docker inspect` or on disk
 outside a tmpfs), loads the call, runs the function, and writes the result atomically.
 Nested task calls made by the function go back to the controller over the same socket.
+
+Imports are part of every cold call's path (a container's first call waits for them): at module level
+only what reaching the kernel needs (the wire, blocking sockets); what loading and running a call needs
+(cloudpickle, the codec, the context, the meter) is imported once its call is on the way (`_call_modules`),
+and what only a failure or a big output needs (remote errors, the blob store) only then.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import sys
 import threading
 from pathlib import Path
 from typing import Any
 
-import cloudpickle
-
-from . import codec, context, protocol, usage
-from .remote import pack_error
+from . import protocol
 
 _SECRETS_LOCK = threading.Lock()
+
+
+def _call_modules() -> None:
+    """What loading, running and answering a call imports: in a standby while it waits for its call (so
+    none of it is on that call's path), in a container made for its call once it said hello."""
+    import cloudpickle  # noqa: F401
+    from . import codec, context, usage  # noqa: F401
+
+
+def _pack_error(error: BaseException) -> dict[str, Any]:
+    from .remote import pack_error  # tracebacks, inspect, logging: only a failing call pays for them
+
+    return pack_error(error)
 
 
 def install_secrets(secrets: list[list[Any]]) -> None:
@@ -64,6 +77,10 @@ def _missing_hint(error: Exception) -> str:
 
 
 def run_call(call_dir: Path) -> dict[str, Any]:
+    import cloudpickle
+
+    from . import codec, context
+
     try:
         payload = cloudpickle.loads((call_dir / "call.pkl").read_bytes())
         func, name = payload["func"], payload["name"]
@@ -72,7 +89,7 @@ def run_call(call_dir: Path) -> dict[str, Any]:
     except Exception as error:  # noqa: BLE001 - e.g. a module the task or its inputs need is not in the image
         from .errors import TaskShippingError
 
-        return {"ok": False, "error": pack_error(TaskShippingError(
+        return {"ok": False, "error": _pack_error(TaskShippingError(
             f"the task or its inputs could not be loaded in its container: {type(error).__name__}: {error} "
             f"({_missing_hint(error)})"))}
     if payload.get("report"):
@@ -88,7 +105,7 @@ def run_call(call_dir: Path) -> dict[str, Any]:
             else:
                 value = func(*args, **kwargs)
     except BaseException as error:  # noqa: BLE001 - everything the task raises goes back to the kernel
-        return {"ok": False, "error": pack_error(error)}
+        return {"ok": False, "error": _pack_error(error)}
     finally:
         if payload.get("report"):
             from . import report
@@ -116,24 +133,28 @@ def write_result(call_dir: Path, result: dict[str, Any]) -> None:
     """result.json, atomically: the output encoded by its type hint (flyte_nb.codec), or the error as data."""
     if result["ok"]:
         result = _pack_output(result)
+    import json
+
     tmp = call_dir / f"{RESULT}.tmp"
     tmp.write_text(json.dumps(result), encoding="utf-8")
     os.replace(tmp, call_dir / RESULT)
 
 
 def _pack_output(result: dict[str, Any]) -> dict[str, Any]:
-    from . import io
-    from .errors import InlineIOLimitError
+    from . import codec
 
     value = result["value"]
     try:
         tree, keys, size = codec.encode(value, result["hint"], owned=True)
     except Exception as error:  # noqa: BLE001 - an output that cannot travel
-        return {"ok": False, "error": pack_error(TypeError(
+        return {"ok": False, "error": _pack_error(TypeError(
             f"the task's output of type {type(value).__name__} cannot be sent back: {error}"))}
     if value is not None and size > result["limit"]:
+        from . import io
+        from .errors import InlineIOLimitError
+
         io.remove(keys)
-        return {"ok": False, "error": pack_error(InlineIOLimitError.of(result["task"], "outputs", size,
+        return {"ok": False, "error": _pack_error(InlineIOLimitError.of(result["task"], "outputs", size,
                                                                        result["limit"]))}
     return {"ok": True, "value": tree}
 
@@ -143,6 +164,9 @@ def main() -> int:
     if STANDBY_TOKEN in os.environ:
         return standby(call_dir, os.environ.pop(STANDBY_TOKEN))  # not inherited by the task's subprocesses
     controller, token = os.environ["FLYTE_NB_CONTROLLER"], os.environ["FLYTE_NB_TOKEN"]
+    _call_modules()
+    from . import usage
+
     meter = usage.metered(controller, token)  # samples while it runs; the final figures once the result is out
     hello = protocol.request(controller, {"op": "hello", "python": list(sys.version_info[:2])}, token)
     install_secrets(hello["secrets"])  # task calls made by the function reach the controller: Runtime reads the env
@@ -167,11 +191,19 @@ def standby(call_dir: Path, key: str) -> int:
     the same connection once result.json is written, after the frame's end-of-output mark on stdout and
     stderr: the kernel knows it has all the call's output without waiting for the container to exit.
     """
-    from . import io  # noqa: F401 - what writing a result imports (tens of ms), loaded before any call arrives
+    import socket
 
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.connect(str(call_dir / STANDBY_SOCKET))
         sock.sendall(protocol.dumps({"op": "ready", "python": list(sys.version_info[:2])}, key))
+        # Ready first, imports next: a call already waiting for this container (the first call of its
+        # config) sends its frame meanwhile; a standby that waits has them loaded before any call arrives.
+        _call_modules()
+        if not _readable(sock):  # no call yet: the blob store too (25 ms), for calls that pass files
+            from . import io  # noqa: F401
+
+        from . import usage
+
         request = protocol.receive(sock, key)  # blocks until a call claims this container
         os.environ.update({str(k): str(v) for k, v in request["env"].items()})  # controller, token, task, run
         # what the call used, from the call's start (the shim's imports and the wait came before it)
@@ -185,6 +217,13 @@ def standby(call_dir: Path, key: str) -> int:
             os.write(fd, b"\0" + str(request["mark"]).encode() + b"\n")
         sock.sendall(protocol.dumps({"done": True}, key))
     return 0
+
+
+def _readable(sock: Any) -> bool:
+    """Whether a frame is already waiting on the socket (a call claimed the container as it started)."""
+    import select
+
+    return bool(select.select([sock], [], [], 0)[0])
 
 
 if __name__ == "__main__":
