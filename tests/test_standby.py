@@ -28,6 +28,7 @@ from flyte_nb.runtime import runtime
 from flyte_nb.scheduler import Scheduler
 
 pytestmark = pytest.mark.docker
+BASE_IMAGE = "flyte-nb/debian-base:bookworm-py3.11"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -144,6 +145,28 @@ def test_a_changed_config_gets_its_own_container_not_the_standby(client: Any) ->
     assert flyte.registry().runs[-1].attempts[0].container != standby.short_id
     assert other["host"] != standby.id[:12]
     assert standbys(client) and standby.id in {c.id for c in standbys(client)}  # still waiting for its config
+
+
+#: What a container's shim must not import before its call is on the way: every cold call waits for it.
+HEAVY = ("asyncio", "cloudpickle", "pydantic", "flyte_nb.io", "flyte_nb.codec", "flyte_nb.remote", "flyte_nb.runs",
+         "flyte_nb.usage", "flyte_nb.tracebacks", "flyte_nb.config.resources")
+
+
+def test_the_shim_imports_only_what_reaching_the_kernel_needs_before_its_call(client: Any) -> None:
+    """In the base image with the runner's mounts: `import flyte_nb.shim` (what runs until a container
+    says hello or ready) loads none of the call's modules; loading a call loads them (and still works)."""
+    from flyte_nb.runners.docker import RUNTIME_DIR
+
+    runner = runtime().runner()
+    script = ("import json, sys; import flyte_nb.shim as shim; before = sorted(sys.modules); shim._call_modules(); "
+              "print(json.dumps([before, sorted(sys.modules)]))")
+    out = client.containers.run(BASE_IMAGE, ["python3", "-c", script], remove=True, network_mode="none",
+                                user="12345:12345", read_only=True, environment={"PYTHONPATH": RUNTIME_DIR},
+                                mounts=runner._mounts)  # type: ignore[attr-defined]
+    before, after = json.loads(out)
+    assert [m for m in HEAVY if m in before] == []
+    assert {"cloudpickle", "flyte_nb.codec", "flyte_nb.context", "flyte_nb.usage"} <= set(after)
+    assert probe.override(env_vars={"FRESH": str(time.time())})("/tmp/i")["seen"] is False  # a first call runs
 
 
 # ---- cleanup -----------------------------------------------------------------------------------------
