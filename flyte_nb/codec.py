@@ -276,11 +276,10 @@ class _Encoder:
         if value.dtype.hasobject:
             raise _NoCodec
         if value.nbytes >= io.BY_REFERENCE_BYTES:
-            key, path = io._store_path(".npy")
-            with open(path, "wb") as file:
-                numpy.save(file, value, allow_pickle=False)
-            self.keys.append(key)
-            return {TAG: "ndarray", "key": key, "owned": self.owned}
+            key, new = io.write_array(value)  # an unmodified input array: its input's file, not a copy
+            if new:
+                self.keys.append(key)
+            return {TAG: "ndarray", "key": key, "owned": self.owned and new}
         buffer = _bytes_io.BytesIO()
         numpy.save(buffer, value, allow_pickle=False)
         return {TAG: "ndarray", "v": self.blob(buffer.getvalue())}

@@ -188,6 +188,135 @@ def test_big_arrays_arrive_memory_mapped_and_writable(docker_only: None) -> None
     assert not store.exists() or list(store.iterdir()) == []  # mapped files are unlinked all the same
 
 
+def _mapped_file(array: Any) -> str:
+    """The file this process maps at the array's data (/proc/self/maps), '' when none."""
+    address = array.ctypes.data
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        fields = line.split(maxsplit=5)
+        low, high = (int(part, 16) for part in fields[0].split("-"))
+        if low <= address < high:
+            return fields[5] if len(fields) > 5 else ""
+    return ""
+
+
+def test_an_unmodified_input_array_comes_back_by_reference_and_a_written_one_as_a_copy(
+        docker_only: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An identity task returns its input's own file (no second write); a task that writes to its input
+    returns the written data, and neither the kernel's array nor the stored input changes."""
+    import numpy
+    import pandas
+
+    from flyte_nb import io
+
+    written: list[str] = []
+    original = io.write_array
+
+    def recording(value: Any) -> tuple[str, bool]:
+        key, new = original(value)
+        written.append(key)
+        return key, new
+
+    monkeypatch.setattr(io, "write_array", recording)  # the kernel's side: which file each input went to
+    image = flyte.Image.from_debian_base(name="io-numpy").with_pip_packages(
+        f"numpy=={numpy.__version__}", f"pandas=={pandas.__version__}")
+    data_env = flyte.TaskEnvironment(name="io_identity", image=image)
+
+    @data_env.task
+    def same(a: numpy.ndarray) -> numpy.ndarray:
+        return a
+
+    @data_env.task
+    def touched(a: numpy.ndarray) -> tuple[numpy.ndarray, float]:
+        import numpy as np
+
+        a[0] = 5.0
+        mapped = a
+        while not isinstance(mapped, np.memmap):
+            mapped = mapped.base
+        return a, float(np.load(mapped.filename)[0])  # the stored input, read again after the write
+
+    @data_env.task
+    def restored(a: numpy.ndarray) -> numpy.ndarray:
+        a[1] = 9.0
+        a[1] = 1.0  # the same bytes again, but a page was written: sent as a copy
+        return a
+
+    @data_env.task
+    def reshaped(a: numpy.ndarray) -> numpy.ndarray:
+        a.shape = (1000, 1000)  # the same mapping seen as another array: not the input as it came
+        return a
+
+    array = numpy.arange(1_000_000, dtype=numpy.float64)  # 8 MB: by reference
+    out = same(array)
+    assert numpy.array_equal(out, array) and out.shape == array.shape
+    assert written[-1] in _mapped_file(out), "the identity's output is not its input's file"
+    out, stored = touched(array)
+    assert out[0] == 5.0 and out[1] == 1.0 and stored == 0.0 and array[0] == 0.0
+    assert written[-1] not in _mapped_file(out)
+    out = restored(array)
+    assert numpy.array_equal(out, array) and written[-1] not in _mapped_file(out)
+    out = reshaped(array)
+    assert out.shape == (1000, 1000) and out[999, 999] == 999_999.0 and array.shape == (1_000_000,)
+    assert written[-1] not in _mapped_file(out)
+    store = Path(flyte.io.host_root()) / "pickled"
+    assert not store.exists() or list(store.iterdir()) == []  # inputs and outputs removed after each call
+
+
+def test_unmodified_input_names_only_this_calls_untouched_input_array(docker_only: None) -> None:
+    """What decides the reuse, in one process: the very input array of this context, unwritten, same view."""
+    import threading
+
+    import numpy
+
+    from flyte_nb import io
+
+    wide = os.umask(0)  # a wide umask: an array file is still writable by its writer alone
+    try:
+        key, new = io.write_array(numpy.arange(100_000, dtype=numpy.float64))
+    finally:
+        os.umask(wide)
+    assert new and (io.host_root() / key).stat().st_mode & 0o777 == 0o644
+    try:
+        mapped = io.load_input(key)
+        assert io.unmodified_input(mapped) == key
+        assert io.write_array(mapped) == (key, False)
+        assert io.unmodified_input(mapped[:10]) is None and io.unmodified_input(mapped.copy()) is None
+        elsewhere: list[Any] = []
+        thread = threading.Thread(target=lambda: elsewhere.append(io.unmodified_input(mapped)))
+        thread.start()
+        thread.join()
+        assert elsewhere == [None]  # another call's thread: not its input
+        viewed = io.load_input(key)
+        viewed.dtype = numpy.int64  # an in-place view change
+        assert io.unmodified_input(viewed) is None
+        written = io.load_input(key)
+        written[99_999] = 1.0
+        assert io.unmodified_input(written) is None and io.unmodified_input(mapped) == key
+    finally:
+        io.remove([key])
+    assert not (io.host_root() / key).exists()
+    assert io.unmodified_input(mapped) is None  # its file is gone: nothing to name
+
+
+def test_removing_a_big_blob_frees_it_off_the_callers_path(docker_only: None) -> None:
+    """remove() leaves no name in the store when it returns; a big file's descriptor, held across the
+    unlink so its pages are freed in a thread, is closed soon after."""
+    import os
+
+    from flyte_nb import io
+
+    store = io.prepare_host_root() / "pickled"
+    big, small = store / "big.bin", store / "small.bin"
+    big.write_bytes(b"\0" * io.FREE_LATER_BYTES)
+    small.write_bytes(b"x")
+    io.remove(["pickled/big.bin", "pickled/small.bin", "pickled/never-there.bin"])
+    assert not big.exists() and not small.exists()
+    io.wait_freed()
+    held = [os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
+            if os.path.exists(f"/proc/self/fd/{fd}")]
+    assert not any(str(big) in target for target in held)
+
+
 def test_text_frames_need_no_pyarrow_in_the_image(docker_only: None) -> None:
     """pandas 3 keeps text in pyarrow arrays when the kernel has pyarrow: inputs still load in an image without it."""
     import numpy
