@@ -10,10 +10,11 @@ entry is detected on read, reported once, removed and recomputed, never returned
 An output that contains a secret's value is not written: secrets never reach the cache.
 `flyte.cache.list()`, `flyte.cache.clear()` and `%flyte_cache` show and empty it.
 
-A hit is meant to cost about a round trip to the runtime loop: the signature is read once per
-function, the code version hashes only what changed (codeversion.py), an entry read before and
-unchanged on disk (same inode, size and mtime, written over a second before) is not read and
-checksummed again, and the runtime computes a key in its loop when the last one took little time.
+A hit is meant to cost less than two round trips to the runtime loop: a blocking call whose key
+is quick is served in the caller's thread, without the hop (Runtime.hit_here); the signature is
+read once per function, the code version hashes only what changed (codeversion.py), and an entry
+this kernel wrote, or read before, unchanged on disk (same inode, size and mtime: see _Known) is
+not read and checksummed again: a hit costs a stat and an unpickle, a fresh copy every time.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import inspect
 import json
 import os
 import tempfile
+import threading
 import time
 import weakref
 from dataclasses import dataclass
@@ -36,8 +38,9 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import cloudpickle
 
-from .codeversion import code_version
+from .codeversion import _size_hint, code_version
 from .config.cache import Cache, normalize_cache
+from .io import Dir, File
 from .notices import notice
 from .paths import cache_dir, private_dir, remove_quietly
 
@@ -74,8 +77,25 @@ def root() -> Path:
     return cache_dir() / "outputs"
 
 
+#: The Cache of a resolution (by id, kept with it so its id is not reused): "auto" builds a model each time.
+_BEHAVIORS: "dict[int, tuple[Resolution, Cache]]" = {}
+
+
 def behavior(settings: "Resolution") -> Cache:
-    return normalize_cache(settings.value("cache"))
+    """The resolved `cache` setting as a Cache; once per resolution (a task's is reused while unchanged)."""
+    known = _BEHAVIORS.get(id(settings))
+    if known is not None and known[0] is settings:
+        return known[1]
+    cache = normalize_cache(settings.value("cache"))
+    if len(_BEHAVIORS) >= 1024:
+        _BEHAVIORS.clear()
+    _BEHAVIORS[id(settings)] = (settings, cache)
+    return cache
+
+
+def max_age(cache: Cache) -> float | None:
+    """Cache.max_age in seconds (None: entries never expire)."""
+    return cache.max_age.total_seconds() if cache.max_age else None
 
 
 # ---- the key -----------------------------------------------------------------------------------
@@ -96,9 +116,8 @@ def _signature(func: Any) -> tuple[str, frozenset[str]]:
 
 def key_is_quick(task: "TaskTemplate", bound: inspect.BoundArguments) -> bool:
     """Whether this task's last key took under QUICK_KEY seconds and no input is big (an array, a long
-    string): then it is computed in the runtime's loop, else on a thread."""
-    from .codeversion import _size_hint
-
+    string): then it is computed in the runtime's loop (or a hit is served in the caller's thread:
+    Runtime.hit_here), else on a thread."""
     if _KEY_SECONDS.get(task.func, 1.0) >= QUICK_KEY:
         return False
     for value in bound.arguments.values():
@@ -233,8 +252,6 @@ def read(task: str, key: str, max_age: float | None = None) -> Any:
 
 def _missing_blobs(value: Any, depth: int = 0) -> str | None:
     """A File or Dir in the output whose data is gone from the blob store (a hit must not return it)."""
-    from .io import Dir, File
-
     if isinstance(value, (File, Dir)):
         return None if value.exists_sync() else repr(value)
     if depth < 4 and isinstance(value, (builtins.list, tuple, set, frozenset)):
@@ -264,18 +281,22 @@ def write(task: str, key: str, value: Any, *, run: str | None, secrets: list[str
         notice(f"cache: the output of task {task} was not cached: {error}")
         return None
     try:
-        with os.fdopen(fd, "wb") as file:
+        with os.fdopen(fd, "wb", closefd=False) as file:
             file.write(MAGIC + json.dumps(header).encode() + b"\n" + body)
             file.flush()
             os.fsync(file.fileno())
+        written = os.fstat(fd)
         os.replace(tmp, path)
     except OSError as error:  # a full disk must not fail a call that succeeded
+        os.close(fd)
         Path(tmp).unlink(missing_ok=True)
         notice(f"cache: the output of task {task} was not cached: {error}")
         return None
     except BaseException:
+        os.close(fd)
         Path(tmp).unlink(missing_ok=True)
         raise
+    _remember(path, _Known(_identity(written), header, body, hold=fd))  # the next hit reads no file
     return path
 
 
@@ -284,10 +305,31 @@ _HEADER_FIELDS: dict[str, Any] = {"task": str, "key": str, "created": (int, floa
                                   "output_type": str}
 
 
-#: Entries read and verified before: path -> ((inode, size, mtime), header, body).
-_READ: dict[Path, tuple[tuple[int, int, int], dict[str, Any], bytes]] = {}
+@dataclass
+class _Known:
+    """An entry this kernel read and verified, or wrote: the file's identity then, its header and body.
+
+    A hit answers from it after one stat, while the file's (inode, size, mtime) is unchanged. An entry
+    read is remembered only once its mtime is over SETTLED_SECONDS old: any later change of the file
+    (replaced, rewritten) then has a later mtime. An entry this kernel wrote is remembered at once, with
+    an open descriptor on its file (`hold`) until it settles: while it is held its inode number cannot
+    be reused, so a file that replaced it has another inode, whatever the timestamp granularity.
+    """
+
+    identity: tuple[int, int, int]
+    header: dict[str, Any]
+    body: bytes
+    hold: int | None = None
+
+
+#: Entries known: path -> _Known. Used from the runtime's loop, its threads and callers' threads at once
+#: (Runtime.hit_here): changed only under _READ_LOCK.
+_READ: dict[Path, _Known] = {}
+_READ_LOCK = threading.Lock()
 MAX_READ_ENTRIES = 256
 MAX_READ_BYTES = 2**20
+#: At most this many unsettled written entries are held open (each costs a file descriptor).
+MAX_HELD = 64
 #: An entry written this recently may still change within the file system's timestamp granularity.
 SETTLED_SECONDS = 1.0
 
@@ -297,24 +339,66 @@ UNREAD: Any = object()
 
 
 def read_if_read_before(task: str, key: str, max_age: float | None = None) -> Any:
-    """read(), when this kernel read the entry before (then it costs a stat and an unpickle: the runtime
-    does it in its loop); UNREAD otherwise (read it on a thread)."""
+    """read(), when this kernel read or wrote the entry before (then it costs a stat and an unpickle: the
+    runtime does it in its loop); UNREAD otherwise (read it on a thread)."""
     return read(task, key, max_age) if _path(task, key) in _READ else UNREAD
 
 
+def _identity(stat: os.stat_result) -> tuple[int, int, int]:
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
 def _load(path: Path) -> tuple[dict[str, Any], bytes]:
-    stat = path.stat()
-    identity = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        _forget(path)
+        raise
     known = _READ.get(path)
-    if known is not None and known[0] == identity:
-        return known[1], known[2]
+    if known is not None and known.identity == _identity(stat):
+        if known.hold is not None and time.time() - stat.st_mtime > SETTLED_SECONDS:
+            _settle(path)
+        return known.header, known.body
     header, body = _verify(path.read_bytes())
-    _READ.pop(path, None)
-    if len(body) <= MAX_READ_BYTES and time.time() - stat.st_mtime > SETTLED_SECONDS:
-        if len(_READ) >= MAX_READ_ENTRIES:
-            _READ.pop(next(iter(_READ)))
-        _READ[path] = (identity, header, body)
+    if time.time() - stat.st_mtime > SETTLED_SECONDS:
+        _remember(path, _Known(_identity(stat), header, body))
+    else:
+        _forget(path)
     return header, body
+
+
+def _remember(path: Path, known: _Known) -> None:
+    """Keep an entry (replacing what was known of that path); a big one, or one held open past
+    MAX_HELD, is not kept (its descriptor is closed)."""
+    with _READ_LOCK:
+        _drop(_READ.pop(path, None))
+        held = known.hold is not None and sum(k.hold is not None for k in _READ.values()) >= MAX_HELD
+        if len(known.body) > MAX_READ_BYTES or held:
+            _drop(known)
+            return
+        if len(_READ) >= MAX_READ_ENTRIES:
+            _drop(_READ.pop(next(iter(_READ))))
+        _READ[path] = known
+
+
+def _forget(path: Path) -> None:
+    with _READ_LOCK:
+        _drop(_READ.pop(path, None))
+
+
+def _settle(path: Path) -> None:
+    """A held entry is over SETTLED_SECONDS old: from now on its mtime tells a change, close its file."""
+    with _READ_LOCK:
+        known = _READ.get(path)
+        if known is not None:
+            _drop(known)
+
+
+def _drop(known: _Known | None) -> None:
+    """Close the descriptor a known entry holds, if any (under _READ_LOCK)."""
+    if known is not None and known.hold is not None:
+        os.close(known.hold)
+        known.hold = None
 
 
 def _verify(data: bytes) -> tuple[dict[str, Any], bytes]:

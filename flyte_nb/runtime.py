@@ -35,6 +35,7 @@ from .errors import (DeadlineExceededError, InlineIOLimitError, MaxRuntimeExceed
                      error_text, plain_text)
 from .failures import raised_to_caller
 from .notices import notice
+from .protocol import current_controller
 from .registry import registry
 from .runners.base import Call, LogSink, Runner
 from .runners.support import unenforced
@@ -236,8 +237,6 @@ class Runtime:
     @property
     def _controller(self) -> tuple[str, str] | None:
         """Inside a task: the kernel's controller, which runs the task calls this task makes."""
-        from .protocol import current_controller
-
         return current_controller()
 
     # ---- entry points -----------------------------------------------------------------------
@@ -246,6 +245,8 @@ class Runtime:
         if self.views is False or self._controller is not None or CURRENT_CALL.get() is not None:
             return None
         if self._loop is not None and _running_loop() is self._loop:
+            return None
+        if "IPython" not in sys.modules:  # no kernel without it (a script, a test): skip importing the views
             return None
         from .display import CallView, in_kernel
 
@@ -278,13 +279,66 @@ class Runtime:
                 f"task {task.name} is synchronous and was called from inside an async task; "
                 f"use `await {task.func.__name__}.aio(...)` there"
             )
+        hit = self.hit_here(task, bound, view)
+        if hit is not caching.MISS:
+            return hit
         return self.wait(self.submit(self.execute(task, bound, view=view)))
 
     def call_blocking_any(self, task: "TaskTemplate", bound: inspect.BoundArguments, sdk_errors: bool = False) -> Any:
         """flyte.run: block until a task of either kind finishes."""
         if self._controller is not None:
             return self._remote(task, bound)
-        return self.wait(self.submit(self.execute(task, bound, view=self.view(task), sdk_errors=sdk_errors)))
+        view = self.view(task)
+        hit = self.hit_here(task, bound, view) if _running_loop() is not self.loop else caching.MISS
+        if hit is not caching.MISS:
+            return hit
+        return self.wait(self.submit(self.execute(task, bound, view=view, sdk_errors=sdk_errors)))
+
+    def hit_here(self, task: "TaskTemplate", bound: inspect.BoundArguments, view: Any = None) -> Any:
+        """A cache hit served in the calling thread, or MISS: then the call goes the loop's way.
+
+        A hit needs neither the scheduler nor a runner, and the hop to the runtime loop and back cost
+        more than the hit itself. So a blocking top-level call of a cache="auto" task whose key is quick
+        (caching.key_is_quick) checks its inputs, computes its key and reads the entry here, and records
+        the run exactly as Runtime.execute records a hit. Anything else goes the loop's way, which also
+        raises what goes wrong (bad inputs, a bad Cache) with its run record: a nested call or a map
+        item, serialize=True (its lock lives on the loop), a miss.
+        """
+        if CURRENT_CALL.get() is not None or relay.MAP_ITEM.get() is not None:
+            return caching.MISS
+        created = time.time()
+        settings = task.resolve()
+        cache = caching.behavior(settings)
+        if cache.behavior != "auto" or cache.serialize or not caching.key_is_quick(task, bound):
+            return caching.MISS
+        runner = self.runner()
+        try:
+            if runner.name != "inprocess":
+                check_inputs(task.name, task.func, bound)
+            key = caching.cache_key(task, bound, settings)
+        except Exception:  # noqa: BLE001 - the loop's way raises it again, and records the failed run
+            return caching.MISS
+        hit = caching.read(task.name, key, caching.max_age(cache))
+        if hit is caching.MISS:
+            return caching.MISS
+        unenforced(runner.name, task.name, settings)
+        run = self._new_run(task, settings, runner, None)
+        run.created = created
+        try:
+            output = _short(hit, [])
+        except Exception:  # noqa: BLE001 - a repr that raises fails the call: the loop's way records that
+            return caching.MISS
+        registry().add_run(run)
+        relay.started(run, None)
+        if view is not None:
+            view.attach(run)
+        try:
+            self._record_hit(run, output)
+        finally:
+            relay.ended(run)
+            if view is not None:
+                view.close()
+        return hit
 
     def submit(self, coro: Awaitable[Any]) -> concurrent.futures.Future[Any]:
         """Run on the runtime loop; tracked so a kernel interrupt can cancel it."""
@@ -372,9 +426,7 @@ class Runtime:
         runner = self.runner()
         unenforced(runner.name, task.name, settings)
         parent = CURRENT_CALL.get()
-        run = RunRecord(task=task.name, settings=settings.to_json(), runner=runner.name,
-                        parent=parent.run.id if parent else None, group=grouping.current_group(),
-                        edits=registry().view_edits(task, settings))
+        run = self._new_run(task, settings, runner, parent)
         group_token = grouping.set_current(None)  # the callee's body starts outside the caller's group
         registry().add_run(run)
         relay.started(run, relay.MAP_ITEM.get())
@@ -397,14 +449,12 @@ class Runtime:
                 await asyncio.to_thread(caching.cache_key, task, bound, settings)
             async with caching.lock(key) if cache.serialize else contextlib.nullcontext():
                 if cache.behavior == "auto":
-                    max_age = cache.max_age.total_seconds() if cache.max_age else None
+                    max_age = caching.max_age(cache)
                     hit = caching.read_if_read_before(task.name, key, max_age)
                     if hit is caching.UNREAD:
                         hit = await asyncio.to_thread(caching.read, task.name, key, max_age)
                     if hit is not caching.MISS:
-                        run.output = _short(hit, call.secret_values)
-                        run.cache = "hit"
-                        self._set(run, Status.CACHED)
+                        self._record_hit(run, _short(hit, call.secret_values))
                         return hit
                 result = await self._run_checked(call, runner, parent, sdk_errors)
                 path = await asyncio.to_thread(caching.write, task.name, key, result, run=run.id,
@@ -425,6 +475,18 @@ class Runtime:
             if view is not None:
                 self.log_listeners.remove(view.on_log)
                 view.close()
+
+    def _new_run(self, task: "TaskTemplate", settings: Any, runner: Runner, parent: Call | None) -> RunRecord:
+        """The record of a call about to start (not yet in the registry)."""
+        return RunRecord(task=task.name, settings=settings.to_json(), runner=runner.name,
+                         parent=parent.run.id if parent else None, group=grouping.current_group(),
+                         edits=registry().view_edits(task, settings))
+
+    def _record_hit(self, run: RunRecord, output: str) -> None:
+        """A run served from the cache: its output's repr, cache="hit", done (the views are told)."""
+        run.output = output
+        run.cache = "hit"
+        self._set(run, Status.CACHED)
 
     async def _run_checked(self, call: Call, runner: Runner, parent: Call | None, sdk_errors: bool) -> Any:
         """The attempts of a call, inside the parent's lent reservation, with its output type-checked."""
@@ -663,9 +725,11 @@ def _error_text(error: BaseException, secrets: list[str]) -> str:
 def _short(value: Any, secrets: list[str], limit: int = 200) -> str:
     """A result's repr for run records (%flyte_runs, the sidebar): secrets redacted before it is cut,
     so no prefix of one survives the cut."""
-    from .secrets import redact
+    text = repr(value)
+    if secrets:
+        from .secrets import redact
 
-    text = redact(repr(value), secrets)
+        text = redact(text, secrets)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
