@@ -12,8 +12,8 @@ in another cell, or changing a constant it reads, changes the version; re-runnin
 unchanged cell does not.
 
 Every call walks again (a global may be rebound or changed at any time), but what cannot change is
-computed once: the source of a code object (code objects are immutable; an edited cell makes new
-ones) and the digest of an immutable value (str, bytes, numbers, tuples and frozensets of them),
+computed once: the source of a code object and the global names it reads (code objects are
+immutable; an edited cell makes new ones) and the digest of an immutable value (str, bytes, numbers, tuples and frozensets of them),
 kept while the value lives. A repeated call or cache hit then hashes nothing it hashed before.
 """
 
@@ -94,7 +94,7 @@ def _globals_of(func: Any) -> list[Any]:
     if code is None:
         return []
     scope = getattr(func, "__globals__", {})
-    values = [scope[name] for name in sorted(_global_names(code)) if name in scope]
+    values = [scope[name] for name in _read_names(code) if name in scope]
     for cell in func.__closure__ or ():
         try:
             values.append(cell.cell_contents)
@@ -129,7 +129,7 @@ class _Walker:
         if code is None:
             return
         scope = getattr(func, "__globals__", {})
-        for name in sorted(_global_names(code)):
+        for name in _read_names(code):
             if name in scope:
                 self.value(name, scope[name])
         for name, cell in zip(code.co_freevars, func.__closure__ or ()):
@@ -219,6 +219,18 @@ def _read_source(obj: Any) -> str:
         if code is None:
             return repr(obj)
         return code.co_code.hex() + repr([c for c in code.co_consts if isinstance(c, PLAIN)])
+
+
+#: The sorted names each code object may read from globals (code objects are immutable).
+_NAMES: "weakref.WeakKeyDictionary[types.CodeType, tuple[str, ...]]" = weakref.WeakKeyDictionary()
+
+
+def _read_names(code: types.CodeType) -> tuple[str, ...]:
+    """_global_names, sorted, once per code object: every call's walk goes over them again."""
+    names = _NAMES.get(code)
+    if names is None:
+        names = _NAMES[code] = tuple(sorted(_global_names(code)))
+    return names
 
 
 def _global_names(code: types.CodeType) -> set[str]:

@@ -330,10 +330,15 @@ class Runtime:
             return caching.MISS
         registry().add_run(run)
         relay.started(run, None)
-        if view is not None:
-            view.attach(run)
         try:
+            if view is not None:
+                view.attach(run)
             self._record_hit(run, output)
+        except BaseException as error:  # an interrupt meanwhile: the record ends as the loop's way ends it
+            if not run.status.done:
+                self._set(run, Status.CANCELLED if isinstance(error, KeyboardInterrupt) else _status_of(error),
+                          error=_error_text(error, []))
+            raise
         finally:
             relay.ended(run)
             if view is not None:
