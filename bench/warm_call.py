@@ -36,11 +36,10 @@ def run(quick: bool) -> Result:
         ("whole warm attempt (`WorkerPools.attempt`)", "attempt"),
         ("`prepare` (the image check, remembered per kernel after the first)", "prepare"),
         ("pool slot acquire", "acquire"),
-        ("`write_payload`", "payload"),
-        ("controller socket up", "controller_in"),
-        ("the worker round trip (`_converse`: connect, send the call and its secrets, run, result)", "converse"),
-        ("controller close", "controller_out"),
-        ("`outcome` (read result.json)", "outcome"),
+        ("`shipment` (the code pickled and its digest, the inputs encoded, the request)", "shipment"),
+        ("the worker round trip on the kept-open link (`Link.run`: request, run, usage and result frames)", "link"),
+        ("`result_outcome` (decode the result by its hint)", "outcome"),
+        ("the call's controller token dropped (`WorkerController.unbind`)", "unbind"),
         ("pool slot release", "release"),
     ], total, f"**Where a warm call's time goes** ({len(spans.spans['attempt'])} instrumented calls, median "
               f"{ms(total)} each; steps timed by wrapping the runner's functions from the outside):"))
@@ -52,20 +51,18 @@ def run(quick: bool) -> Result:
 def profile(noop: object, calls: int) -> tuple[Spans, float]:
     import time
 
-    from flyte_nb import controller
     from flyte_nb.runners import docker as docker_module
-    from flyte_nb.runners import workers
+    from flyte_nb.runners import worker_link, workers
 
     spans = Spans()
     spans.wrap(workers.WorkerPools, "attempt", "attempt")
     spans.wrap(docker_module.DockerRunner, "prepare", "prepare")
     spans.wrap(workers.Pool, "acquire", "acquire")
     spans.wrap(workers.Pool, "release", "release")
-    spans.wrap(workers, "write_payload", "payload")
-    spans.wrap(workers, "outcome", "outcome")
-    spans.wrap(workers.WorkerPools, "_converse", "converse")
-    spans.wrap(controller.Controller, "__aenter__", "controller_in")
-    spans.wrap(controller.Controller, "__aexit__", "controller_out")
+    spans.wrap(workers, "shipment", "shipment")
+    spans.wrap(workers, "result_outcome", "outcome")
+    spans.wrap(worker_link.Link, "run", "link")
+    spans.wrap(worker_link.WorkerController, "unbind", "unbind")
     totals = []
     try:
         for _ in range(calls):
@@ -79,13 +76,13 @@ def profile(noop: object, calls: int) -> tuple[Spans, float]:
 
 def bounds(stats: dict, spans: Spans, total: float) -> str:
     warm = stats["warm"].median
-    converse = spans.median("converse")
+    link = spans.median("link")
     attempt = spans.median("attempt")
-    prepare = spans.median("prepare")
+    shipment = spans.median("shipment")
     return (f"**What bounds it.** {warm / stats['hop'].median:.1f}x the loop round trip ({ms(warm)} vs "
             f"{ms(stats['hop'].median)}; target {TARGET:g}x). "
-            f"The worker round trip itself (socket connect, the call and its secrets sent, unpickling, "
-            f"running, result.json) is {ms(converse)}; the kernel side of the attempt around it is "
-            f"{ms(attempt - converse)}, of which `prepare` (the image check, remembered per kernel) is {ms(prepare)}; outside "
-            f"the attempt (runtime loop hop, scheduler, records) {ms(total - attempt)}, against a bare loop hop "
-            f"of {ms(stats['hop'].median)}.")
+            f"The worker round trip on its kept-open link (the request frame, the worker's thread running the "
+            f"call with its usage figures, the result frame) is {ms(link)}; the kernel side of the attempt "
+            f"around it is {ms(attempt - link)}, of which the shipment (the code pickled for its digest, the "
+            f"inputs encoded) is {ms(shipment)}; outside the attempt (runtime loop hop, scheduler, records) "
+            f"{ms(total - attempt)}, against a bare loop hop of {ms(stats['hop'].median)}.")

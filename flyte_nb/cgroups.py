@@ -11,6 +11,8 @@ that is not visible falls back to the hierarchy's root.
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +62,25 @@ def read(path: Path) -> str | None:
         return path.read_text()
     except OSError:
         return None
+
+
+class KeptOpen:
+    """Files read again and again (a warm worker's meter reads its cgroup at every call's start and end):
+    opened once and read with pread, about a microsecond a read against tens for open, read and close."""
+
+    def __init__(self) -> None:
+        self.files: dict[Path, int] = {}
+        self.lock = threading.Lock()
+
+    def read(self, path: Path) -> str | None:
+        try:
+            with self.lock:
+                fd = self.files.get(path)
+                if fd is None:
+                    fd = self.files[path] = os.open(path, os.O_RDONLY)
+            return os.pread(fd, 1 << 16, 0).decode()
+        except OSError:
+            return None
 
 
 def number(text: str | None) -> int | None:

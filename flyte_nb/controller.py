@@ -51,31 +51,48 @@ class Controller:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
-        # The attempt is over (finished, timed out or interrupted): nested calls still running have no
-        # parent left to answer, so they are cancelled too, and their containers removed before we return.
+        await self.cancel_pending()
+        self.path.unlink(missing_ok=True)
+
+    async def cancel_pending(self) -> None:
+        """The attempt is over (finished, timed out or interrupted): nested calls still running have no
+        parent left to answer, so they are cancelled too, and their containers removed before we return."""
         for handler in list(self._handlers):
             handler.cancel()
         await asyncio.gather(*self._handlers, return_exceptions=True)
-        self.path.unlink(missing_ok=True)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """One request; a frame not authenticated by this call's token is dropped undecoded."""
+        try:
+            message = await protocol.read_message(reader, self.token)
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
+            writer.close()  # a short, forged, oversized or non-JSON frame: dropped, nothing decoded
+            return
+        await self.answer(message, writer)
+
+    async def answer(self, message: Any, writer: asyncio.StreamWriter) -> None:
+        """Reply to one request already authenticated by this call's token (read here, or by a warm worker's
+        controller socket, which serves all the calls on the worker), then close the connection."""
         handler = asyncio.current_task()
         if handler is not None:
             self._handlers.add(handler)
         try:
-            message = await protocol.read_message(reader, self.token)
             if not isinstance(message, dict):
                 return
             reply = await self._dispatch(message)
             await protocol.write_message(writer, reply, self.token)
-        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
-            pass  # a short, forged, oversized or non-JSON frame: dropped, nothing decoded
-        except asyncio.CancelledError:  # the attempt ended (__aexit__): the handler task ends here, quietly
+        except (ConnectionError, ValueError):
+            pass  # the task went away, or a reply that cannot be sent
+        except asyncio.CancelledError:  # the attempt ended (cancel_pending): the handler task ends here, quietly
             pass
         finally:
             self._handlers.discard(handler)  # type: ignore[arg-type]
             writer.close()
+
+    def usage(self, frame: Any) -> None:
+        """A usage frame that came on another authenticated connection (a warm worker's call link);
+        a malformed one changes nothing (ValueError)."""
+        self._usage(frame)
 
     async def _dispatch(self, message: dict[str, Any]) -> Any:
         op = message.get("op")

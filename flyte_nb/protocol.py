@@ -116,6 +116,22 @@ async def read_message(reader: "asyncio.StreamReader", key: str) -> Any:
     return loads(head, mac, lambda _: body, key)
 
 
+async def read_keyed(reader: "asyncio.StreamReader", keys: Any) -> tuple[str, Any]:
+    """One frame authenticated by any one of `keys` (a warm worker's controller socket serves every call on
+    the worker, each with its own token): the key that authenticates it and the message. The size is
+    checked, then the MAC against each key, and only then is the body decoded; FrameError otherwise."""
+    head = await reader.readexactly(HEADER.size)
+    mac = await reader.readexactly(MAC_SIZE)
+    (size,) = HEADER.unpack(head)
+    if size > MAX_FRAME:
+        raise FrameError(f"refused a flyte_nb frame of {size:,} bytes (cap {MAX_FRAME:,})")
+    body = await reader.readexactly(size)
+    for key in list(keys):
+        if hmac.compare_digest(mac, _mac(key, body)):
+            return key, json.loads(body)
+    raise FrameError("refused a flyte_nb frame not authenticated by the token of any call it serves")
+
+
 async def write_message(writer: "asyncio.StreamWriter", message: Any, key: str) -> None:
     writer.write(dumps(message, key))
     await writer.drain()

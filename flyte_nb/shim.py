@@ -79,19 +79,35 @@ def _missing_hint(error: Exception) -> str:
 def run_call(call_dir: Path) -> dict[str, Any]:
     import cloudpickle
 
+    try:
+        payload = cloudpickle.loads((call_dir / "call.pkl").read_bytes())
+    except Exception as error:  # noqa: BLE001 - e.g. a module the task or its inputs need is not in the image
+        return not_loaded(error)
+    return run_payload(payload)
+
+
+def not_loaded(error: Exception) -> dict[str, Any]:
+    """The result of a call whose task or inputs did not load in the container."""
+    from .errors import TaskShippingError
+
+    return {"ok": False, "error": _pack_error(TaskShippingError(
+        f"the task or its inputs could not be loaded in its container: {type(error).__name__}: {error} "
+        f"({_missing_hint(error)})"))}
+
+
+def run_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """Run a loaded call (call.pkl's payload; a warm worker's, with the function from its cache), its
+    inputs still pickled: the task's value or its error, as run_call returns it."""
+    import cloudpickle
+
     from . import codec, context
 
     try:
-        payload = cloudpickle.loads((call_dir / "call.pkl").read_bytes())
         func, name = payload["func"], payload["name"]
         codec.SHIPPED.update(payload["hints"])
         args, kwargs = cloudpickle.loads(payload["inputs"])
     except Exception as error:  # noqa: BLE001 - e.g. a module the task or its inputs need is not in the image
-        from .errors import TaskShippingError
-
-        return {"ok": False, "error": _pack_error(TaskShippingError(
-            f"the task or its inputs could not be loaded in its container: {type(error).__name__}: {error} "
-            f"({_missing_hint(error)})"))}
+        return not_loaded(error)
     if payload.get("report"):
         from . import report
 
@@ -131,13 +147,16 @@ RESULT = "result.json"
 
 def write_result(call_dir: Path, result: dict[str, Any]) -> None:
     """result.json, atomically: the output encoded by its type hint (flyte_nb.codec), or the error as data."""
-    if result["ok"]:
-        result = _pack_output(result)
     import json
 
     tmp = call_dir / f"{RESULT}.tmp"
-    tmp.write_text(json.dumps(result), encoding="utf-8")
+    tmp.write_text(json.dumps(pack_result(result)), encoding="utf-8")
     os.replace(tmp, call_dir / RESULT)
+
+
+def pack_result(result: dict[str, Any]) -> dict[str, Any]:
+    """A run_call result as plain data (what result.json holds; a warm worker sends it in its "done" frame)."""
+    return _pack_output(result) if result["ok"] else result
 
 
 def _pack_output(result: dict[str, Any]) -> dict[str, Any]:

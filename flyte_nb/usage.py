@@ -23,6 +23,7 @@ This module runs inside the task's container: the standard library only.
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import resource
@@ -57,25 +58,34 @@ class Reading:
 class CgroupReader:
     """A container's cgroup, v1 or v2 (cgroups.folders finds which)."""
 
-    def __init__(self, root: Path = Path("/"), shared: bool = False) -> None:
+    def __init__(self, root: Path = Path("/"), shared: bool = False,
+                 read: Callable[[Path], str | None] = cgroups.read) -> None:
         self.folders = cgroups.folders(root)
         self.shared = shared
         self.source = f"cgroup {self.folders.version}" + (" (shared warm worker)" if shared else "")
+        self._read = read  # a warm worker's keeps the files open (cgroups.KeptOpen)
         self._cpu_start = self._cpu() if shared else 0.0
 
     def _cpu(self) -> float:
         if self.folders.version == "v2":
-            usec = cgroups.stat_field(cgroups.read(self.folders.cpuacct / "cpu.stat"), "usage_usec")
+            usec = cgroups.stat_field(self._read(self.folders.cpuacct / "cpu.stat"), "usage_usec")
             return usec / 1e6 if usec is not None else math.nan
-        nsec = cgroups.number(cgroups.read(self.folders.cpuacct / "cpuacct.usage"))
+        nsec = cgroups.number(self._read(self.folders.cpuacct / "cpuacct.usage"))
         return nsec / 1e9 if nsec is not None else math.nan
+
+    def restarted(self) -> "CgroupReader":
+        """The same cgroup with CPU time counted from now: a warm worker's next call, without looking for
+        the cgroup's folders again."""
+        reader = copy.copy(self)
+        reader._cpu_start = self._cpu() if self.shared else 0.0
+        return reader
 
     def read(self) -> Reading:
         folder, v2 = self.folders.memory, self.folders.version == "v2"
-        memory = cgroups.number(cgroups.read(folder / ("memory.current" if v2 else "memory.usage_in_bytes")))
+        memory = cgroups.number(self._read(folder / ("memory.current" if v2 else "memory.usage_in_bytes")))
         peak = None if self.shared else \
-            cgroups.number(cgroups.read(folder / ("memory.peak" if v2 else "memory.max_usage_in_bytes")))
-        limit = cgroups.byte_count(cgroups.read(folder / ("memory.max" if v2 else "memory.limit_in_bytes")))
+            cgroups.number(self._read(folder / ("memory.peak" if v2 else "memory.max_usage_in_bytes")))
+        limit = cgroups.byte_count(self._read(folder / ("memory.max" if v2 else "memory.limit_in_bytes")))
         cpu = self._cpu() - self._cpu_start
         return Reading(memory=memory, peak=peak, cpu=None if math.isnan(cpu) else max(0.0, cpu), limit=limit)
 

@@ -175,44 +175,72 @@ def write_payload(folder: Path, call: Call) -> None:
     (their files are removed with the folder: release_inputs). Inputs bigger than
     max_inline_io_bytes fail here, before any container starts.
     """
-    from .. import context, io
+    from .. import context
 
+    keys = _INPUT_KEYS.setdefault(folder, [])  # registered first: removed with the folder whatever happens
+    code = shipped_code(call)  # first: it resolves the annotations of the dataclasses the inputs carry
+    inputs = encode_inputs(call, keys)
+    payload = {**code, "inputs": inputs, "report": bool(call.settings.value("report")),
+               "max_inline_io_bytes": call.settings.value("max_inline_io_bytes"),
+               "context": context.to_wire(context.current())}  # flyte.ctx() there: entered by runtime
+    (folder / "call.pkl").write_bytes(ship(call, payload))
+    hand_to_task(folder / "call.pkl", call.settings)
+
+
+def shipped_code(call: Call) -> dict[str, Any]:
+    """What a call ships of its task: the function (not the TaskTemplate: unpickling a template would load
+    the configuration models, pydantic, in every container; a function that calls other tasks still brings
+    them), its name, whether it is async, and the type hints of it and of the tasks it names."""
     _ship_by_value(call.task.func)
-    hints = _hints(call.task)  # first: it resolves the annotations of the dataclasses the inputs carry
+    return {"func": call.task.func, "name": call.task.name, "is_async": call.task.is_async,
+            "hints": _hints(call.task)}
+
+
+def encode_inputs(call: Call, keys: list[str]) -> bytes:
+    """The call's arguments pickled, big arrays and frames written to the blob store (their keys added to
+    `keys`, for the caller to remove after the call); InlineIOLimitError past max_inline_io_bytes."""
+    from .. import io
+
     io.prepare_host_root()
     args, kwargs = call.arguments.args, call.arguments.kwargs
-    keys = _INPUT_KEYS.setdefault(folder, [])  # registered first: removed with the folder whatever happens
     try:
         inputs, written = io.dumps((args, kwargs), owned=False)
-        keys.extend(written)
-        limit = call.settings.value("max_inline_io_bytes")
-        if (args or kwargs) and len(inputs) > limit:
-            raise InlineIOLimitError.of(call.task.name, "inputs", len(inputs), limit)
-        # The function, not the TaskTemplate: unpickling a template would load the configuration
-        # models (pydantic) in every container; a function that calls other tasks still brings them.
-        payload = {"func": call.task.func, "name": call.task.name, "is_async": call.task.is_async,
-                   "inputs": inputs, "report": bool(call.settings.value("report")), "max_inline_io_bytes": limit,
-                   "context": context.to_wire(context.current()),  # flyte.ctx() there: entered by runtime
-                   "hints": hints}
-        blob = _dumps(payload)
-    except InlineIOLimitError:
-        raise
     except Exception as error:  # noqa: BLE001 - a lock, a socket, a generator: nothing that travels
-        raise TaskShippingError(f"task {call.task.name}: its function or inputs cannot be pickled to travel to "
-                                f"the task: {type(error).__name__}: {error}", call.task.name) from None
-    (folder / "call.pkl").write_bytes(blob)
-    hand_to_task(folder / "call.pkl", call.settings)
+        raise _unshippable(call, error) from None
+    keys.extend(written)
+    limit = call.settings.value("max_inline_io_bytes")
+    if (args or kwargs) and len(inputs) > limit:
+        raise InlineIOLimitError.of(call.task.name, "inputs", len(inputs), limit)
+    return inputs
+
+
+def ship(call: Call, payload: Any) -> bytes:
+    """`payload` pickled to travel to the task (keeping the functions' file names: _ShippingPickler)."""
+    try:
+        return _dumps(payload)
+    except Exception as error:  # noqa: BLE001 - a lock, a socket, a generator: nothing that travels
+        raise _unshippable(call, error) from None
+
+
+def _unshippable(call: Call, error: Exception) -> TaskShippingError:
+    return TaskShippingError(f"task {call.task.name}: its function or inputs cannot be pickled to travel to "
+                             f"the task: {type(error).__name__}: {error}", call.task.name)
 
 
 def read_result(path: Path, task: str) -> dict[str, Any]:
     """result.json as data (JSON cannot run code); a file that is not one is the task's failure."""
     try:
-        result = json.loads(path.read_bytes())
-        if isinstance(result, dict) and isinstance(result.get("ok"), bool) and \
-                (result["ok"] or isinstance(result.get("error"), dict)):
-            return result
+        return checked_result(json.loads(path.read_bytes()), task)
     except ValueError:
-        pass
+        return checked_result(None, task)
+
+
+def checked_result(result: Any, task: str) -> dict[str, Any]:
+    """A result (decoded JSON: result.json, a warm worker's "done" frame) of the expected shape, else the
+    task's failure."""
+    if isinstance(result, dict) and isinstance(result.get("ok"), bool) and \
+            (result["ok"] or isinstance(result.get("error"), dict)):
+        return result
     return {"ok": False, "error": pack_error(TaskError(f"task {task}: its result file is not a flyte_nb result"))}
 
 
@@ -223,11 +251,18 @@ def describe(call: Call, number: int, where: str | None) -> str:
 
 def outcome(folder: Path, call: Call, number: int, *, exit_code: int, oom: bool, where: str | None,
             secrets: list[str], log_tail: str, memory_limit: str | None) -> Any:
-    """The task's output, or the right exception: its own, OOM, or a crash."""
-    note = describe(call, number, where)
+    """The task's output from its folder's result.json, or the right exception: its own, OOM, or a crash."""
     result_file = folder / RESULT
-    if result_file.exists() and not oom:
-        result = read_result(result_file, call.task.name)
+    result = read_result(result_file, call.task.name) if result_file.exists() else None
+    return result_outcome(result, call, number, exit_code=exit_code, oom=oom, where=where, secrets=secrets,
+                          log_tail=log_tail, memory_limit=memory_limit)
+
+
+def result_outcome(result: dict[str, Any] | None, call: Call, number: int, *, exit_code: int, oom: bool,
+                   where: str | None, secrets: list[str], log_tail: str, memory_limit: str | None) -> Any:
+    """The task's output from its checked result (None: the task left none), or the right exception."""
+    note = describe(call, number, where)
+    if result is not None and not oom:
         if result["ok"]:
             from ..runtime import runtime
 

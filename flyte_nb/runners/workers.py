@@ -8,6 +8,10 @@ idle past `scaledown_ttl` stops while the pool is above the minimum of `replicas
 all stop when the whole environment has been idle for `idle_ttl` (Flyte's meaning: idle_ttl is
 the environment's, scaledown_ttl a replica's), and at kernel shutdown (they carry its labels).
 
+The wire to a worker (flyte_nb.runners.worker_link) stays open: a connection per call slot, the
+task's code sent once per code version, the inputs, usage figures and result inline in its frames, and
+one controller socket per worker for nested calls, reports and traces.
+
 Faults: a worker that dies mid-call (crash, OOM) fails that call as a crash/OOM of its
 attempt, so the call's own retry policy decides; the dead worker leaves the pool and the next
 call starts a fresh one. A call that is cancelled (timeout, kernel interrupt) takes its worker
@@ -27,15 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import protocol
-from .. import secrets as secret_store
 from ..blocking import in_thread
 from ..config.jsonable import to_jsonable
-from ..controller import Controller, secrets_for_wire
 from ..errors import RunnerUnavailableError
 from ..notices import notice
 from .base import Call
-from .calls import calls_root, hand_to_task, outcome, release_inputs, write_payload
+from .calls import calls_root, hand_to_task, result_outcome
+from .worker_link import Link, WorkerController, shipment
 
 if TYPE_CHECKING:
     from .docker import DockerRunner
@@ -81,6 +83,9 @@ class Worker:
     calls: list[Call] = field(default_factory=list)  # in flight now
     tail: list[str] = field(default_factory=list)  # the container's own output (redacted), last lines
     token: str = field(default_factory=lambda: _secrets.token_hex(16))  # authenticates its socket's frames
+    links: list[Link] = field(default_factory=list)  # open connections to it with no call on them
+    controller: WorkerController | None = None  # its controller socket, for every call on it
+    shipped: set[str] = field(default_factory=set)  # digests of the code sent to it (it may still ask again)
 
     def container_output(self, line: str, loop: asyncio.AbstractEventLoop) -> None:
         """What the worker process writes to its file descriptors (a subprocess of a task, a crash):
@@ -92,6 +97,18 @@ class Worker:
     @property
     def socket(self) -> Path:
         return self.folder / "worker.sock"
+
+    async def link(self) -> Link:
+        """An open connection with no call on it, else a new one."""
+        return self.links.pop() if self.links else await Link.open(self.socket, self.token)
+
+    def disconnect(self) -> None:
+        """Close what the kernel holds open to it (before its container is removed)."""
+        for link in self.links:
+            link.close()
+        self.links.clear()
+        if self.controller is not None:
+            self.controller.close()
 
 
 class Pool:
@@ -143,7 +160,7 @@ class Pool:
                 self.workers.remove(worker)
             self.changed.notify_all()
         if worker.dead and worker.inflight == 0:
-            await in_thread(self.runner.discard_worker, worker)
+            await discard(self.runner, worker)
 
     def _folder(self, number: int) -> Path:
         folder = Path(tempfile.mkdtemp(prefix=f"worker-{self.key}-{number}-", dir=calls_root()))  # 0700
@@ -155,6 +172,8 @@ class Pool:
         spec = self.runner.worker_spec(call, ref, worker.folder, self.key, worker.number, worker.token)
         call.status("starting")
         try:
+            worker.controller = WorkerController(worker.folder, self.settings)
+            await worker.controller.start()
             worker.container = await self.runner.create_container(call, spec)
             await self.runner.follow_output(worker.container, worker.container_output, list(call.secret_values))
             await in_thread(worker.container.start)
@@ -221,7 +240,7 @@ class WorkerPools:
                         pool.stopping.add(worker)
                 for worker in idle:
                     try:
-                        await in_thread(self.runner.discard_worker, worker)
+                        await discard(self.runner, worker)
                     except Exception as error:  # noqa: BLE001 - the reaper must outlive one failed removal
                         notice(f"could not stop warm worker {worker.number} of pool {pool.key}: {error}")
                     finally:
@@ -232,60 +251,40 @@ class WorkerPools:
         pool = self.pool(call)
         worker = await pool.acquire(call, ref)
         call.run.attempts[-1].container = worker.container.short_id
-        folder = Path(tempfile.mkdtemp(prefix=f"{call.run.id}-{number}-", dir=worker.folder))
+        assert worker.controller is not None  # started with the worker (Pool._start)
+        controller = worker.controller.bind(call, secrets)
         worker.calls.append(call)
+        link: Link | None = None
+        sent = None
         try:
-            hand_to_task(folder, call.settings)
-            write_payload(folder, call)
-            async with Controller(folder / "ctl.sock", call, secrets) as controller:
-                inside = f"{WORKER_DIR}/{folder.name}"
-                done = await self._converse(worker, call, {
-                    "op": "run", "dir": inside, "controller": f"{inside}/ctl.sock", "token": controller.token,
-                    "secrets": secrets_for_wire(secrets),  # over the worker's private socket: no hello round trip
-                })
+            sent = shipment(call, worker.folder, controller.token, secrets, worker.shipped)
+            link = await worker.link()
+            result = await link.run(call, sent, controller)
+            worker.shipped.add(sent.digest)
             exit_code, oom = 0, False
-            if not done:  # the worker died under the call
+            if result is None:  # the worker died under the call
                 worker.dead = True
                 exit_code, oom = await in_thread(self.runner.exit_state, worker.container)
+            else:
+                worker.links.append(link)  # the call is over on it: the next call reuses it
+                link = None
             resources = call.settings.value("resources")
-            return outcome(folder, call, number, exit_code=exit_code, oom=oom,
-                           where=f"warm worker {worker.number}, container {worker.container.short_id}",
-                           secrets=call.secret_values, log_tail="".join(worker.tail[-20:]) if not done else "",
-                           memory_limit=resources.memory_limit_text if resources is not None else None)
+            return result_outcome(result, call, number, exit_code=exit_code, oom=oom,
+                                  where=f"warm worker {worker.number}, container {worker.container.short_id}",
+                                  secrets=call.secret_values,
+                                  log_tail="".join(worker.tail[-20:]) if result is None else "",
+                                  memory_limit=resources.memory_limit_text if resources is not None else None)
         except asyncio.CancelledError:
             worker.dead = True  # timeout or interrupt: the call's thread cannot be stopped, its container can
             raise
         finally:
+            if link is not None:
+                link.close()  # mid-call (cancelled, failed): the worker may still write on it
             worker.calls.remove(call)
-            release_inputs(folder)
-            shutil.rmtree(folder, ignore_errors=True)
+            if sent is not None:
+                sent.release()
+            await asyncio.shield(worker.controller.unbind(controller))
             await asyncio.shield(pool.release(worker))
-
-    async def _converse(self, worker: Worker, call: Call, request: dict[str, Any]) -> bool:
-        """Send the call, stream its output to the call's log; True when the worker said it is done."""
-        reader, writer = await protocol.open_connection(str(worker.socket))
-        pending = {"stdout": "", "stderr": ""}  # a partial line per stream
-        try:
-            await protocol.write_message(writer, request, worker.token)
-            call.status("running")
-            while True:
-                try:
-                    message = await protocol.read_message(reader, worker.token)
-                except (asyncio.IncompleteReadError, ConnectionError):
-                    return False
-                if not isinstance(message, dict):
-                    return False
-                if message.get("done"):
-                    return True
-                stream = "stderr" if message.get("stream") == "stderr" else "stdout"
-                *lines, pending[stream] = (pending[stream] + str(message.get("log", ""))).split("\n")
-                for line in lines:
-                    call.emit(secret_store.redact(line + "\n", call.secret_values), stream)
-        finally:
-            for stream, rest in pending.items():
-                if rest:
-                    call.emit(secret_store.redact(rest, call.secret_values), stream)
-            writer.close()
 
     def remove_folders(self) -> None:
         """At kernel exit: the folders of every worker this kernel started (one per replica), whatever
@@ -303,6 +302,12 @@ class WorkerPools:
                 worker.dead = True
                 if worker.ready is not None and not worker.ready.done():
                     await asyncio.wait([worker.ready], timeout=START_TIMEOUT)
-                await in_thread(self.runner.discard_worker, worker)
+                await discard(self.runner, worker)
             pool.workers.clear()
             pool.stopping.clear()
+
+
+async def discard(runner: "DockerRunner", worker: Worker) -> None:
+    """Close the kernel's connections to a worker, then stop and remove its container and folder."""
+    worker.disconnect()
+    await in_thread(runner.discard_worker, worker)
