@@ -543,7 +543,7 @@ def load_input(key: str) -> Any:
     value = load_array(key, owned=False)
     try:
         inputs = _INPUTS.get()
-    except LookupError:  # the first input of this call (each call runs in a thread of its own: worker.py)
+    except LookupError:  # the first input of this call (each call runs in a context of its own: worker.py)
         inputs = {}
         _INPUTS.set(inputs)
     inputs[id(value)] = _Mapped(key, weakref.ref(value), value.ctypes.data, value.shape, value.strides,
@@ -564,7 +564,7 @@ class _Mapped:
 
 
 #: The input arrays of the call running in this context (load_input), by id(array), checked against a weak
-#: ref. A context per call thread: a warm worker's concurrent calls never see each other's inputs, so an
+#: ref. A context per call: a warm worker's concurrent (and successive) calls never see each other's inputs, so an
 #: output never names a file another call's end removes.
 _INPUTS: "contextvars.ContextVar[dict[int, _Mapped]]" = contextvars.ContextVar("flyte_nb_input_arrays")
 

@@ -211,6 +211,9 @@ def serve_link(conn: socket.socket, shared: Shared) -> None:
     on it, down.
     """
     sender = _Sender(conn, shared.key)
+    # Each call runs in a copy of this thread's starting context: nothing a call sets in its context (its
+    # sink, its controller, its input arrays: io.load_input) reaches the next call on this connection.
+    fresh = contextvars.copy_context()
     try:
         while True:
             try:
@@ -219,7 +222,7 @@ def serve_link(conn: socket.socket, shared: Shared) -> None:
                 return  # closed by the kernel, or a frame it did not authenticate
             if not isinstance(request, dict) or request.get("op") != "run":
                 return
-            if not serve_call(conn, sender, shared, request):
+            if not fresh.copy().run(serve_call, conn, sender, shared, request):
                 return
     finally:
         conn.close()

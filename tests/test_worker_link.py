@@ -93,6 +93,29 @@ def test_a_worker_without_the_code_asks_for_it_and_runs_it() -> None:
     assert second("again") == "AGAIN"
 
 
+def test_successive_calls_on_one_link_do_not_share_a_context() -> None:
+    env = flyte.TaskEnvironment(name="link_context", reusable=flyte.ReusePolicy(replicas=1, concurrency=1,
+                                                                               idle_ttl=60))
+
+    @env.task
+    def mark(value: str) -> str:
+        """What the previous call on this thread set in a context variable (the worker keeps flyte_nb loaded)."""
+        import contextvars
+        import sys
+
+        holder = sys.modules["flyte_nb"]
+        if not hasattr(holder, "_test_mark"):
+            holder._test_mark = contextvars.ContextVar("test_mark", default="unset")  # type: ignore[attr-defined]
+        before = holder._test_mark.get()  # type: ignore[attr-defined]
+        holder._test_mark.set(value)  # type: ignore[attr-defined]
+        return before
+
+    assert [mark("a"), mark("b"), mark("c")] == ["unset"] * 3
+    (worker,) = live_workers("link_context")
+    assert len(worker.links) == 1  # all three on the one kept-open connection (so the one thread)
+    assert len({run.attempts[-1].container for run in flyte.registry().runs if run.task == "link_context.mark"}) == 1
+
+
 def test_inputs_above_the_inline_size_travel_through_a_file_removed_after(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(worker_link, "INLINE_INPUTS", 1000)
     env = flyte.TaskEnvironment(name="link_big", reusable=flyte.ReusePolicy(replicas=2, idle_ttl=60))
