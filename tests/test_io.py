@@ -262,6 +262,32 @@ def test_an_unmodified_input_array_comes_back_by_reference_and_a_written_one_as_
     assert not store.exists() or list(store.iterdir()) == []  # inputs and outputs removed after each call
 
 
+def test_a_warm_worker_sends_back_by_reference_only_the_calls_own_inputs(docker_only: None) -> None:
+    """In a reusable worker every call runs in a thread of its own: an array kept from an earlier call (whose
+    input file is gone) comes back as a copy, and the store is empty after the calls."""
+    import numpy
+    import pandas
+
+    image = flyte.Image.from_debian_base(name="io-numpy").with_pip_packages(
+        f"numpy=={numpy.__version__}", f"pandas=={pandas.__version__}")
+    env = flyte.TaskEnvironment(name="io_warm_identity", image=image,
+                                reusable=flyte.ReusePolicy(replicas=1, idle_ttl=30))
+
+    @env.task
+    def kept(a: numpy.ndarray) -> numpy.ndarray:
+        import builtins
+
+        previous = getattr(builtins, "flyte_nb_test_kept", None)
+        builtins.flyte_nb_test_kept = a  # lives on in the worker's process
+        return a if previous is None else previous
+
+    first, second = numpy.full(100_000, 1.0), numpy.full(100_000, 2.0)
+    assert numpy.array_equal(kept(first), first)
+    assert numpy.array_equal(kept(second), first)  # the first call's input, its file removed since: a copy
+    store = Path(flyte.io.host_root()) / "pickled"
+    assert not store.exists() or list(store.iterdir()) == []
+
+
 def test_unmodified_input_names_only_this_calls_untouched_input_array(docker_only: None) -> None:
     """What decides the reuse, in one process: the very input array of this context, unwritten, same view."""
     import threading
