@@ -267,9 +267,15 @@ def sidebar(quick: bool) -> Curve:
 
 # ---- 5. data passing ---------------------------------------------------------------------------
 def data_size(quick: bool) -> Curve:
+    """An identity task on 1 MB / 100 MB / 1 GB arrays, each call started with its config's standby up (as
+    cells a moment apart find it; back-to-back calls would time a container start), against the floor of
+    the same run: one `numpy.save` of the same array into the same store, the least that moving an array
+    out of the kernel's memory into another process costs (its pages must be written once)."""
     flyte = _flyte()
     import numpy
     import pandas
+
+    from bench.cold_call import settle
 
     image = flyte.Image.from_debian_base(name="io-numpy").with_pip_packages(  # the image tests/test_io.py uses
         f"numpy=={numpy.__version__}", f"pandas=={pandas.__version__}")
@@ -279,25 +285,48 @@ def data_size(quick: bool) -> Curve:
     def double_first(a: numpy.ndarray) -> numpy.ndarray:
         return a
 
+    from flyte_nb import io
+
+    double_first(numpy.ones(10))
+    keep = settle(set())
     curve = Curve("data_size", "numpy array into and out of a task (identity), through the blob store",
-                  "array size (MB)", "MB/s of in+out over the call's wall time")
+                  "array size (MB)", "MB/s of in+out over the call's wall time, median")
     for megabytes in (1, 16) if quick else (1, 100, 1000):
         array = numpy.ones(megabytes * 10**6 // 8, dtype=numpy.float64)
-        floor_samples, samples = [], []
-        for _ in range(1 if megabytes >= 1000 or quick else 3):
+
+        def call() -> float:
             start = time.perf_counter()
             out = double_first(array)
-            samples.append(time.perf_counter() - start)
+            took = time.perf_counter() - start
             assert out.shape == array.shape and float(out[-1]) == 1.0
-            del out
-        curve.add(megabytes, **{"flyte_nb call": 2 * megabytes / statistics.median(samples)})
+            return took
+
+        def floor() -> float:
+            path = io.prepare_host_root() / "pickled" / "bench-floor.npy"
+            start = time.perf_counter()
+            with open(path, "wb") as file:
+                numpy.save(file, array, allow_pickle=False)
+            took = time.perf_counter() - start
+            path.unlink()
+            return took
+
+        repeats = 2 if quick else 3 if megabytes >= 1000 else 5
+        def quiet() -> None:  # untimed: the standby up, the last big file's pages freed (io.unlink_soon)
+            settle(keep)
+            io.wait_freed()
+
+        stats = interleave({"call": call, "floor": floor}, repeats, warmup=1, self_timed=True, settle=quiet)
+        curve.add(megabytes, **{"flyte_nb call": 2 * megabytes / stats["call"].median,
+                                "floor: numpy.save into the store (at 2 x size)": 2 * megabytes / stats["floor"].median,
+                                "call time / floor time": stats["call"].median / stats["floor"].median})
         del array
         gc.collect()
-        _ = floor_samples
     return curve
 
 
 CURVES: tuple[Callable[[bool], Curve], ...] = (fanout, run_records, log_lines, cache_size, sidebar, data_size)
+#: The curves to measure (bench/run.py --curve NAME); empty: all of them.
+SELECTED: set[str] = set()
 
 
 def run(quick: bool) -> Result:
@@ -307,6 +336,8 @@ def run(quick: bool) -> Result:
                     "`gc.collect()` (all threads), so the runner's own buffers count.")
     folder = Path(tempfile.mkdtemp(prefix="bench-plots-")) if quick else PLOTS  # --quick leaves the repo's alone
     for make in CURVES:
+        if SELECTED and make.__name__ not in SELECTED:
+            continue
         begin = time.perf_counter()
         curve = make(quick)
         path = curve.plot(folder)

@@ -30,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny repeat counts and sizes (a smoke test, not figures)")
     parser.add_argument("--only", action="append", choices=BENCHMARKS, help="run only this benchmark (repeatable)")
+    parser.add_argument("--curve", action="append", default=[],
+                        choices=("fanout", "run_records", "log_lines", "cache_size", "sidebar", "data_size"),
+                        help="with the curves benchmark: measure only this curve (repeatable; default all)")
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"), help="where to write (default BENCHMARKS.md)")
     args = parser.parse_args(argv)
     scratch = tempfile.mkdtemp(prefix="flyte-nb-bench-")
@@ -37,7 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["FLYTE_NB_CACHE_DIR"] = os.path.join(scratch, "cache")
     os.environ.pop("FLYTE_NB_BLOB_DIR", None)
 
+    from bench import curves
     from bench.common import machine
+
+    curves.SELECTED.update(args.curve)
 
     command = " ".join([".venv/bin/python", "bench/run.py", *(shlex.quote(a) for a in (argv or sys.argv[1:]))])
     started = dt.datetime.now().astimezone()
