@@ -141,10 +141,51 @@ def test_no_secret_of_a_call_reaches_the_next_call_nor_the_standbys_config(clien
 def test_a_changed_config_gets_its_own_container_not_the_standby(client: Any) -> None:
     probe("/tmp/c")
     standby = ready_standby(client)
-    other = probe.override(env_vars={"OTHER": "1"})("/tmp/c")
+    other = probe.override(pod_template=flyte.PodTemplate(labels={"other": "1"}))("/tmp/c")  # fixed at creation
     assert flyte.registry().runs[-1].attempts[0].container != standby.short_id
     assert other["host"] != standby.id[:12]
     assert standbys(client) and standby.id in {c.id for c in standbys(client)}  # still waiting for its config
+
+
+@senv.task
+def env_probe() -> dict:
+    import os as o
+    import socket as s
+    import subprocess as sp
+
+    child = sp.run(["sh", "-c", "echo ${FIRST_VAR:-unset} ${SECOND_VAR:-unset}"], capture_output=True, text=True)
+    return {"host": s.gethostname(), "env": {k: v for k, v in o.environ.items() if k.endswith("_VAR")},
+            "child": child.stdout.split(), "hashseed": o.environ.get("PYTHONHASHSEED"),
+            "hash": hash("flyte-nb"), "pid1": open("/proc/1/environ").read()}
+
+
+def test_a_config_differing_only_in_env_vars_runs_in_the_standby_with_exactly_its_own(client: Any) -> None:
+    """env_vars travel at hand-off: a waiting standby of the same container config serves the call, the task
+    (and its subprocesses) see exactly that call's env vars, none of the previous call's, and no call's
+    env var is in a standby's config."""
+    first = env_probe.override(env_vars={"FIRST_VAR": "one"})()
+    assert first["env"] == {"FIRST_VAR": "one"} and first["child"] == ["one", "unset"]
+    standby = ready_standby(client)
+    config = json.dumps(client.api.inspect_container(standby.id)["Config"]["Env"])
+    assert "FIRST_VAR" not in config  # the standby started after call 1 holds nothing of its env vars
+    second = env_probe.override(env_vars={"SECOND_VAR": "two"})()
+    assert flyte.registry().runs[-1].attempts[0].container == standby.short_id  # adapted, not a new container
+    assert second["host"] == standby.id[:12] != first["host"]
+    assert second["env"] == {"SECOND_VAR": "two"} and second["child"] == ["unset", "two"]
+    assert "SECOND_VAR" not in second["pid1"] and "FIRST_VAR" not in second["pid1"]
+    third = env_probe()  # no env vars at all: the next standby, with none of call 2's
+    assert third["env"] == {} and third["child"] == ["unset", "unset"]
+
+
+def test_env_vars_that_act_at_process_start_get_a_container_made_with_them(client: Any) -> None:
+    """PYTHON*, LD_*, PATH, locale...: set only at creation, so they are part of the container config's key."""
+    env_probe()
+    standby = ready_standby(client)
+    seeded = env_probe.override(env_vars={"PYTHONHASHSEED": "7", "OTHER_VAR": "x"})()
+    assert flyte.registry().runs[-1].attempts[0].container != standby.short_id
+    assert seeded["hashseed"] == "7" and seeded["env"] == {"OTHER_VAR": "x"}
+    again = env_probe.override(env_vars={"PYTHONHASHSEED": "7"})()  # the interpreter really got it at start
+    assert again["hash"] == seeded["hash"] and again["env"] == {}
 
 
 #: What a container's shim must not import before its call is on the way: every cold call waits for it.
@@ -281,7 +322,8 @@ def test_a_standby_holds_its_calls_memory_and_is_dropped_for_a_call_that_needs_i
     scheduler = runtime().scheduler
     assert scheduler is not None
     a_env = flyte.TaskEnvironment(name="sb_mem_a", resources=flyte.Resources(memory="600Mi"))
-    b_env = flyte.TaskEnvironment(name="sb_mem_b", resources=flyte.Resources(memory="600Mi"), env_vars={"B": "1"})
+    b_env = flyte.TaskEnvironment(name="sb_mem_b", resources=flyte.Resources(memory="600Mi"),
+                                  pod_template=flyte.PodTemplate(labels={"b": "1"}))  # another container config
 
     @a_env.task
     def a() -> int:

@@ -47,9 +47,20 @@ WORK_DIR = "/flyte/work"
 #: Options of the writable tmpfs mounts (/tmp, WORK_DIR): programs may run what they unpack there.
 SCRATCH = "rw,exec,nosuid,nodev"
 LABEL = "flyte-nb"
+#: Env vars flyte_nb sets in every container (a task's env_vars of the same name do not replace them).
+OWN_ENV = ("PYTHONPATH", "PYTHONUNBUFFERED", "HOME", "FLYTE_NB_BLOB_ROOT")
+#: Prefixes of env vars that act when a process starts (the interpreter, the dynamic loader, libc's
+#: locale and allocator, the lookup of `python3` itself): setting them later would not do what they say,
+#: so they stay in a container's config (and its standby key); a call's other env vars travel at hand-off.
+STARTUP_ENV = ("PYTHON", "LD_", "PATH", "LANG", "LC_", "LANGUAGE", "MALLOC_", "GLIBC_", "TZ")
 PIDS_LIMIT = 1024
 #: Storage drivers where `--storage-opt size=` limits a container's writable layer.
 SIZED_DRIVERS = ("devicemapper", "btrfs", "zfs", "windowsfilter")
+
+
+def at_startup(name: str) -> bool:
+    """Whether an env var acts when a process starts (STARTUP_ENV), so it must be set at creation."""
+    return name.upper().startswith(STARTUP_ENV)
 
 
 def _process_start() -> str:
@@ -286,16 +297,27 @@ class DockerRunner(Runner):
     def standby_spec(self, call: Call, ref: str, folder: Path, token: str, labels: dict[str, str],
                      name: str) -> dict[str, Any]:
         """A container of the call's config that waits for its call on the standby socket in `folder`
-        (flyte_nb.shim.standby): nothing of the call itself (token, identity, secrets) is in it."""
+        (flyte_nb.shim.standby): nothing of the call itself (token, identity, secrets) is in it, nor the
+        call's env vars that are set at hand-off (handed_env): a standby serves any call whose config
+        differs from its own only there, and no call's env var is in a container another call gets."""
         from ..shim import STANDBY_TOKEN
 
         env = {"FLYTE_NB_CALL_DIR": CALL_DIR, STANDBY_TOKEN: token}
         return self._container(call, ref, command="flyte_nb.shim", mount=(CALL_DIR, folder), env=env,
-                               labels=labels, name=name)
+                               labels=labels, name=name, handed=True)
+
+    def handed_env(self, call: Call) -> dict[str, str]:
+        """The call's own env vars (its pod template's primary container, then env_vars) that a standby
+        gets in the frame that hands it the call, set in os.environ before the task runs: all but those
+        that act when the process starts (at_startup) and those flyte_nb sets itself."""
+        env = {**pod_template_options(call.settings.value("pod_template"), call.task.name).get("environment", {}),
+               **dict(call.settings.value("env_vars"))}
+        return {k: v for k, v in env.items() if not (at_startup(k) or k in OWN_ENV or k.startswith("FLYTE_NB_"))}
 
     def _container(self, call: Call, ref: str, *, command: str, mount: tuple[str, Path], env: dict[str, str],
-                   labels: dict[str, str], name: str) -> dict[str, Any]:
-        """docker-py containers.create options: the resolved settings, hardened, with one folder mounted."""
+                   labels: dict[str, str], name: str, handed: bool = False) -> dict[str, Any]:
+        """docker-py containers.create options: the resolved settings, hardened, with one folder mounted;
+        `handed`: without the env vars the call brings at hand-off (a standby's)."""
         from docker.types import Mount
 
         from .. import io
@@ -312,6 +334,9 @@ class DockerRunner(Runner):
         }
         pod = pod_template_options(settings.value("pod_template"), call.task.name)
         env = {**pod.pop("environment", {}), **env}
+        if handed:
+            late = self.handed_env(call)
+            env = {k: v for k, v in env.items() if k not in late}
         labels.update(pod.pop("labels", {}))
         secret_dirs = sorted({str(s.mount) for s in settings.value("secrets") if s.mount is not None})
         return {

@@ -1,10 +1,13 @@
 """Standby containers: a call finds a container of its config already started, its shim waiting.
 
-A container config is everything fixed at a container's creation (image, resources, env vars, user,
-mounts, the pod template's labels...). Its key is a digest of the create options themselves
-(DockerRunner.standby_spec with the per-container parts left as placeholders), so whatever is in the
-config is in the key; and nothing of a call (its controller token, task, run, attempt, secrets) is in
-the config: that travels in the one frame that hands the call to the container (shim.standby).
+A container config is everything fixed at a container's creation (image, resources, the env vars that
+act at process start, user, mounts, the pod template's labels...). Its key is a digest of the create
+options themselves (DockerRunner.standby_spec with the per-container parts left as placeholders), so
+whatever is in the config is in the key; and nothing of a call (its controller token, task, run, attempt,
+secrets, and its other env vars: DockerRunner.handed_env) is in the config: that travels in the one frame
+that hands the call to the container (shim.standby), which sets the env vars before the task runs. So a
+call whose config differs from a waiting standby's only in such env vars (`override(env_vars=...)`) runs
+in that standby, and no env var of one call is ever in a container another call gets.
 
 After a call, one standby of its config is started off the call's path: created, attached, started,
 its shim imported and connected to the kernel's standby socket in its own private folder, blocked
@@ -207,7 +210,10 @@ class Standbys:
                 standby.mark = b"\0" + mark.encode()
                 standby.drained = asyncio.get_running_loop().create_future()
                 call.status("running")
-                env = {"FLYTE_NB_CONTROLLER": f"{CALL_DIR}/ctl.sock", "FLYTE_NB_TOKEN": controller.token,
+                # the call's own env vars (not in the container's config: any call of the same key may get
+                # it), then its identity; the shim sets them all before the task runs
+                env = {**self.runner.handed_env(call),
+                       "FLYTE_NB_CONTROLLER": f"{CALL_DIR}/ctl.sock", "FLYTE_NB_TOKEN": controller.token,
                        "FLYTE_NB_TASK": call.task.name, "FLYTE_NB_RUN": call.run.id, "FLYTE_NB_ATTEMPT": str(number)}
                 try:
                     await protocol.write_message(writer, {"env": env, "secrets": secrets_for_wire(secrets),
