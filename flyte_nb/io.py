@@ -21,13 +21,12 @@ no speed for the RAM it pins (bench/curves.py data_size).
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
+# asyncio, shutil and concurrent.futures are imported where used: a task that only gets or returns arrays
+# imports this module to read them, and those three took 93 ms of it inside a container (-X importtime)
 import contextvars
 import dataclasses
 import hashlib
 import os
-import shutil
 import uuid
 import weakref
 from pathlib import Path, PurePosixPath
@@ -147,6 +146,13 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+async def _in_thread(function: Any, *args: Any) -> Any:
+    """asyncio.to_thread, importing asyncio only when an async method of a File/Dir is used."""
+    import asyncio
+
+    return await asyncio.to_thread(function, *args)
+
+
 class _Opened:
     """open()'s result: a context manager for `with` and `async with` alike (SDK code uses both)."""
 
@@ -195,7 +201,7 @@ class _AsyncHandle:
         method = getattr(self.file, name)
 
         async def awaited(*args: Any, **kwargs: Any) -> Any:
-            return await asyncio.to_thread(method, *args, **kwargs)
+            return await _in_thread(lambda: method(*args, **kwargs))
 
         awaited.__name__ = name
         return awaited
@@ -257,7 +263,7 @@ class _Stored(Generic[T]):
         raise NotImplementedError
 
     async def download(self, local_path: str | os.PathLike[str] | None = None) -> str:
-        return await asyncio.to_thread(self.download_sync, local_path)
+        return await _in_thread(self.download_sync, local_path)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (type(self), self.key, self.name, self.format, self.hash))
@@ -315,6 +321,8 @@ class File(_Stored[T]):
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
+            import shutil
+
             shutil.copyfile(source, tmp)
             os.replace(tmp, target)
         return cls(key, hash=_hash_with(hash_method, source))
@@ -323,7 +331,7 @@ class File(_Stored[T]):
     async def from_local(cls, local_path: str | os.PathLike[str], remote_destination: str | None = None,
                          hash_method: Any = None, chunk_size: int | None = None,
                          max_concurrency: int | None = None) -> "File[T]":
-        return await asyncio.to_thread(cls.from_local_sync, local_path, remote_destination, hash_method)
+        return await _in_thread(cls.from_local_sync, local_path, remote_destination, hash_method)
 
     @classmethod
     def from_existing_remote(cls, remote_path: str | os.PathLike[str], file_cache_key: str | None = None) -> "File[T]":
@@ -362,6 +370,8 @@ class File(_Stored[T]):
         target = Path(local_path)
         if target.is_dir():
             target = target / self.name
+        import shutil
+
         shutil.copyfile(self.path, target)
         return str(target)
 
@@ -388,6 +398,8 @@ class Dir(_Stored[T]):
         key = f"dirs/{uuid.uuid4().hex}/{source.name}"
         target = _writable_root() / key
         tmp = target.with_name(f".{target.name}.tmp")
+        import shutil
+
         shutil.copytree(source, tmp)
         os.replace(tmp, target)
         return cls(key, hash=dir_cache_key)
@@ -396,7 +408,7 @@ class Dir(_Stored[T]):
     async def from_local(cls, local_path: str | os.PathLike[str], remote_destination: str | None = None,
                          dir_cache_key: str | None = None, batch_size: int | None = None,
                          chunk_size: int | None = None, max_concurrency: int | None = None) -> "Dir[T]":
-        return await asyncio.to_thread(cls.from_local_sync, local_path, remote_destination, dir_cache_key)
+        return await _in_thread(cls.from_local_sync, local_path, remote_destination, dir_cache_key)
 
     @classmethod
     def from_existing_remote(cls, remote_path: str | os.PathLike[str], dir_cache_key: str | None = None) -> "Dir[T]":
@@ -455,6 +467,8 @@ class Dir(_Stored[T]):
             return self.path
         target = Path(local_path)
         _check_tree(Path(self.path))
+        import shutil
+
         shutil.copytree(self.path, target, dirs_exist_ok=True)
         return str(target)
 
@@ -738,6 +752,8 @@ def unlink_soon(path: Path) -> None:
         os.close(handle)
         return
     if _FREEING is None:
+        import concurrent.futures
+
         _FREEING = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="flyte-nb-free")
     _FREEING.submit(os.close, handle)
 
