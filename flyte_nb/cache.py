@@ -205,7 +205,10 @@ def _type_name(value: Any) -> str:
 # ---- the store ---------------------------------------------------------------------------------
 def _path(task: str, key: str) -> Path:
     env = os.environ
-    return _path_under(env.get("FLYTE_NB_CACHE_DIR"), env.get("XDG_CACHE_HOME"), env.get("HOME"), task, key)
+    own = env.get("FLYTE_NB_CACHE_DIR")
+    if own:  # it places the cache dir alone (paths.cache_dir): the others need not be read, on every hit
+        return _path_under(own, None, None, task, key)
+    return _path_under(own, env.get("XDG_CACHE_HOME"), env.get("HOME"), task, key)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -281,6 +281,46 @@ def test_the_timeline_comes_on_request_with_what_each_run_used(frontend: Fronten
     assert "no run 'r999'" in frontend.comm_data(comm_id, "error", reply_to=20)["message"]
 
 
+HITS_FROM_THREADS = """
+import os, tempfile
+from concurrent.futures import ThreadPoolExecutor
+import flyte_nb as flyte
+from flyte_nb import cache as _cache
+from flyte_nb.runtime import runtime as _runtime
+os.environ["FLYTE_NB_CACHE_DIR"] = tempfile.mkdtemp()
+cached_env = flyte.TaskEnvironment(name="bridge_cached")
+
+@cached_env.task(cache="auto")
+def twice(x: int) -> int:
+    return 2 * x
+
+first = twice(4)
+_cache.QUICK_KEY, _quick = 10.0, _cache.QUICK_KEY  # every key quick: each hit is served in its caller's thread
+_submitted, _submit = [], _runtime().submit
+_runtime().submit = lambda coro: _submitted.append(coro) or _submit(coro)
+try:
+    with ThreadPoolExecutor(8) as pool:
+        hits = list(pool.map(twice, [4] * 16))
+finally:
+    del _runtime().submit
+    _cache.QUICK_KEY = _quick
+"""
+
+
+def test_cache_hits_served_in_other_threads_reach_the_sidebar(frontend: Frontend) -> None:
+    comm_id = state["comm"]
+    frontend.execute(HITS_FROM_THREADS)
+    assert frontend.value("[first, hits, len(_submitted)]") == [8, [8] * 16, 0]  # not one hop to the loop
+    hit_ids = set(frontend.value("[r.id for r in flyte.registry().runs if r.cache == 'hit']"))
+    assert len(hit_ids) == 16
+    cached: set[str] = set()
+    while cached != hit_ids:
+        run = frontend.comm_data(comm_id, "run")["run"]
+        if run["status"] == "cached":
+            assert run["id"] in hit_ids and run["cache"] == "hit"
+            cached.add(run["id"])
+
+
 def test_insert_code_reaches_the_sidebar_and_closing_detaches(frontend: Frontend) -> None:
     comm_id = state["comm"]
     frontend.execute("from flyte_nb.bridge import request_insert\nsent = request_insert('x = 1')")
