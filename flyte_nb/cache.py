@@ -38,9 +38,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import cloudpickle
 
-from .codeversion import _size_hint, code_version
+from .codeversion import PLAIN, _size_hint, code_version
 from .config.cache import Cache, normalize_cache
-from .io import Dir, File
 from .notices import notice
 from .paths import cache_dir, private_dir, remove_quietly
 
@@ -255,6 +254,10 @@ def read(task: str, key: str, max_age: float | None = None) -> Any:
 
 def _missing_blobs(value: Any, depth: int = 0) -> str | None:
     """A File or Dir in the output whose data is gone from the blob store (a hit must not return it)."""
+    if isinstance(value, PLAIN):  # most outputs: no need to import the blob store's types (flyte_nb.io)
+        return None
+    from .io import Dir, File
+
     if isinstance(value, (File, Dir)):
         return None if value.exists_sync() else repr(value)
     if depth < 4 and isinstance(value, (builtins.list, tuple, set, frozenset)):
