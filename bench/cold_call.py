@@ -52,6 +52,7 @@ def make_noop() -> Any:
 def run(quick: bool) -> Result:
     from flyte_nb.config.image import Image
     from flyte_nb.config.pod_template import PodTemplate
+    from flyte_nb.config.resources import Resources
     from flyte_nb.images.builder import ensure_image
 
     noop = make_noop()
@@ -63,20 +64,26 @@ def run(quick: bool) -> Result:
     def adapted() -> None:  # a config no call used before, but only its env vars differ: a standby fits
         noop.override(env_vars={"BENCH_CONFIG": str(next(counter))})()
 
+    def limited() -> None:  # only its memory limit differs from the last call's: `docker update` adapts a standby
+        noop.override(resources=Resources(memory=f"{256 + next(counter) % 64}Mi"))()
+
     def first() -> None:  # a container config no call used before (a label is fixed at creation)
         noop.override(pod_template=PodTemplate(labels={"bench-config": str(next(counter))}))()
 
     noop()
-    keep = settle(set())  # the repeated config's standby: kept; every other one is dropped between samples
+    limited()
+    keep = settle(set())  # the standbys of these two configs: kept; every other one is dropped between samples
     with recorded_spec(spec):
         first()
-    sides = {"repeated": noop, "adapted": adapted, "first": first, "raw": lambda: sh(*RAW)}
+    sides = {"repeated": noop, "adapted": adapted, "limited": limited, "first": first, "raw": lambda: sh(*RAW)}
     result = Result("cold_call", "Cold task call vs raw `docker run`",
                     f"A no-op task (`def noop() -> None`, docker runner, default image `{BASE_IMAGE}`) called "
                     f"synchronously from a script: repeated (its config's standby container is up), the first "
                     f"call of a config that differs only in env vars (`noop.override(env_vars={{...}})` with values "
                     f"no call used: the repeated config's waiting standby serves it, the env vars set at "
-                    f"hand-off) and the first call of a container config never seen "
+                    f"hand-off), the first call of a new memory limit (`noop.override(resources=Resources(memory="
+                    f"...))`, a value the last call did not use: the waiting standby of a config with a memory limit "
+                    f"gets it by `docker update`) and the first call of a container config never seen "
                     f"(`noop.override(pod_template=PodTemplate(labels={{...}}))`, a label no call used: a "
                     f"container made for it), vs "
                     f"`{' '.join(RAW)}`; interleaved, {repeats} rounds after one warm-up round, quiet and with a "
@@ -90,12 +97,15 @@ def run(quick: bool) -> Result:
         result.rows += [
             Row(f"repeated cold call `noop()` ({when})", stats["repeated"]),
             Row(f"first call of a new env-vars-only config, standby adapted ({when})", stats["adapted"]),
+            Row(f"first call of a new memory limit, standby adapted by `docker update` ({when})", stats["limited"]),
             Row(f"first call of a never-seen container config ({when})", stats["first"]),
             Row(f"raw `docker run --rm` ({when})", stats["raw"]),
             ratio_row(f"repeated cold call / raw `docker run` ({when})", stats["repeated"], stats["raw"],
                       TARGET_REPEATED, "x raw"),
             ratio_row(f"first call of a new env-vars-only config (standby adapted) / raw `docker run` ({when})",
                       stats["adapted"], stats["raw"], TARGET_FIRST, "x raw"),
+            ratio_row(f"first call of a new memory limit (standby adapted) / raw `docker run` ({when})",
+                      stats["limited"], stats["raw"], TARGET_FIRST, "x raw"),
             ratio_row(f"first call of a never-seen container config / raw `docker run` ({when})", stats["first"],
                       stats["raw"], TARGET_FIRST, "x raw")]
     settle(keep)
@@ -253,7 +263,9 @@ def bounds(stats: dict[str, Stats], found: dict[str, Any]) -> str:
             f"and the end-of-output marks; the used container is removed and the next standby started after the "
             f"call returns. Back to back, the next call waits for that standby to start. A new config that differs "
             f"only in env vars ({ms(stats['adapted'].median)}, {stats['adapted'].median / raw:.2f}x raw) runs in "
-            f"the waiting standby of the same container config: its env vars travel in the hand-off frame. The "
+            f"the waiting standby of the same container config: its env vars travel in the hand-off frame; a new "
+            f"memory limit ({ms(stats['limited'].median)}, {stats['limited'].median / raw:.2f}x raw) adds one "
+            f"`docker update` of that standby on the call's path. The "
             f"first call of a never-seen container config ({ms(stats['first'].median)}, "
             f"{stats['first'].median / raw:.2f}x raw) is a container "
             f"lifecycle like `docker run`'s: the engine's create + start of a plain container alone is "

@@ -188,6 +188,43 @@ def test_env_vars_that_act_at_process_start_get_a_container_made_with_them(clien
     assert again["hash"] == seeded["hash"] and again["env"] == {}
 
 
+@senv.task
+def limits_probe() -> dict:
+    import os as o
+    import socket as s
+
+    def read(*paths: str) -> str | None:
+        for path in paths:
+            if o.path.exists(path):
+                return open(path).read().strip()
+        return None
+
+    cpu_max = read("/sys/fs/cgroup/cpu.max")  # v2: "quota period"
+    quota, period = cpu_max.split() if cpu_max else (
+        read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us"),
+        read("/sys/fs/cgroup/cpu/cpu.cfs_period_us", "/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us"))
+    memory = read("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+    return {"host": s.gethostname(), "cpu": None if quota in ("max", "-1") else int(quota) / int(period),
+            "memory": None if memory == "max" or int(memory) > 2**60 else int(memory)}  # None: no limit
+
+
+def test_a_config_differing_only_in_limits_runs_in_the_standby_with_exactly_its_own(client: Any) -> None:
+    """cpu and memory limits are set at hand-off (docker update): the waiting standby of a config with other
+    values serves the call, and the task reads its own limits from its cgroup (v1 or v2)."""
+    first = limits_probe.override(resources=flyte.Resources(cpu="1", memory="300Mi"))()
+    assert first["cpu"] == 1.0 and first["memory"] == 300 * 2**20
+    standby = ready_standby(client)
+    second = limits_probe.override(resources=flyte.Resources(cpu="0.5", memory="200Mi"))()
+    assert flyte.registry().runs[-1].attempts[0].container == standby.short_id  # adapted, not a new container
+    assert second["host"] == standby.id[:12] and second["cpu"] == 0.5 and second["memory"] == 200 * 2**20
+    standby = ready_standby(client)  # made with call 2's limits
+    third = limits_probe.override(resources=flyte.Resources(cpu="1.5", memory="400Mi"))()
+    assert third["host"] == standby.id[:12] and third["cpu"] == 1.5 and third["memory"] == 400 * 2**20
+    limited = ready_standby(client)
+    unlimited = limits_probe()  # no limits at all: another container config (which limits are set is in the key)
+    assert unlimited["host"] != limited.id[:12] and unlimited["cpu"] is None and unlimited["memory"] is None
+
+
 #: What a container's shim must not import before its call is on the way: every cold call waits for it.
 HEAVY = ("asyncio", "cloudpickle", "pydantic", "flyte_nb.io", "flyte_nb.codec", "flyte_nb.remote", "flyte_nb.runs",
          "flyte_nb.usage", "flyte_nb.tracebacks", "flyte_nb.config.resources")

@@ -47,6 +47,9 @@ WORK_DIR = "/flyte/work"
 #: Options of the writable tmpfs mounts (/tmp, WORK_DIR): programs may run what they unpack there.
 SCRATCH = "rw,exec,nosuid,nodev"
 LABEL = "flyte-nb"
+#: Resource options a running container takes from `docker update`: a standby made with other values of them
+#: gets its call's at hand-off (runners/standby.py), so the standby key keeps which are set, not their values.
+UPDATABLE = ("cpu_period", "cpu_quota", "cpu_shares", "mem_limit", "memswap_limit", "mem_reservation")
 #: Env vars flyte_nb sets in every container (a task's env_vars of the same name do not replace them).
 OWN_ENV = ("PYTHONPATH", "PYTHONUNBUFFERED", "HOME", "FLYTE_NB_BLOB_ROOT")
 #: Prefixes of env vars that act when a process starts (the interpreter, the dynamic loader, libc's
@@ -313,6 +316,11 @@ class DockerRunner(Runner):
         env = {**pod_template_options(call.settings.value("pod_template"), call.task.name).get("environment", {}),
                **dict(call.settings.value("env_vars"))}
         return {k: v for k, v in env.items() if not (at_startup(k) or k in OWN_ENV or k.startswith("FLYTE_NB_"))}
+
+    def limits(self, call: Call) -> dict[str, Any]:
+        """The call's cgroup limits that `docker update` sets on a running container (UPDATABLE)."""
+        options = resource_options(call.settings.value("resources"), self.engine, call.task.name)
+        return {k: v for k, v in options.items() if k in UPDATABLE}
 
     def _container(self, call: Call, ref: str, *, command: str, mount: tuple[str, Path], env: dict[str, str],
                    labels: dict[str, str], name: str, handed: bool = False) -> dict[str, Any]:

@@ -7,7 +7,9 @@ whatever is in the config is in the key; and nothing of a call (its controller t
 secrets, and its other env vars: DockerRunner.handed_env) is in the config: that travels in the one frame
 that hands the call to the container (shim.standby), which sets the env vars before the task runs. So a
 call whose config differs from a waiting standby's only in such env vars (`override(env_vars=...)`) runs
-in that standby, and no env var of one call is ever in a container another call gets.
+in that standby, and no env var of one call is ever in a container another call gets. Likewise its cpu and
+memory limits: the key keeps which are set, and a standby made with other values gets the call's by `docker
+update` when the call claims it (_fit; a refusal means a container made for the call).
 
 After a call, one standby of its config is started off the call's path: created, attached, started,
 its shim imported and connected to the kernel's standby socket in its own private folder, blocked
@@ -85,6 +87,7 @@ class Standby:
     mark: bytes = b""  # the claiming call's end-of-output mark (shim.standby writes it on stdout and stderr)
     drained: "asyncio.Future[None] | None" = None  # set once both marks (or the stream's end) arrived
     stopped: "asyncio.Future[None] | None" = None  # set when its output stream ends (the container stopped)
+    limits: dict[str, Any] = field(default_factory=dict)  # its cgroup limits now (DockerRunner.limits)
     tail: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=20))
     last_used: float = field(default_factory=time.monotonic)
 
@@ -161,6 +164,8 @@ class Standbys:
 
         key = self._key(call, ref)
         standby = self._claim(key)
+        if standby is not None:
+            standby = await self._fit(standby, call)
         if standby is None:
             call.status("starting")
             standby = self._begin(call, ref, key, {f"{LABEL}.run": call.run.id, f"{LABEL}.attempt": str(number),
@@ -188,11 +193,36 @@ class Standbys:
         known = self._keys.get(where)
         if known is not None and known[0] is call.settings:
             return known[1]
-        key = config_key(self.runner.standby_spec(call, ref, _KEY_FOLDER, "", {}, ""))
+        from .docker import UPDATABLE
+
+        spec = self.runner.standby_spec(call, ref, _KEY_FOLDER, "", {}, "")
+        key = config_key({k: "set at hand-off" if k in UPDATABLE else v for k, v in spec.items()})
         if len(self._keys) >= 1024:
             self._keys.clear()
         self._keys[where] = (call.settings, key)
         return key
+
+    async def _fit(self, standby: Standby, call: Call) -> Standby | None:
+        """The claimed standby with the call's cgroup limits: `docker update` when its own differ (one engine
+        call, not a container's create and start). None when that fails (e.g. the engine refuses a memory
+        limit below what the waiting shim uses): it is removed, and the call gets a container made for it."""
+        wanted = self.runner.limits(call)
+        if wanted == standby.limits:
+            return standby
+        try:
+            if standby.starting is not None:
+                await asyncio.shield(standby.starting)  # created and started (its shim may still be importing)
+            if standby.failed or standby.container is None:
+                raise RuntimeError("its start failed")
+            await in_thread(standby.container.update, **wanted)
+        except asyncio.CancelledError:
+            await asyncio.shield(self._discard(standby))
+            raise
+        except Exception:  # noqa: BLE001 - not this standby, then: a container made with the call's limits
+            self._spawn(self._discard(standby))
+            return None
+        standby.limits = wanted
+        return standby
 
     async def _run(self, standby: Standby, call: Call, number: int, secrets: dict[Any, str]) -> Any:
         from .docker import CALL_DIR
@@ -292,7 +322,7 @@ class Standbys:
         folder = Path(tempfile.mkdtemp(prefix=f"standby-{key[:8]}-", dir=calls_root()))  # 0700
         hand_to_task(folder, call.settings)
         self.folders.add(folder)
-        standby = Standby(key=key, folder=folder)
+        standby = Standby(key=key, folder=folder, limits=self.runner.limits(call))
         loop = asyncio.get_running_loop()
         standby.connection = loop.create_future()
         standby.stopped = loop.create_future()
