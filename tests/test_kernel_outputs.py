@@ -224,3 +224,27 @@ def test_an_empty_report_says_so_instead_of_a_blank_frame(kernel: Kernel) -> Non
     assert reports[-1]["text/plain"].endswith(" (empty: the task wrote nothing to it)")
     assert "<iframe" not in reports[-1]["text/html"] and "wrote nothing" in reports[-1]["text/html"]
 
+
+
+# ---- a cache hit, served in the cell's own thread ---------------------------------------------------------
+SUBMITTED = """
+from flyte_nb import cache as _cache
+from flyte_nb.runtime import runtime as _runtime
+_cache.QUICK_KEY, _quick = 10.0, _cache.QUICK_KEY  # every key quick: a hit is served without the runtime loop
+_submitted, _submit = [], _runtime().submit
+_runtime().submit = lambda coro: _submitted.append(coro) or _submit(coro)
+"""
+
+
+def test_a_cache_hit_shows_in_the_cell_without_a_hop_to_the_loop(kernel: Kernel) -> None:
+    kernel.ok("@env.task(cache='auto')\ndef tripled(x: int) -> int:\n    return 3 * x\n")
+    kernel.ok("tripled(5)")
+    kernel.ok(SUBMITTED)
+    try:
+        for call in ("tripled(5)", "flyte.run(tripled, 5)"):
+            done = kernel.ok(call)
+            texts = _status_texts(done)
+            assert any(": cache hit (no container)" in text for text in texts), done.describe()
+        assert kernel.value("[len(_submitted), [r.cache for r in flyte.registry().runs[-2:]]]") == [0, ["hit", "hit"]]
+    finally:
+        kernel.ok("del _runtime().submit\n_cache.QUICK_KEY = _quick")
