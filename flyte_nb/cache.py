@@ -100,8 +100,8 @@ def max_age(cache: Cache) -> float | None:
 # ---- the key -----------------------------------------------------------------------------------
 #: A function's signature text and parameter names (inspect.signature costs tens of microseconds).
 _SIGNATURES: "weakref.WeakKeyDictionary[Any, tuple[str, frozenset[str]]]" = weakref.WeakKeyDictionary()
-#: Seconds the last key of a function took: a quick one is computed in the runtime's loop (key_is_quick).
-_KEY_SECONDS: "weakref.WeakKeyDictionary[Any, float]" = weakref.WeakKeyDictionary()
+#: Seconds the last two keys of a function took: quick ones are computed in the runtime's loop (key_is_quick).
+_KEY_SECONDS: "weakref.WeakKeyDictionary[Any, tuple[float, float]]" = weakref.WeakKeyDictionary()
 QUICK_KEY = 0.0005
 
 
@@ -114,10 +114,12 @@ def _signature(func: Any) -> tuple[str, frozenset[str]]:
 
 
 def key_is_quick(task: "TaskTemplate", bound: inspect.BoundArguments) -> bool:
-    """Whether this task's last key took under QUICK_KEY seconds and no input is big (an array, a long
-    string): then it is computed in the runtime's loop (or a hit is served in the caller's thread:
-    Runtime.hit_here), else on a thread."""
-    if _KEY_SECONDS.get(task.func, 1.0) >= QUICK_KEY:
+    """Whether one of this task's last two keys took under QUICK_KEY seconds and no input is big (an
+    array, a long string): then it is computed in the runtime's loop (or a hit is served in the caller's
+    thread: Runtime.hit_here), else on a thread. Two, so that one key a busy machine slowed (the thread
+    preempted) does not send the next call the slow way; a key that became slow (a big global) is
+    slow twice."""
+    if min(_KEY_SECONDS.get(task.func, (1.0, 1.0))) >= QUICK_KEY:
         return False
     for value in bound.arguments.values():
         size = len(value) if isinstance(value, (str, bytes, bytearray, builtins.list, tuple, dict, set)) \
@@ -150,7 +152,8 @@ def cache_key(task: "TaskTemplate", bound: inspect.BoundArguments, settings: "Re
             digest.update(name.encode() + b"=")
             digest.update(value_digest(arguments[name]).encode() + b"\0")
     try:
-        _KEY_SECONDS[task.func] = time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        _KEY_SECONDS[task.func] = (seconds, _KEY_SECONDS.get(task.func, (seconds,))[0])
     except TypeError:  # a callable that takes no weak reference: always on a thread
         pass
     return digest.hexdigest()

@@ -115,3 +115,33 @@ def test_string_hints_are_resolved_again_so_a_redefined_class_counts() -> None:
     assert typecheck._hints(g) == {"x": int}
     g.__annotations__ = {"x": str}
     assert typecheck._hints(g) == {"x": str}  # new annotations: resolved again
+
+
+def test_a_key_is_quick_unless_the_last_two_were_slow(inprocess: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = flyte.TaskEnvironment(name="quick_env", cache="auto")
+
+    @env.task
+    def reads(x: int) -> int:
+        return x + 1
+
+    took = [0.0]  # how long each key "takes": every read of cache_key's clock moves it on by that much
+    clock = types.SimpleNamespace(now=0.0)
+
+    def perf_counter() -> float:
+        clock.now += took[0]  # read at a key's start and at its end: the key took took[0]
+        return clock.now
+
+    monkeypatch.setattr(caching, "time", types.SimpleNamespace(perf_counter=perf_counter, time=time.time))
+    bound, settings = reads.bind((1,), {}), reads.resolve()
+    assert not caching.key_is_quick(reads, bound)  # no key yet: how long one takes is unknown
+    caching.cache_key(reads, bound, settings)
+    assert caching.key_is_quick(reads, bound)
+    took[0] = 0.01  # slow keys from now (a big global hashed on every call, say)
+    caching.cache_key(reads, bound, settings)
+    assert caching.key_is_quick(reads, bound)  # one slow key (as a busy machine makes one) is not enough
+    caching.cache_key(reads, bound, settings)
+    assert not caching.key_is_quick(reads, bound)  # two: the next is computed on a thread
+    took[0] = 0.0
+    caching.cache_key(reads, bound, settings)
+    assert caching.key_is_quick(reads, bound)
+    assert not caching.key_is_quick(reads, reads.bind(("x" * 5000,), {}))  # a big input: never in the loop
