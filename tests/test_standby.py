@@ -225,6 +225,18 @@ def test_a_config_differing_only_in_limits_runs_in_the_standby_with_exactly_its_
     assert unlimited["host"] != limited.id[:12] and unlimited["cpu"] is None and unlimited["memory"] is None
 
 
+
+def test_a_limit_the_waiting_standby_cannot_take_ends_in_a_clear_error_and_leaves_no_container(client: Any) -> None:
+    """6Mi is below what a waiting shim uses (~10 MB): cgroup v1 refuses the update (the standby is removed
+    and a container made with 6Mi runs the call), v2 takes it and kills the shim; either way the call fails
+    as out of memory at its limit, and no container stays (the fixture checks after close)."""
+    assert limits_probe.override(resources=flyte.Resources(memory="300Mi"))()["memory"] == 300 * 2**20
+    standby_id = ready_standby(client).id
+    with pytest.raises(flyte.TaskOOMError, match=r"out of memory.*memory=6Mi"):
+        limits_probe.override(resources=flyte.Resources(memory="6Mi"))()
+    until(lambda: not client.containers.list(all=True, filters={"id": standby_id}, ignore_removed=True), 30,
+          "the standby's removal")
+
 #: What a container's shim must not import before its call is on the way: every cold call waits for it.
 HEAVY = ("asyncio", "cloudpickle", "pydantic", "flyte_nb.io", "flyte_nb.codec", "flyte_nb.remote", "flyte_nb.runs",
          "flyte_nb.usage", "flyte_nb.tracebacks", "flyte_nb.config.resources")
