@@ -54,6 +54,11 @@ class Controller:
         await self.cancel_pending()
         self.path.unlink(missing_ok=True)
 
+    @property
+    def serving(self) -> bool:
+        """Whether requests of its call are being answered now (nested calls in flight)."""
+        return bool(self._handlers)
+
     async def cancel_pending(self) -> None:
         """The attempt is over (finished, timed out or interrupted): nested calls still running have no
         parent left to answer, so they are cancelled too, and their containers removed before we return."""

@@ -175,9 +175,10 @@ def write_payload(folder: Path, call: Call) -> None:
     (their files are removed with the folder: release_inputs). Inputs bigger than
     max_inline_io_bytes fail here, before any container starts.
     """
-    from .. import context
+    from .. import context, io
 
     keys = _INPUT_KEYS.setdefault(folder, [])  # registered first: removed with the folder whatever happens
+    io.prepare_host_root()  # the store the task's container mounts (a local subprocess writes into it)
     code = shipped_code(call)  # first: it resolves the annotations of the dataclasses the inputs carry
     inputs = encode_inputs(call, keys)
     payload = {**code, "inputs": inputs, "report": bool(call.settings.value("report")),
@@ -201,7 +202,6 @@ def encode_inputs(call: Call, keys: list[str]) -> bytes:
     `keys`, for the caller to remove after the call); InlineIOLimitError past max_inline_io_bytes."""
     from .. import io
 
-    io.prepare_host_root()
     args, kwargs = call.arguments.args, call.arguments.kwargs
     try:
         inputs, written = io.dumps((args, kwargs), owned=False)

@@ -169,10 +169,10 @@ class WorkerController:
         self.calls[controller.token] = controller
         return controller
 
-    async def unbind(self, controller: Controller) -> None:
-        """The call is over: its token is forgotten and its requests still in flight are cancelled."""
+    def unbind(self, controller: Controller) -> None:
+        """The call is over: its token is forgotten (its requests still in flight are the caller's to
+        cancel: Controller.cancel_pending)."""
         self.calls.pop(controller.token, None)
-        await controller.cancel_pending()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

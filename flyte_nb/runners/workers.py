@@ -121,7 +121,7 @@ class Pool:
         self.policy = policy
         self.workers: list[Worker] = []
         self.started = 0
-        self.changed = asyncio.Condition()
+        self.waiters: list[asyncio.Future[None]] = []  # calls waiting for a slot (acquire), woken by wake()
         self.folders: list[Path] = []  # every worker folder made, removed at kernel exit (remove_folders)
         self.stopping: set[Worker] = set()  # taken out of the pool by the reaper, their removal under way
 
@@ -129,38 +129,52 @@ class Pool:
         """A slot on a worker: a free one, else a new worker (up to max replicas), else wait.
 
         A worker still starting counts with its slots, so two calls that arrive together in a
-        pool with concurrency=2 share one new container instead of starting two.
+        pool with concurrency=2 share one new container instead of starting two. The pool's state
+        changes only between awaits (one event loop), so no lock guards it: a release wakes the waiters.
         """
-        async with self.changed:
-            while True:
-                free = [w for w in self.workers if not w.dead and w.inflight < self.policy.concurrency]
-                if free:
-                    worker = min(free, key=lambda w: w.inflight)
-                    break
-                if len(self.workers) < self.policy.max_replicas:
-                    self.started += 1
-                    worker = Worker(number=self.started, folder=self._folder(self.started))
-                    worker.ready = asyncio.get_running_loop().create_task(self._start(worker, call, ref))
-                    self.workers.append(worker)
-                    break
-                await self.changed.wait()
-            worker.inflight += 1
+        while True:
+            free = [w for w in self.workers if not w.dead and w.inflight < self.policy.concurrency]
+            if free:
+                worker = min(free, key=lambda w: w.inflight)
+                break
+            if len(self.workers) < self.policy.max_replicas:
+                self.started += 1
+                worker = Worker(number=self.started, folder=self._folder(self.started))
+                worker.ready = asyncio.get_running_loop().create_task(self._start(worker, call, ref))
+                self.workers.append(worker)
+                break
+            waiter = asyncio.get_running_loop().create_future()
+            self.waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                if waiter in self.waiters:
+                    self.waiters.remove(waiter)
+        worker.inflight += 1
         try:
             await asyncio.shield(worker.ready)
         except BaseException:
-            await self.release(worker)
+            if self.release(worker):
+                await asyncio.shield(discard(self.runner, worker))
             raise
         return worker
 
-    async def release(self, worker: Worker) -> None:
-        async with self.changed:
-            worker.inflight -= 1
-            worker.last_used = time.monotonic()
-            if worker.dead and worker in self.workers:
-                self.workers.remove(worker)
-            self.changed.notify_all()
-        if worker.dead and worker.inflight == 0:
-            await discard(self.runner, worker)
+    def release(self, worker: Worker) -> bool:
+        """The slot back (no await, so nothing on a warm call's way out waits for the loop); True when the
+        worker is dead and has no call left: then the caller removes it (discard)."""
+        worker.inflight -= 1
+        worker.last_used = time.monotonic()
+        if worker.dead and worker in self.workers:
+            self.workers.remove(worker)
+        self.wake()
+        return worker.dead and worker.inflight == 0
+
+    def wake(self) -> None:
+        """Calls waiting for a slot look again (a slot was released, a worker left the pool)."""
+        for waiter in self.waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self.waiters.clear()
 
     def _folder(self, number: int) -> Path:
         folder = Path(tempfile.mkdtemp(prefix=f"worker-{self.key}-{number}-", dir=calls_root()))  # 0700
@@ -232,12 +246,13 @@ class WorkerPools:
             await asyncio.sleep(0.5)
             now = time.monotonic()
             for pool in list(self.pools.values()):  # a call may add a pool while this one awaits
-                async with pool.changed:
-                    idle = pool.idle(now)
-                    for worker in idle:
-                        worker.dead = True
-                        pool.workers.remove(worker)
-                        pool.stopping.add(worker)
+                idle = pool.idle(now)
+                for worker in idle:
+                    worker.dead = True
+                    pool.workers.remove(worker)
+                    pool.stopping.add(worker)
+                if idle:
+                    pool.wake()  # replicas freed: a waiting call may start a new worker
                 for worker in idle:
                     try:
                         await discard(self.runner, worker)
@@ -283,8 +298,13 @@ class WorkerPools:
             worker.calls.remove(call)
             if sent is not None:
                 sent.release()
-            await asyncio.shield(worker.controller.unbind(controller))
-            await asyncio.shield(pool.release(worker))
+            try:
+                worker.controller.unbind(controller)
+                if controller.serving:  # nested calls still in flight: cancelled, their containers removed
+                    await asyncio.shield(controller.cancel_pending())
+            finally:
+                if pool.release(worker):
+                    await asyncio.shield(discard(self.runner, worker))
 
     def remove_folders(self) -> None:
         """At kernel exit: the folders of every worker this kernel started (one per replica), whatever
