@@ -39,7 +39,7 @@ def listing(n: int) -> list[int]:
     return list(range(n))
 
 
-@env.task(cache=flyte.Cache("auto", max_age=datetime.timedelta(seconds=1)))
+@env.task(cache=flyte.Cache("auto", max_age=datetime.timedelta(seconds=2)))
 def fleeting(x: int) -> int:
     return x + 1
 
@@ -192,7 +192,7 @@ def test_max_age_expires_an_entry_served_here(docker_runner: list[Any]) -> None:
     assert fleeting(1) == 2
     calls = len(docker_runner)
     assert fleeting(1) == 2 and len(docker_runner) == calls  # young: a hit here
-    time.sleep(1.2)
+    time.sleep(2.2)
     assert fleeting(1) == 2 and len(docker_runner) == calls + 1  # expired: recomputed
     assert [run.cache for run in flyte.registry().runs] == ["written", "hit", "written"]
 
