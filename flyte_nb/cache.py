@@ -378,9 +378,14 @@ def _load(path: Path) -> tuple[dict[str, Any], bytes]:
 
 def _remember(path: Path, known: _Known) -> None:
     """Keep an entry (replacing what was known of that path); a big one, or one held open past
-    MAX_HELD, is not kept (its descriptor is closed)."""
+    MAX_HELD, is not kept (its descriptor is closed). Entries held open that have settled meanwhile are
+    let go: only those written within SETTLED_SECONDS stay open, whether or not they are read again."""
+    settled = (time.time() - SETTLED_SECONDS) * 1e9
     with _READ_LOCK:
         _drop(_READ.pop(path, None))
+        for other in _READ.values():
+            if other.hold is not None and other.identity[2] < settled:
+                _drop(other)
         held = known.hold is not None and sum(k.hold is not None for k in _READ.values()) >= MAX_HELD
         if len(known.body) > MAX_READ_BYTES or held:
             _drop(known)

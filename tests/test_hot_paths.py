@@ -145,3 +145,19 @@ def test_a_key_is_quick_unless_the_last_two_were_slow(inprocess: None, monkeypat
     caching.cache_key(reads, bound, settings)
     assert caching.key_is_quick(reads, bound)
     assert not caching.key_is_quick(reads, reads.bind(("x" * 5000,), {}))  # a big input: never in the loop
+
+
+def test_entries_written_are_held_open_only_until_they_settle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLYTE_NB_CACHE_DIR", str(tmp_path))
+    first = caching.write("t.task", "k1", 1, run=None, secrets=[])
+    assert first is not None and caching._READ[first].hold is not None  # just written: held open
+    time.sleep(0.01)
+    monkeypatch.setattr(caching, "SETTLED_SECONDS", 0.005)  # the first has settled by now
+    second = caching.write("t.task", "k2", 2, run=None, secrets=[])
+    assert second is not None
+    assert caching._READ[first].hold is None and caching._READ[second].hold is not None  # the settled one let go
+    monkeypatch.setattr(caching, "SETTLED_SECONDS", 60.0)  # the second stays held
+    monkeypatch.setattr(caching, "MAX_HELD", 1)  # no more descriptors to spare: a new entry is read from disk
+    third = caching.write("t.task", "k3", 3, run=None, secrets=[])
+    assert third is not None and third not in caching._READ
+    assert [caching.read("t.task", key) for key in ("k1", "k2", "k3")] == [1, 2, 3]
