@@ -116,6 +116,28 @@ def test_successive_calls_on_one_link_do_not_share_a_context() -> None:
     assert len({run.attempts[-1].container for run in flyte.registry().runs if run.task == "link_context.mark"}) == 1
 
 
+def test_warm_calls_are_sampled_while_they_run_by_the_workers_one_ticker() -> None:
+    """The worker's ticker thread samples each running call (0.2 s, then x1.5): the first call starts it,
+    the next ones find it looking already (no wake per call), and a short call between them has no sample
+    but its first and final figures."""
+    env = flyte.TaskEnvironment(name="link_ticks", reusable=flyte.ReusePolicy(replicas=1, idle_ttl=60))
+
+    @env.task
+    def nap(seconds: float) -> float:
+        import time
+
+        time.sleep(seconds)
+        return seconds
+
+    assert [nap(1.2), nap(0.0), nap(1.2)] == [1.2, 0.0, 1.2]
+    runs = [run for run in flyte.registry().runs if run.task == "link_ticks.nap"]
+    samples = [[s.t for s in run.attempts[-1].usage.samples] for run in runs]
+    for long_call in (samples[0], samples[2]):
+        assert len(long_call) >= 4  # the start, samples at ~0.2 s and ~0.5 s (and ~0.95 s), the final figures
+        assert long_call[0] < 0.1 and 0.1 < long_call[1] < 0.8 and long_call[-1] >= 1.2
+    assert len(samples[1]) == 2 and all(run.attempts[-1].usage.complete for run in runs)
+
+
 def test_inputs_above_the_inline_size_travel_through_a_file_removed_after(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(worker_link, "INLINE_INPUTS", 1000)
     env = flyte.TaskEnvironment(name="link_big", reusable=flyte.ReusePolicy(replicas=2, idle_ttl=60))
