@@ -16,6 +16,7 @@ import dataclasses
 import datetime
 import functools
 import inspect
+import re
 import typing
 import weakref
 from typing import Any, Callable
@@ -35,27 +36,37 @@ def _adapter(hint: Any) -> pydantic.TypeAdapter[Any] | None:
         return None
 
 
-#: Resolved hints per function and annotations dict (every call checks and converts by them).
-_HINTS: "weakref.WeakKeyDictionary[Any, tuple[Any, dict[str, Any]]]" = weakref.WeakKeyDictionary()
+#: Resolved hints per function: (its annotations dict, the names its string hints use with the objects
+#: they meant at resolution, the hints). Every call checks and converts by them.
+_HINTS: "weakref.WeakKeyDictionary[Any, tuple[Any, tuple[tuple[str, Any], ...], dict[str, Any]]]" = \
+    weakref.WeakKeyDictionary()
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MISSING = object()
 
 
 def _hints(func: Callable[..., Any]) -> dict[str, Any]:
-    """The function's resolved type hints; remembered while its annotations are the same dict and hold no
-    string (a string is resolved against the globals of the moment: a class redefined since counts)."""
+    """The function's resolved type hints, remembered while its annotations are the same dict and every
+    name its string hints use (`from __future__ import annotations` makes them all strings) is bound to
+    the same object in its globals: a class redefined in a later cell is a new object, so it counts,
+    without resolving every string again on every call (40 us a call, more than a cache hit's own work)."""
     annotations = getattr(func, "__annotations__", None)
     try:
         known = _HINTS.get(func)
     except TypeError:  # not weakly referenceable
         known = None
-    if known is not None and known[0] is annotations:
-        return known[1]
+    scope = getattr(func, "__globals__", {})
+    if known is not None and known[0] is annotations and \
+            all(scope.get(name, _MISSING) is seen for name, seen in known[1]):
+        return known[2]
     try:
         hints = typing.get_type_hints(func)
     except Exception:  # noqa: BLE001 - unresolvable forward refs: not checked
         return {}
-    if isinstance(annotations, dict) and not any(isinstance(v, str) for v in annotations.values()):
+    strings = [v for v in annotations.values() if isinstance(v, str)] if isinstance(annotations, dict) else []
+    if isinstance(annotations, dict) and not any("." in v for v in strings):  # m.P: m's attribute may change
+        names = sorted({name for v in strings for name in _NAME.findall(v)})
         try:
-            _HINTS[func] = (annotations, hints)
+            _HINTS[func] = (annotations, tuple((name, scope.get(name, _MISSING)) for name in names), hints)
         except TypeError:
             pass
     return hints
