@@ -116,20 +116,10 @@ class Controller:
 
     def _trace(self, data: Any) -> dict[str, Any]:
         """A @flyte.trace call the task made: on this attempt's run record, secrets redacted, as in-kernel calls."""
-        from .registry import registry
-        from .runs import TraceEntry
-        from .secrets import redact
-
         try:
-            entry = TraceEntry.from_wire(data)
+            record_trace(self.call, data, len(self.call.run.attempts) or None)
         except ValueError as error:
             return {"ok": False, "error": pack_error(error)}
-        hide = self.call.secret_values
-        entry.inputs = {k: redact(v, hide) for k, v in entry.inputs.items()}
-        entry.error = None if entry.error is None else redact(entry.error, hide)
-        entry.attempt = len(self.call.run.attempts) or None
-        self.call.run.traces.append(entry)
-        registry().notify("run", self.call.run.id)
         return {"ok": True}
 
     def _usage(self, frame: Any) -> dict[str, Any]:
@@ -165,3 +155,20 @@ async def serve_nested(call: "Call", message: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "value": reply_value(task, value)}
     except Exception as error:  # noqa: BLE001 - the child's failure goes to the parent task
         return {"ok": False, "error": pack_error(error)}
+
+
+def record_trace(call: "Call", data: Any, attempt: int | None) -> None:
+    """One @flyte.trace entry from the wire on the call's run record, its inputs and error redacted of the
+    call's secrets, the views told; a malformed one raises ValueError and changes nothing. A container's
+    task sends it to its controller; a Ray node forwards what its own controller got (runners/ray.py)."""
+    from .registry import registry
+    from .runs import TraceEntry
+    from .secrets import redact
+
+    entry = TraceEntry.from_wire(data)
+    hide = call.secret_values
+    entry.inputs = {k: redact(v, hide) for k, v in entry.inputs.items()}
+    entry.error = None if entry.error is None else redact(entry.error, hide)
+    entry.attempt = attempt
+    call.run.traces.append(entry)
+    registry().notify("run", call.run.id)

@@ -13,6 +13,8 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import pydantic
+
 from .errors import show
 
 #: The longest duration accepted: 100 years is "no limit" for a notebook call, and stays
@@ -45,6 +47,7 @@ def _seconds(value: float) -> float:
 
 #: "1h30m", "90s", "2.5m", "1d 2h", "250ms": what a person types in a form field for a duration.
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|d|h|m|s)", re.IGNORECASE)
+_ISO = pydantic.TypeAdapter(timedelta)
 _UNIT = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 #: The pattern a form checks before sending (the same grammar as parse_text, and ISO 8601 as code writes it).
 TEXT_PATTERN = r"^\s*((\d+(\.\d+)?\s*(ms|d|h|m|s)?\s*)+|P[0-9A-Za-z.]+)$"
@@ -57,10 +60,8 @@ def parse_text(text: str, what: str) -> timedelta:
     if re.fullmatch(r"\d+(\.\d+)?", stripped):
         return duration(float(stripped), what, inclusive=True)
     if stripped[:1] in ("P", "p"):
-        import pydantic
-
         try:
-            return duration(pydantic.TypeAdapter(timedelta).validate_python(stripped.upper()), what, inclusive=True)
+            return duration(_ISO.validate_python(stripped.upper()), what, inclusive=True)
         except pydantic.ValidationError:
             raise ValueError(f"{what}: {text!r} is not a duration (e.g. 30s, 5m, 1h30m)") from None
     parts = _PART.findall(stripped)

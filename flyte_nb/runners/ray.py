@@ -263,14 +263,10 @@ def _where(node: tuple[str, str] | None) -> str:
 
 def _add_traces(call: Call, number: int, entries: list[Any]) -> None:
     """The node's trace entries on the kernel's record of this attempt (a malformed one is dropped)."""
-    from ..registry import registry
-    from ..runs import TraceEntry
+    from ..controller import record_trace
 
     for data in entries:
         try:
-            entry = TraceEntry.from_wire(data)
+            record_trace(call, data, number)
         except ValueError:
             continue
-        entry.attempt = number
-        call.run.traces.append(entry)
-    registry().notify("run", call.run.id)
