@@ -105,15 +105,30 @@ def _globals_of(func: Any) -> list[Any]:
 
 def code_version(func: Any) -> str:
     """sha256 (hex) of the function's source and everything of the user's it reaches."""
-    digest = hashlib.sha256()
-    _Walker(digest).function(func)
-    return digest.hexdigest()
+    return versioned(func)[0]
+
+
+def versioned(func: Any) -> tuple[str, bool]:
+    """code_version, and whether it is exact: every value it reached counted by its content. Not exact
+    when a value counted by its identity (too big to hash, not picklable), whose content may change in
+    place while the version stays: what keeps pickled bytes by version (runners.calls) must not use it."""
+    walker = _Walker(hashlib.sha256())
+    walker.function(func)
+    return walker.digest.hexdigest(), walker.exact
 
 
 class _Walker:
     def __init__(self, digest: "hashlib._Hash") -> None:
         self.digest = digest
         self.seen: set[int] = set()
+        self.exact = True  # no value counted by identity (yet)
+
+    def content(self, value: Any) -> str:
+        """_content of a value, noting when it is its identity rather than its content."""
+        text = _content(value)
+        if text.startswith(IDENTITY_MARK):
+            self.exact = False
+        return text
 
     def feed(self, *parts: str) -> None:
         for part in parts:
@@ -128,6 +143,13 @@ class _Walker:
         code = getattr(func, "__code__", None)
         if code is None:
             return
+        # Defaults are evaluated when the def runs, not read from globals by the body: `def f(x, k=K)`
+        # re-run after K changed has the same source and names but another default. Attributes set on
+        # the function object (f.table = ...) travel with its pickle too.
+        for part, value in (("defaults", func.__defaults__), ("kwdefaults", func.__kwdefaults__),
+                            ("attributes", {k: v for k, v in vars(func).items() if k != "__wrapped__"})):
+            if value:
+                self.feed(part, self.content(value))
         scope = getattr(func, "__globals__", {})
         for name in _read_names(code):
             if name in scope:
@@ -149,7 +171,7 @@ class _Walker:
             if is_user_module(value.__name__) and value.__name__ != "__main__":
                 self.feed(_source(value))
         elif isinstance(value, functools.partial):
-            self.feed("partial", name, _content(value.args), _content(value.keywords))
+            self.feed("partial", name, self.content(value.args), self.content(value.keywords))
             self.value(f"{name}.func", value.func)
         elif isinstance(value, (types.FunctionType, types.MethodType)) or hasattr(value, "__wrapped__"):
             # A decorated helper (functools.lru_cache, wraps) counts by the function it wraps.
@@ -162,7 +184,7 @@ class _Walker:
         elif isinstance(value, type):
             self.klass(name, value)
         else:
-            self.feed("value", name, _content(value))
+            self.feed("value", name, self.content(value))
 
     def klass(self, name: str, cls: type) -> None:
         """A user class by its members' code, its bases' too (a changed base method changes it)."""
@@ -188,7 +210,7 @@ class _Walker:
             elif isinstance(member, types.FunctionType) or hasattr(member, "__wrapped__"):
                 self.value(attr, member)
             elif not attr.startswith("__"):
-                self.feed(attr, _content(member))
+                self.feed(attr, self.content(member))
 
 
 #: Source text per code object (inspect.getsource tokenizes the file: the walk's main cost).
@@ -288,5 +310,9 @@ def _size_hint(value: Any) -> int | None:
     return None
 
 
+#: How a value counted by its identity starts (a content digest is hex).
+IDENTITY_MARK = "<"
+
+
 def _identity(value: Any, why: str) -> str:
-    return f"<{type(value).__module__}.{type(value).__qualname__} ({why}) id {id(value)} in kernel {KERNEL_NONCE}>"
+    return f"{IDENTITY_MARK}{type(value).__module__}.{type(value).__qualname__} ({why}) id {id(value)} in kernel {KERNEL_NONCE}>"

@@ -28,6 +28,7 @@ from __future__ import annotations
 # imports this module to read them, and those three took 93 ms of it inside a container (-X importtime)
 import contextvars
 import dataclasses
+import functools
 import hashlib
 import os
 import re
@@ -46,7 +47,16 @@ CHUNK = 1 << 20
 
 def host_root() -> Path:
     """The blob store on the machine running the kernel ($FLYTE_NB_BLOB_DIR, else <data dir>/blobs)."""
-    return Path(os.environ.get("FLYTE_NB_BLOB_DIR") or data_dir() / "blobs")
+    environ = os.environ
+    return _host_root(environ.get("FLYTE_NB_BLOB_DIR"), environ.get("FLYTE_NB_DATA_DIR"),
+                      environ.get("XDG_DATA_HOME"), environ.get("HOME"))
+
+
+@functools.lru_cache(maxsize=16)
+def _host_root(blob_dir: str | None, data: str | None, xdg: str | None, home: str | None) -> Path:
+    """host_root per value of the variables it reads (every warm call asks; a Path and expanduser cost
+    more than the rest of its pool lookup)."""
+    return Path(blob_dir or data_dir() / "blobs")
 
 
 def root() -> Path:

@@ -124,6 +124,8 @@ class Registry:
         from .config.parameters import Level
 
         owners = {Level.OVERRIDE: task.name, Level.DECORATOR: task.name, Level.ENVIRONMENT: task.env.name}
+        if not any(self._edited.get((level.value, owner)) for level, owner in owners.items()):
+            return []  # nothing edited by a view for this task (every call asks: no walk of its 21 settings)
         lines = []
         for name, effective in resolution.items():
             if effective.level not in owners or (effective.level is Level.OVERRIDE and name in task.override_settings):

@@ -106,14 +106,27 @@ class _CallMeter(usage.Meter):
         self.sending = threading.Lock()
 
     def start(self) -> "_CallMeter":
-        self._deliver(False)  # before the task runs: a call OOM-killed at once still has one
+        """The first figures are read now, before the task runs, but not sent on their own: a frame of
+        its own woke the kernel once more per call, for figures a short call's "done" frame can carry
+        (final). The ticker's first sample sends them first; a call OOM-killed sooner has its attempt's
+        end figures from the kernel (OOM at its memory limit)."""
+        self.first: dict[str, Any] | None = self.frame(False)
         self.ticker.add(self)
         return self
 
     def sample(self) -> None:
         with self.sending:
             if not self.stopped:
+                self._send_first()
                 self._deliver(False)
+
+    def _send_first(self) -> None:
+        first, self.first = self.first, None
+        if first is not None:
+            try:
+                self.send(first)
+            except Exception:  # noqa: BLE001 - as usage.Meter._deliver: measuring never fails a task
+                pass
 
     def halt(self) -> None:
         """No more samples (the call is over, or gone)."""
@@ -122,9 +135,16 @@ class _CallMeter(usage.Meter):
             self.stopped = True
 
     def final(self) -> dict[str, Any]:
-        """The final figures, once sampling stopped: they go in the call's "done" frame."""
+        """The final figures, once sampling stopped: they go in the call's "done" frame (with the first
+        figures when no sample sent them: take_first)."""
         self.halt()
         return self.frame(True)
+
+    def take_first(self) -> dict[str, Any] | None:
+        """The first figures when no sample has sent them yet (then they travel in the "done" frame)."""
+        with self.sending:
+            first, self.first = self.first, None
+        return first
 
 
 class _Ticker:
@@ -264,7 +284,8 @@ def serve_call(conn: socket.socket, sender: _Sender, shared: Shared, request: di
         except Exception as error:  # noqa: BLE001 - becomes the call's error, the worker lives on
             result = {"ok": False, "error": pack_error(error)}
         packed = pack_result(result)
-        sender.send({"done": True, "result": packed, "usage": meter.final()})
+        final = meter.final()
+        sender.send({"done": True, "result": packed, "first": meter.take_first(), "usage": final})
         return True
     except OSError:
         return False  # the kernel went away mid-call

@@ -181,3 +181,85 @@ def test_entries_written_are_held_open_only_until_they_settle(tmp_path: Path, mo
     third = caching.write("t.task", "k3", 3, run=None, secrets=[])
     assert third is not None and third not in caching._READ
     assert [caching.read("t.task", key) for key in ("k1", "k2", "k3")] == [1, 2, 3]
+
+
+def test_a_changed_default_or_function_attribute_changes_the_version() -> None:
+    """Defaults are evaluated when the def runs: a cell re-run after a constant changed makes a function
+    whose source and global reads are the same, but whose default (so whose result) is not."""
+    ns: dict[str, Any] = {"__name__": "__main__", "K": 2}
+    _cell("def scaled(x, k=K):\n    return x * k\n", ns, "default")
+    first = codeversion.code_version(ns["scaled"])
+    ns["K"] = 3
+    _cell("def scaled(x, k=K):\n    return x * k\n", ns, "default")
+    assert codeversion.code_version(ns["scaled"]) != first
+    again = codeversion.code_version(ns["scaled"])
+    ns["scaled"].table = [1, 2]  # an attribute on the function object travels with its pickle
+    assert codeversion.code_version(ns["scaled"]) != again
+
+
+def _call_of(func: Any) -> Any:
+    import inspect
+
+    from flyte_nb.runners.base import Call
+
+    env = flyte.TaskEnvironment(name=f"hot_ship_{abs(hash(func)) % 10**6}")
+    task = env.task(func)
+    return Call(task=task, arguments=inspect.signature(func).bind(1), settings=task.resolve(), run=None,  # type: ignore[arg-type]
+                emit=lambda *a: None, status=lambda phase: None)
+
+
+def test_shipped_code_is_pickled_once_while_what_it_reaches_is_unchanged() -> None:
+    """The warm path's code bytes (runners.calls.shipped_bytes) are kept per function object: the same
+    bytes while nothing changed, new bytes (and digest) when a global it reaches changes in place or is
+    rebound, and never kept when a value counts by identity (an array too big to hash)."""
+    import pickle
+
+    from flyte_nb.runners import calls
+
+    ns: dict[str, Any] = {"__name__": "__main__", "WEIGHTS": [1, 2]}
+    _cell("def weigh(x: int) -> int:\n    return x * sum(WEIGHTS)\n", ns, "ship")
+    call = _call_of(ns["weigh"])
+    blob, digest = calls.shipped_bytes(call)
+    again, same = calls.shipped_bytes(call)
+    assert again is blob and same == digest  # no second pickle
+    ns["WEIGHTS"].append(3)  # changed in place
+    changed, other = calls.shipped_bytes(call)
+    assert other != digest and pickle.loads(changed)["func"].__globals__["WEIGHTS"] == [1, 2, 3]
+    ns["WEIGHTS"] = [5]  # rebound
+    rebound, third = calls.shipped_bytes(call)
+    assert third not in (digest, other) and pickle.loads(rebound)["func"].__globals__["WEIGHTS"] == [5]
+
+    class Big:  # counted by identity (codeversion.MAX_HASHED_BYTES): its content may change unseen
+        nbytes = codeversion.MAX_HASHED_BYTES + 1
+
+    ns["WEIGHTS"] = Big()
+    _cell("def heavy(x: int) -> int:\n    return x + (WEIGHTS is not None)\n", ns, "ship-big")
+    big_call = _call_of(ns["heavy"])
+    first, _ = calls.shipped_bytes(big_call)
+    assert calls.shipped_bytes(big_call)[0] is not first  # pickled again every call
+
+
+def test_a_context_on_the_wire_is_its_dataclass_fields() -> None:
+    import dataclasses
+
+    from flyte_nb import context
+
+    task_context = context.TaskContext(action=context.ActionID(name="a1", run_name="r1", project="p"),
+                                       attempt_number=2, custom_context={"k": "v"}, version="v3",
+                                       data={"nested": [1, {"x": 2}]})
+    wire = context.to_wire(task_context)
+    assert wire == dataclasses.asdict(task_context)
+    assert context.from_wire(wire) == task_context
+    assert wire["data"]["nested"] is not task_context.data["nested"]  # a copy, as asdict made
+
+
+def test_the_blob_store_root_follows_its_variables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flyte_nb import io
+
+    monkeypatch.delenv("FLYTE_NB_BLOB_DIR", raising=False)
+    monkeypatch.setenv("FLYTE_NB_DATA_DIR", str(tmp_path / "one"))
+    assert io.host_root() == tmp_path / "one" / "blobs"
+    monkeypatch.setenv("FLYTE_NB_DATA_DIR", str(tmp_path / "two"))
+    assert io.host_root() == tmp_path / "two" / "blobs"
+    monkeypatch.setenv("FLYTE_NB_BLOB_DIR", str(tmp_path / "blobs"))
+    assert io.host_root() == tmp_path / "blobs"

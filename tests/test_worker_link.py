@@ -246,3 +246,49 @@ def test_the_kernel_drops_a_link_frame_not_signed_by_the_workers_token(tmp_path:
     thread.join(5)
     server.close()
     assert not marker.exists() and lines == []
+
+
+def test_a_short_warm_call_is_one_frame_back_with_its_first_and_final_figures(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A call that ends before the worker's first sample wakes the kernel once: its "done" frame carries
+    the result, the first figures (read before the task ran) and the final ones; no frame of its own
+    for the first figures."""
+    env = flyte.TaskEnvironment(name="link_frames", reusable=flyte.ReusePolicy(replicas=1, idle_ttl=60))
+
+    @env.task
+    def noop() -> None:
+        return None
+
+    noop()  # the worker up, the code shipped
+    read = protocol.read_message
+    frames: list[Any] = []
+
+    async def counting(reader: Any, key: str) -> Any:
+        message = await read(reader, key)
+        frames.append(message)
+        return message
+
+    monkeypatch.setattr(protocol, "read_message", counting)
+    noop()
+    monkeypatch.setattr(protocol, "read_message", read)
+    assert len(frames) == 1 and frames[0]["done"] is True and frames[0]["first"]["final"] is False
+    usage = [run for run in flyte.registry().runs if run.task == "link_frames.noop"][-1].attempts[-1].usage
+    assert usage is not None and usage.complete and len(usage.samples) == 2
+    assert usage.samples[0].t <= usage.samples[1].t
+
+
+def test_a_warm_call_oom_killed_at_once_keeps_its_figures() -> None:
+    """Killed before the worker sent any figure: the kernel records the OOM at the memory limit."""
+    env = flyte.TaskEnvironment(name="link_oom", resources=flyte.Resources(memory="64Mi"),
+                                reusable=flyte.ReusePolicy(replicas=1, idle_ttl=60))
+
+    @env.task
+    def grab(mib: int) -> int:
+        return len(b"\x01" * (mib * 2**20))
+
+    assert grab(1) == 2**20
+    with pytest.raises(flyte.errors.OOMError):
+        grab(400)
+    run = [run for run in flyte.registry().runs if run.task == "link_oom.grab"][-1]
+    usage = run.attempts[-1].usage
+    assert run.status.value == "oom" and usage is not None and usage.ended == "oom"
+    assert usage.peak_memory == usage.memory_limit == 64 * 2**20

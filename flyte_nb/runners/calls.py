@@ -9,12 +9,14 @@ and container.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
 import sys
 import tempfile
 import types
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import Any, Iterator
@@ -22,7 +24,7 @@ from typing import Any, Iterator
 import cloudpickle
 
 from .. import codec
-from ..codeversion import user_modules
+from ..codeversion import user_modules, versioned
 from ..errors import (InlineIOLimitError, RunnerUnavailableError, TaskCrashedError, TaskError, TaskOOMError,
                       TaskShippingError)
 from ..identity import TASK_GID, TASK_UID
@@ -195,6 +197,46 @@ def shipped_code(call: Call) -> dict[str, Any]:
     _ship_by_value(call.task.func)
     return {"func": call.task.func, "name": call.task.name, "is_async": call.task.is_async,
             "hints": _hints(call.task)}
+
+
+@dataclass(frozen=True)
+class _Shipped:
+    """A task's code pickled once, with what it was pickled from (see shipped_bytes)."""
+
+    func: Any  # kept, so its id is not reused while the entry lives
+    version: str
+    code: dict[str, Any]
+    blob: bytes
+    digest: str
+
+
+#: Pickled code per function object (id), for the warm path's repeated calls (MAX_SHIPPED entries).
+_SHIPPED: dict[int, _Shipped] = {}
+MAX_SHIPPED = 256
+
+
+def shipped_bytes(call: Call) -> tuple[bytes, str]:
+    """The call's code (shipped_code) pickled, and the sha256 of those bytes, which names it to a warm worker.
+
+    Pickling a function by value walks its globals (cloudpickle), which cost more than the rest of a warm
+    call's kernel side. So the bytes are kept per function object and reused while its code version is
+    the same and exact (codeversion.versioned: its source, defaults, and the content of every value it
+    reaches, hashed again on every call) and its hints are equal: what would pickle to the same bytes. A
+    version that counts a value by identity (a big array, which may change in place) pickles every time.
+    """
+    code = shipped_code(call)  # first: it resolves the annotations of the dataclasses the inputs carry
+    func = call.task.func
+    version, exact = versioned(func)
+    known = _SHIPPED.get(id(func))
+    if known is not None and known.func is func and known.version == version and known.code == code:
+        return known.blob, known.digest
+    blob = ship(call, code)
+    digest = hashlib.sha256(blob).hexdigest()
+    if exact:
+        if len(_SHIPPED) >= MAX_SHIPPED:
+            _SHIPPED.clear()
+        _SHIPPED[id(func)] = _Shipped(func, version, code, blob, digest)
+    return blob, digest
 
 
 def encode_inputs(call: Call, keys: list[str]) -> bytes:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import os
 import secrets as _secrets
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from .. import protocol
 from .. import secrets as secret_store
 from ..controller import Controller, secrets_for_wire
 from .base import Call
-from .calls import checked_result, encode_inputs, hand_to_task, ship, shipped_code
+from .calls import checked_result, encode_inputs, hand_to_task, shipped_bytes
 
 CONTROLLER_SOCKET = "ctl.sock"
 #: Inputs above this size go through a file in the worker's folder instead of the request frame
@@ -63,8 +62,7 @@ def shipment(call: Call, folder: Path, token: str, secrets: dict[Any, str], know
     """The request of `call` for a worker whose folder is `folder`, holding the code digests `known`."""
     from .. import context
 
-    code = ship(call, shipped_code(call))  # first: it resolves the annotations of the dataclasses the inputs carry
-    digest = hashlib.sha256(code).hexdigest()
+    code, digest = shipped_bytes(call)  # first: it resolves the annotations of the dataclasses the inputs carry
     request: dict[str, Any] = {
         "op": "run", "code": digest, "controller": CONTROLLER_SOCKET, "token": token,
         "secrets": secrets_for_wire(secrets), "report": bool(call.settings.value("report")),
@@ -116,6 +114,8 @@ class Link:
                 message = await protocol.read_message(self.reader, self.token)
                 if not isinstance(message, dict):
                     return None
+                if message.get("first"):  # a short call's first figures, carried by its "done" frame
+                    _count_usage(controller, message["first"])
                 if "usage" in message:  # a sample, or the final figures with "done"
                     _count_usage(controller, message["usage"])
                 if message.get("done"):

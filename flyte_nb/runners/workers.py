@@ -280,6 +280,8 @@ class WorkerPools:
             if result is None:  # the worker died under the call
                 worker.dead = True
                 exit_code, oom = await in_thread(self.runner.exit_state, worker.container)
+                if oom:
+                    unmeasured_oom(controller, call)
             else:
                 worker.links.append(link)  # the call is over on it: the next call reuses it
                 link = None
@@ -325,6 +327,19 @@ class WorkerPools:
                 await discard(self.runner, worker)
             pool.workers.clear()
             pool.stopping.clear()
+
+
+def unmeasured_oom(controller: Any, call: Call) -> None:
+    """A warm call OOM-killed before the worker's ticker sent its first figures (flyte_nb.worker sends them
+    with the first sample or the "done" frame) still gets a measure: its memory limit, which the cgroup's
+    OOM kill means it reached (Usage.finish)."""
+    attempt = controller.attempt
+    resources = call.settings.value("resources")
+    if attempt is None or attempt.usage is not None or resources is None:
+        return
+    _, limit = resources.memory_request_limit()
+    controller.usage({"t": 0.0, "memory": None, "peak": None, "cpu": None, "limit": limit,
+                      "source": "the OOM kill (kernel)", "final": False})
 
 
 async def discard(runner: "DockerRunner", worker: Worker) -> None:
