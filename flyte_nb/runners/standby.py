@@ -84,6 +84,7 @@ class Standby:
     timer: asyncio.TimerHandle | None = None  # its idle expiry while it waits
     call: Call | None = None  # the call it runs, once claimed
     follower: threading.Thread | None = None
+    attached: "asyncio.Future[None] | None" = None  # set once its output stream is attached (or ended): see follow
     mark: bytes = b""  # the claiming call's end-of-output mark (shim.standby writes it on stdout and stderr)
     drained: "asyncio.Future[None] | None" = None  # set once both marks (or the stream's end) arrived
     stopped: "asyncio.Future[None] | None" = None  # set when its output stream ends (the container stopped)
@@ -100,11 +101,18 @@ class Standby:
 
     def follow(self, container: Any, loop: asyncio.AbstractEventLoop) -> None:
         """Its container's output (a demultiplexed attach) until the stream ends, line by line; each
-        stream keeps its own partial line. On a daemon thread."""
+        stream keeps its own partial line. On a daemon thread.
+
+        An attach gets only what the container writes once it is attached: logs=True replays nothing on
+        the engines we run (20.10: an attach's logs are empty, running or exited). So `attached` is set
+        when the attach is in place, and no call is handed to the container before (Standbys._ready): on
+        a loaded machine this thread's attach landed seconds late, after a quick call had printed and
+        exited, and its lines were lost (basics_map's "Task 7")."""
         pending = {"stdout": b"", "stderr": b""}
         marked: set[str] = set()
         try:
             output = container.attach(stdout=True, stderr=True, stream=True, logs=True, demux=True)
+            _soon(loop, _settle, self.attached, None)
             for chunk in output:
                 out, err = chunk if isinstance(chunk, tuple) else (chunk, None)
                 for stream, data in (("stdout", out), ("stderr", err)):
@@ -140,7 +148,7 @@ class Standby:
 
     def _ended(self) -> None:
         """The output stream ended: the container stopped (on the loop)."""
-        for future in (self.connection, self.drained, self.stopped):
+        for future in (self.connection, self.attached, self.drained, self.stopped):
             if future is not None:
                 _settle(future, None)
 
@@ -284,16 +292,25 @@ class Standbys:
             reading.cancel()
 
     async def _ready(self, standby: Standby, call: Call) -> Any:
-        """The standby's connection once its shim is up; None when its container exited before."""
+        """The standby's connection once its shim is up and its output attached (what the call prints
+        before the attach is in place would be lost: Standby.follow); None when its container exited before."""
         assert standby.connection is not None
-        if not standby.connection.done():
-            call.status("starting")
-            try:
-                await asyncio.wait_for(asyncio.shield(standby.connection), START_TIMEOUT)
-            except asyncio.TimeoutError:
-                raise RunnerUnavailableError(f"task {call.task.name}: its container did not start in "
-                                             f"{START_TIMEOUT:g}s") from None
-        return standby.connection.result()
+        await self._started(standby.connection, call)
+        connection = standby.connection.result()  # a failed start raises here
+        if connection is not None and standby.attached is not None:
+            await self._started(standby.attached, call)  # set by the follower started before the container
+        return connection
+
+    @staticmethod
+    async def _started(future: "asyncio.Future[Any]", call: Call) -> None:
+        if future.done():
+            return
+        call.status("starting")
+        try:
+            await asyncio.wait_for(asyncio.shield(future), START_TIMEOUT)
+        except asyncio.TimeoutError:
+            raise RunnerUnavailableError(f"task {call.task.name}: its container did not start in "
+                                         f"{START_TIMEOUT:g}s") from None
 
     # ---- standbys -------------------------------------------------------------------------------
     def _claim(self, key: str) -> Standby | None:
@@ -325,6 +342,7 @@ class Standbys:
         standby = Standby(key=key, folder=folder, limits=self.runner.limits(call))
         loop = asyncio.get_running_loop()
         standby.connection = loop.create_future()
+        standby.attached = loop.create_future()
         standby.stopped = loop.create_future()
         standby.starting = loop.create_task(self._start(standby, call, ref, labels))
         return standby
@@ -361,7 +379,8 @@ class Standbys:
             spec = self.runner.standby_spec(call, ref, standby.folder, standby.token,
                                             {f"{LABEL}.standby": standby.key, **labels}, name)
             standby.container = await self.runner.create_container(call, spec)
-            # Attached while it starts (logs=True replays what came first), so the attach is not on the path.
+            # Attached while it starts, so the attach is not on the path; a call is handed to it only once the
+            # attach is in place (`attached`, Standbys._ready): an attach gets nothing written before it.
             standby.follower = threading.Thread(target=standby.follow, args=(standby.container, loop), daemon=True)
             standby.follower.start()
             await in_thread(standby.container.start)
