@@ -60,17 +60,24 @@ class CgroupReader:
 
     def __init__(self, root: Path = Path("/"), shared: bool = False,
                  read: Callable[[Path], str | None] = cgroups.read) -> None:
-        self.folders = cgroups.folders(root)
+        self.folders = folders = cgroups.folders(root)
         self.shared = shared
-        self.source = f"cgroup {self.folders.version}" + (" (shared warm worker)" if shared else "")
+        self.source = f"cgroup {folders.version}" + (" (shared warm worker)" if shared else "")
         self._read = read  # a warm worker's keeps the files open (cgroups.KeptOpen)
+        v2 = folders.version == "v2"
+        # The files, joined once: a warm worker reads them at every call's start and end, and joining
+        # paths cost more than its kept-open reads.
+        self._memory = folders.memory / ("memory.current" if v2 else "memory.usage_in_bytes")
+        self._peak = None if shared else folders.memory / ("memory.peak" if v2 else "memory.max_usage_in_bytes")
+        self._limit = folders.memory / ("memory.max" if v2 else "memory.limit_in_bytes")
+        self._cpu_file = folders.cpuacct / ("cpu.stat" if v2 else "cpuacct.usage")
         self._cpu_start = self._cpu() if shared else 0.0
 
     def _cpu(self) -> float:
         if self.folders.version == "v2":
-            usec = cgroups.stat_field(self._read(self.folders.cpuacct / "cpu.stat"), "usage_usec")
+            usec = cgroups.stat_field(self._read(self._cpu_file), "usage_usec")
             return usec / 1e6 if usec is not None else math.nan
-        nsec = cgroups.number(self._read(self.folders.cpuacct / "cpuacct.usage"))
+        nsec = cgroups.number(self._read(self._cpu_file))
         return nsec / 1e9 if nsec is not None else math.nan
 
     def restarted(self) -> "CgroupReader":
@@ -81,11 +88,9 @@ class CgroupReader:
         return reader
 
     def read(self) -> Reading:
-        folder, v2 = self.folders.memory, self.folders.version == "v2"
-        memory = cgroups.number(self._read(folder / ("memory.current" if v2 else "memory.usage_in_bytes")))
-        peak = None if self.shared else \
-            cgroups.number(self._read(folder / ("memory.peak" if v2 else "memory.max_usage_in_bytes")))
-        limit = cgroups.byte_count(self._read(folder / ("memory.max" if v2 else "memory.limit_in_bytes")))
+        memory = cgroups.number(self._read(self._memory))
+        peak = None if self._peak is None else cgroups.number(self._read(self._peak))
+        limit = cgroups.byte_count(self._read(self._limit))
         cpu = self._cpu() - self._cpu_start
         return Reading(memory=memory, peak=peak, cpu=None if math.isnan(cpu) else max(0.0, cpu), limit=limit)
 
@@ -132,12 +137,13 @@ class Meter:
         self.peak_seen = 0
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="flyte-nb-usage", daemon=True)
+        self._thread: threading.Thread | None = None  # made by start (a warm call's meter has none)
 
     def start(self) -> "Meter":
         """The first sample now, before the task runs (a task that is OOM-killed at once still has one),
         then the others from a daemon thread."""
         self._deliver(False)
+        self._thread = threading.Thread(target=self._run, name="flyte-nb-usage", daemon=True)
         self._thread.start()
         return self
 
@@ -165,7 +171,8 @@ class Meter:
     def stop(self) -> None:
         """The final figures (wall time up to now), after the sampling thread has stopped."""
         self._stop.set()
-        self._thread.join(2)
+        if self._thread is not None:
+            self._thread.join(2)
         self._deliver(True)
 
 
