@@ -226,7 +226,7 @@ def standby(call_dir: Path, key: str) -> int:
         request = protocol.receive(sock, key)  # blocks until a call claims this container
         os.environ.update({str(k): str(v) for k, v in request["env"].items()})  # controller, token, task, run
         # what the call used, from the call's start (the shim's imports and the wait came before it)
-        meter = usage.metered(os.environ["FLYTE_NB_CONTROLLER"], os.environ["FLYTE_NB_TOKEN"], "cgroup-shared")
+        meter = usage.metered(os.environ["FLYTE_NB_CONTROLLER"], os.environ["FLYTE_NB_TOKEN"], "cgroup-standby")
         install_secrets(request["secrets"])
         write_result(call_dir, run_call(call_dir))
         meter.stop()

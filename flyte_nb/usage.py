@@ -40,8 +40,8 @@ GROWTH = 1.5
 MAX_INTERVAL = 5.0
 #: Samples kept per attempt in the kernel; beyond, every other one is dropped (the first and last stay).
 MAX_SAMPLES = 120
-#: How the shim is told what to read: "cgroup" (a container, the default), "cgroup-shared" (a warm
-#: worker's call), "process" (a local subprocess).
+#: How the shim is told what to read: "cgroup" (a container, the default), "cgroup-standby" (a standby's one
+#: call, from its start), "cgroup-shared" (a warm worker's call), "process" (a local subprocess).
 SOURCE_ENV = "FLYTE_NB_USAGE"
 
 
@@ -59,10 +59,13 @@ class CgroupReader:
     """A container's cgroup, v1 or v2 (cgroups.folders finds which)."""
 
     def __init__(self, root: Path = Path("/"), shared: bool = False,
-                 read: Callable[[Path], str | None] = cgroups.read) -> None:
+                 read: Callable[[Path], str | None] = cgroups.read, where: str | None = None) -> None:
+        """`shared`: the cgroup was there before the call (a warm worker's, a standby's), so CPU time counts
+        from the call's start and the cgroup's high-water mark is not the call's; `where` says which."""
         self.folders = folders = cgroups.folders(root)
         self.shared = shared
-        self.source = f"cgroup {folders.version}" + (" (shared warm worker)" if shared else "")
+        where = where or ("shared warm worker" if shared else None)
+        self.source = f"cgroup {folders.version}" + (f" ({where})" if where else "")
         self._read = read  # a warm worker's keeps the files open (cgroups.KeptOpen)
         v2 = folders.version == "v2"
         # The files, joined once: a warm worker reads them at every call's start and end, and joining
@@ -118,6 +121,8 @@ class ProcessReader:
 def reader_for(source: str | None) -> CgroupReader | ProcessReader:
     if source == "process":
         return ProcessReader()
+    if source == "cgroup-standby":  # one call, in a container started before it (runners/standby.py)
+        return CgroupReader(shared=True, where="standby container, from the call's start")
     return CgroupReader(shared=source == "cgroup-shared")
 
 
@@ -188,13 +193,14 @@ def process_age(root: Path = Path("/")) -> float:
 
 def metered(controller: str, token: str, source: str | None = None) -> Meter:
     """A started meter that sends its frames to the call's controller (op "usage"). A cold container's or
-    local subprocess's wall time counts from its process's start; a warm worker's call from the call's."""
+    local subprocess's wall time counts from its process's start; a warm worker's or a standby's call from the
+    call's."""
     from . import protocol
 
     source = source if source is not None else os.environ.get(SOURCE_ENV)
     return Meter(reader_for(source),
                  lambda usage: protocol.request(controller, {"op": "usage", "usage": usage}, token),
-                 age=0.0 if source == "cgroup-shared" else process_age()).start()
+                 age=0.0 if source in ("cgroup-shared", "cgroup-standby") else process_age()).start()
 
 
 # ---- the kernel's side -----------------------------------------------------------------------

@@ -118,6 +118,7 @@ def test_two_calls_never_share_a_container_and_the_second_runs_in_the_standby(cl
     used = run.attempts[0].usage  # what the call used is measured in a standby too (from the call's start)
     assert used is not None and used.complete and used.cpu_seconds is not None and used.wall_seconds is not None
     assert used.wall_seconds < 30 and (used.peak_memory or 0) > 0
+    assert used.source.endswith("(standby container, from the call's start)"), used.source  # not "warm worker"
 
 
 def test_no_secret_of_a_call_reaches_the_next_call_nor_the_standbys_config(client: Any) -> None:
