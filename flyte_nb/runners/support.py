@@ -140,7 +140,7 @@ def render() -> str:
             support = SUPPORT[parameter.name][runner]
             cells.append(f"{MARKS[support.level]} {support.how}".replace("|", "\\|"))
         lines.append(f"| `{parameter.name}` | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n" + RAY_SECTION
+    return "\n".join(lines) + "\n" + RAY_SECTION + DOCKER_SECTION
 
 
 RAY_SECTION = """
@@ -175,4 +175,26 @@ object store; File, Dir and DataFrame through `store`.
   run, never pulled: the first call of an image on each node pays its build), firewalls between nodes and the kernel (Ray's ports and the
   driver's), clock skew, distinct hostnames and disks (the store is really shared here), GPUs, and
   autoscaling.
+"""
+
+DOCKER_SECTION = """
+## The docker runner: standby containers and warm workers
+
+- **Standby containers** (`flyte.init(standby=True)`, the default): after a call, one fresh container of the
+  same config (image, resources, env vars, mounts, user) is started off the call's path, its shim imported
+  and waiting on a private socket; the next call of that config is handed to it with its identity, env vars
+  and secrets in one authenticated frame, runs, and the container is removed. No container ever runs two
+  calls. A standby holds its call's memory in the scheduler while it waits, is removed after
+  `standby_idle` seconds (120) and at kernel exit; `python -m flyte_nb gc` removes those of a killed kernel.
+  Its call's usage figures say `standby container, from the call's start`: CPU time counts from the call,
+  not from the container's start.
+- **Warm workers** (`reusable=flyte.ReusePolicy(...)`): one kept-open connection per call slot. The task's
+  code is pickled once per function object and reused while its code version (source, defaults, and the
+  content of every value it reaches) stays the same; the worker holds it by the digest of those bytes and
+  asks again for a digest it does not hold. A call that ends before the worker's first usage sample
+  (0.2 s) comes back as one frame: its result with its first and final figures. A worker killed for memory
+  before it sent any figure is recorded at its memory limit.
+- **What a warm call costs** is measured by `bench/warm_call.py` (BENCHMARKS.md): the kernel's CPU time per
+  call (the runtime loop's record keeping, scheduling and frames) and the worker container's, beside the
+  empty round trip to the runtime loop.
 """
