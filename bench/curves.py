@@ -324,6 +324,17 @@ def data_size(quick: bool) -> Curve:
     return curve
 
 
+#: Data passing at the largest size (1 GB): in and out of a task through the blob store, MB/s (issue 15).
+DATA_TARGET = 2000.0
+
+
+def data_target(curve: Curve) -> Row:
+    """The largest array's throughput against DATA_TARGET (its MB/s in the ratio column)."""
+    rate = curve.series["flyte_nb call"][-1]
+    return Row(f"{curve.xs[-1]:,.0f} MB numpy array in and out of a task, MB/s (median)", None, unit="",
+               ratio=rate, target=f">= {DATA_TARGET:g} MB/s", met=rate >= DATA_TARGET)
+
+
 CURVES: tuple[Callable[[bool], Curve], ...] = (fanout, run_records, log_lines, cache_size, sidebar, data_size)
 #: The curves to measure (bench/run.py --curve NAME); empty: all of them.
 SELECTED: set[str] = set()
@@ -343,6 +354,8 @@ def run(quick: bool) -> Result:
         path = curve.plot(folder)
         result.rows.append(Row(f"curve {curve.key} ({len(curve.xs)} points)",
                                Stats([time.perf_counter() - begin]), unit="s", scale=1.0))
+        if curve.key == "data_size" and not quick:
+            result.rows.append(data_target(curve))
         result.notes.append(curve.markdown() + f"\n\n![{curve.title}]({_shown(path)})")
     if quick:
         shutil.rmtree(folder, ignore_errors=True)
