@@ -45,8 +45,14 @@ def is_user_module(name: str | None) -> bool:
     origin = getattr(module, "__file__", None)
     if module is None or origin is None or name.startswith("flyte_nb"):
         return False
-    installed = ("site-packages", "dist-packages", sysconfig.get_paths()["stdlib"])
-    return not any(marker in origin for marker in installed)
+    return not any(marker in origin for marker in _installed_markers())
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_markers() -> tuple[str, ...]:
+    """What the file of an installed module's path contains (sysconfig.get_paths costs ~80 us a call, and
+    every call of a task from a module asks once per value its code reaches)."""
+    return ("site-packages", "dist-packages", sysconfig.get_paths()["stdlib"])
 
 
 def user_modules(func: Any) -> set[str]:
