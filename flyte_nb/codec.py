@@ -330,6 +330,9 @@ class _Decoder:
         if tree is None or type(tree) in (bool, int, float, str):
             return tree
         if type(tree) is list:
+            if hint is tuple or typing.get_origin(hint) is tuple:  # a JSON array where the hint declares a tuple (a hand-written
+                # or non-Python sender): the tuple it declares, not a list that validation would convert later
+                return tuple(self.value(v, h) for v, h in zip(tree, _tuple_hints(hint, len(tree))))
             (item,) = _items_hint(hint, (list,)) or (Any,)
             return [self.value(v, item) for v in tree]
         if type(tree) is not dict or not isinstance(tree.get(TAG), str):

@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import enum
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -321,7 +322,9 @@ def test_the_kernel_refuses_another_code_version_and_pod_settings_from_a_contain
     request = {"task": callee.name, "version": code_version(callee.func), "overrides": {}, "arguments": {
         "point": {"$": "dataclass", "t": "Point", "v": {"x": 1, "y": 1.0, "color": {"$": "enum", "t": "Color",
                                                                                     "v": "red"}, "tags": []}}}}
-    task, bound = resolve_request(request, pickles=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the tags array decoded as the tuple it is declared: no serializer warning
+        task, bound = resolve_request(request, pickles=False)
     assert task is callee and bound.arguments["point"] == Point(1, 1.0, Color.RED, ())  # the tags list as its tuple
     with pytest.raises(NestedCallError, match=r"code version 'f00' but the kernel's task is at"):
         resolve_request({**request, "version": "f00"}, pickles=False)
@@ -347,3 +350,12 @@ def test_an_io_dataframe_travels_by_key_and_a_pickled_one_is_refused_without_pic
     flyte.init(runner="docker", quiet=True, pickle_outputs=False)  # no pyarrow in that image: stored pickled
     with pytest.raises(PickleRefusedError, match=r"flyte.io.DataFrame stored as 'pickle'.*pyarrow"):
         table(3)
+
+
+def test_a_json_array_declared_as_a_tuple_decodes_as_that_tuple() -> None:
+    from flyte_nb.codec import decode
+
+    assert decode(["a", "b"], tuple[str, ...], pickles=False) == ("a", "b")
+    assert decode([1, "x"], tuple[int, str], pickles=False) == (1, "x")
+    assert decode([1, 2], tuple, pickles=False) == (1, 2)
+    assert decode([1, 2], list[int], pickles=False) == [1, 2]  # a list stays a list
