@@ -47,16 +47,13 @@ CHUNK = 1 << 20
 
 def host_root() -> Path:
     """The blob store on the machine running the kernel ($FLYTE_NB_BLOB_DIR, else <data dir>/blobs)."""
-    environ = os.environ
-    return _host_root(environ.get("FLYTE_NB_BLOB_DIR"), environ.get("FLYTE_NB_DATA_DIR"),
-                      environ.get("XDG_DATA_HOME"), environ.get("HOME"))
+    return _host_root(os.environ.get("FLYTE_NB_BLOB_DIR"), data_dir())
 
 
 @functools.lru_cache(maxsize=16)
-def _host_root(blob_dir: str | None, data: str | None, xdg: str | None, home: str | None) -> Path:
-    """host_root per value of the variables it reads (every warm call asks; a Path and expanduser cost
-    more than the rest of its pool lookup)."""
-    return Path(blob_dir or data_dir() / "blobs")
+def _host_root(blob_dir: str | None, data: Path) -> Path:
+    """host_root per $FLYTE_NB_BLOB_DIR and data dir (every warm call asks)."""
+    return Path(blob_dir) if blob_dir else data / "blobs"
 
 
 def root() -> Path:

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
 
 def data_dir() -> Path:
     """$FLYTE_NB_DATA_DIR, else $XDG_DATA_HOME/flyte_nb, else ~/.local/share/flyte_nb."""
-    base = os.environ.get("FLYTE_NB_DATA_DIR") or os.path.join(
-        os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "flyte_nb")
-    return Path(base)
+    environ = os.environ
+    return _folder(environ.get("FLYTE_NB_DATA_DIR"), environ.get("XDG_DATA_HOME"), "~/.local/share",
+                   environ.get("HOME"))
 
 
 def cache_dir() -> Path:
     """$FLYTE_NB_CACHE_DIR, else $XDG_CACHE_HOME/flyte_nb, else ~/.cache/flyte_nb."""
-    base = os.environ.get("FLYTE_NB_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "flyte_nb")
-    return Path(base)
+    environ = os.environ
+    return _folder(environ.get("FLYTE_NB_CACHE_DIR"), environ.get("XDG_CACHE_HOME"), "~/.cache", environ.get("HOME"))
+
+
+@functools.lru_cache(maxsize=32)
+def _folder(own: str | None, xdg: str | None, fallback: str, home: str | None) -> Path:
+    """The folder for these values of its variables, built once per values (a warm call asks for the blob
+    store under the data dir; expanduser and a Path cost more than the rest of its pool lookup). `home`
+    only keys the memo: expanduser reads $HOME."""
+    return Path(own or os.path.join(xdg or os.path.expanduser(fallback), "flyte_nb"))
 
 
 #: Modes of everything flyte_nb keeps for the user: owner only, set at creation (never 0755 first).
