@@ -162,8 +162,11 @@ class Meter:
                 "source": self.reader.source, "final": final}
 
     def _deliver(self, final: bool) -> None:
+        self._send(self.frame(final))
+
+    def _send(self, frame: dict[str, Any]) -> None:
         try:
-            self.send(self.frame(final))
+            self.send(frame)
         except Exception:  # noqa: BLE001 - the kernel may be gone or busy; the task goes on
             pass
 
@@ -197,10 +200,9 @@ def metered(controller: str, token: str, source: str | None = None) -> Meter:
     call's."""
     from . import protocol
 
-    source = source if source is not None else os.environ.get(SOURCE_ENV)
-    return Meter(reader_for(source),
-                 lambda usage: protocol.request(controller, {"op": "usage", "usage": usage}, token),
-                 age=0.0 if source in ("cgroup-shared", "cgroup-standby") else process_age()).start()
+    reader = reader_for(source if source is not None else os.environ.get(SOURCE_ENV))
+    return Meter(reader, lambda usage: protocol.request(controller, {"op": "usage", "usage": usage}, token),
+                 age=0.0 if getattr(reader, "shared", False) else process_age()).start()
 
 
 # ---- the kernel's side -----------------------------------------------------------------------

@@ -104,13 +104,14 @@ class _CallMeter(usage.Meter):
         self.interval = usage.FIRST_INTERVAL
         self.stopped = False
         self.sending = threading.Lock()
+        self.first: dict[str, Any] | None = None  # the figures read at the start, until something sends them
 
     def start(self) -> "_CallMeter":
         """The first figures are read now, before the task runs, but not sent on their own: a frame of
         its own woke the kernel once more per call, for figures a short call's "done" frame can carry
         (final). The ticker's first sample sends them first; a call OOM-killed sooner has its attempt's
         end figures from the kernel (OOM at its memory limit)."""
-        self.first: dict[str, Any] | None = self.frame(False)
+        self.first = self.frame(False)
         self.ticker.add(self)
         return self
 
@@ -123,10 +124,7 @@ class _CallMeter(usage.Meter):
     def _send_first(self) -> None:
         first, self.first = self.first, None
         if first is not None:
-            try:
-                self.send(first)
-            except Exception:  # noqa: BLE001 - as usage.Meter._deliver: measuring never fails a task
-                pass
+            self._send(first)
 
     def halt(self) -> None:
         """No more samples (the call is over, or gone)."""

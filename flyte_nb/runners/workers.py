@@ -40,6 +40,7 @@ from .calls import calls_root, hand_to_task, result_outcome
 from .worker_link import Link, WorkerController, shipment
 
 if TYPE_CHECKING:
+    from ..controller import Controller
     from .docker import DockerRunner
 
 WORKER_DIR = "/flyte/worker"
@@ -329,7 +330,7 @@ class WorkerPools:
             pool.stopping.clear()
 
 
-def unmeasured_oom(controller: Any, call: Call) -> None:
+def unmeasured_oom(controller: Controller, call: Call) -> None:
     """A warm call OOM-killed before the worker's ticker sent its first figures (flyte_nb.worker sends them
     with the first sample or the "done" frame) still gets a measure: its memory limit, which the cgroup's
     OOM kill means it reached (Usage.finish)."""
