@@ -87,11 +87,12 @@ def profile(noop: object, calls: int) -> tuple[Spans, float]:
 
 def worker_containers() -> list[Any]:
     """The containers of bench_warm's warm workers (the kernel's pools)."""
+    from flyte_nb.runners.docker import LABEL
     from flyte_nb.runtime import runtime
 
     pools = runtime().runner().workers.pools.values()
-    return [w.container for pool in pools for w in pool.workers
-            if not w.dead and w.container is not None and "bench_warm" in str(w.container.labels)]
+    return [w.container for pool in pools for w in pool.workers if not w.dead and w.container is not None
+            and w.container.labels.get(f"{LABEL}.environment") == "bench_warm"]
 
 
 def container_cpu(containers: list[Any]) -> float | None:
